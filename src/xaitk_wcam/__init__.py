@@ -1,0 +1,9 @@
+"""xaitk-wcam: wavelet-scale attribution (WCAM) for the xaitk-saliency / nrtk / MAITE stack.
+
+Every public class is importable from here, e.g. ``from xaitk_wcam import WCAM``.
+"""
+
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM, WCAMResult
+
+__all__ = ["WCAM", "WCAMResult"]
+__version__ = "0.1.0"

@@ -1,0 +1,221 @@
+"""WCAM, the wavelet-scale attribution method, as an xaitk-saliency black-box saliency generator.
+
+Kasmi, Dubus, Saint-Drenan, Blanc, "Scale Matters: Attribution Meets the Wavelet Domain to Explain
+Model Sensitivity to Image Corruptions", XAI in Action workshop, NeurIPS 2023 (arXiv:2305.14979).
+
+The image's 2-D DWT is laid out as one array (``pywt.coeffs_to_array``); a ``grid_size x grid_size``
+grid of variables in ``[0, 1]`` lies over that layout, each multiplying the coefficients of its cell
+in every channel. Masks come from a scrambled Sobol design, each masked layout is inverted back to
+an image and classified, and the total-order Sobol index of every cell (Fel et al., "Look at the
+Variance!", NeurIPS 2021) is its importance, for every class at once.
+
+Cost: ``nb_design * (grid_size**2 + 2)`` forward passes (6,288 at the defaults), whatever the
+number of classes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
+
+from xaitk_wcam.sobol import ESTIMATORS, SobolDesign, check_nb_design
+from xaitk_wcam.utils.images import check_image, split_alpha, to_input_dtype, value_range
+from xaitk_wcam.wavelets.layout import padded_size
+from xaitk_wcam.wavelets.masking import MaskedWaveletImages
+from xaitk_wcam.wavelets.reprojection import scale_profile, spatial_maps, wavelet_maps
+from xaitk_wcam.wavelets.transform import check_wavelet
+
+OUTPUTS = ("wavelet", "spatial")
+
+
+@dataclass
+class WCAMResult:
+    """Everything one WCAM explanation computes.
+
+    :param wavelet_maps: ``n_classes x H x W`` importance in the coefficient layout, in ``[0, 1]``.
+    :param spatial_maps: ``n_classes x H x W`` importance reprojected onto pixels, in ``[0, 1]``.
+    :param sobol_indices: ``n_classes x grid_size x grid_size`` raw total Sobol indices.
+    :param scale_profile: ``n_classes x (levels + 1)`` share of importance per level, coarse to fine
+        (0: approximation band, ``levels``: finest details); rows sum to 1, or are all 0.
+    :param labels: Class labels, in the order of ``blackbox.get_labels()``.
+    :param n_evaluations: Images sent to the blackbox.
+    :param levels: Decomposition levels.
+    :param padded_shape: ``(Hp, Wp)``, the image shape after symmetric padding to multiples of ``2**levels``.
+    """
+
+    wavelet_maps: np.ndarray
+    spatial_maps: np.ndarray
+    sobol_indices: np.ndarray
+    scale_profile: np.ndarray
+    labels: list
+    n_evaluations: int
+    levels: int
+    padded_shape: tuple[int, int]
+
+
+def _normalise(maps: np.ndarray) -> np.ndarray:
+    """Scale each map to ``[0, 1]`` by its maximum (negative estimator noise clipped to 0)."""
+    maps = np.clip(maps, 0, None)
+    peak = maps.reshape(len(maps), -1).max(axis=1)[:, None, None] if maps.size else maps
+    return np.divide(maps, peak, out=np.zeros_like(maps), where=peak > 0)
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+class WCAM(GenerateImageClassifierBlackboxSaliency):
+    """Wavelet sCale Attribution Method (Kasmi et al. 2023).
+
+    :param wavelet: An orthogonal pywt wavelet name ("haar", "db2", "sym4", ...). Haar is exact and fastest.
+    :param levels: DWT levels (``>= 1``); images are padded to multiples of ``2**levels``.
+    :param grid_size: Side of the grid of Sobol variables over the coefficient layout; ``<=`` the padded side.
+    :param nb_design: Sobol design size ``N`` (a power of two); cost is ``N * (grid_size**2 + 2)`` passes.
+    :param estimator: Total-order estimator: "jansen", "homma" or "janon".
+    :param batch_size: Perturbed images per call to ``blackbox.classify_images``.
+    :param seed: Seed of the Sobol scrambling; the same seed gives bit-identical maps.
+    :param output: What :meth:`generate` returns: "wavelet" (layout maps) or "spatial" (pixel maps).
+    """
+
+    def __init__(
+        self,
+        *,
+        wavelet: str = "haar",
+        levels: int = 3,
+        grid_size: int = 28,
+        nb_design: int = 8,
+        estimator: str = "jansen",
+        batch_size: int = 64,
+        seed: int = 0,
+        output: str = "wavelet",
+    ) -> None:
+        check_wavelet(wavelet)
+        _check_int("levels", levels, 1)
+        _check_int("grid_size", grid_size, 1)
+        check_nb_design(nb_design)
+        _check_int("batch_size", batch_size, 1)
+        _check_int("seed", seed, 0)
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {sorted(ESTIMATORS)}, got {estimator!r}")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        self.wavelet, self.levels, self.grid_size = wavelet, int(levels), int(grid_size)
+        self.nb_design, self.estimator, self.batch_size = int(nb_design), estimator, int(batch_size)
+        self.seed, self.output = int(seed), output
+
+    @property
+    def n_evaluations(self) -> int:
+        """Forward passes per explanation: ``nb_design * (grid_size**2 + 2)``."""
+        return self.nb_design * (self.grid_size**2 + 2)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "wavelet": self.wavelet,
+            "levels": self.levels,
+            "grid_size": self.grid_size,
+            "nb_design": self.nb_design,
+            "estimator": self.estimator,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "output": self.output,
+        }
+
+    def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
+        result = self.explain(ref_image, blackbox)
+        return result.wavelet_maps if self.output == "wavelet" else result.spatial_maps
+
+    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> WCAMResult:
+        """Explain every class of ``blackbox`` on ``ref_image``.
+
+        :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4) image, integer or float, finite;
+            each side ``>= 2**levels``. Never modified.
+        :param blackbox: Any ``smqtk_classifier.ClassifyImage``; it receives ``N x H x W [x C]`` batches
+            in the dtype and value range of ``ref_image``.
+        :return: The :class:`WCAMResult`.
+        """
+        image = check_image(ref_image)
+        height, width = image.shape[:2]
+        if min(height, width) < 2**self.levels:
+            raise ValueError(
+                f"ref_image of shape {image.shape[:2]} is too small for levels={self.levels}: "
+                f"each side must be >= 2**levels = {2**self.levels}"
+            )
+        padded = (padded_size(height, self.levels), padded_size(width, self.levels))
+        if self.grid_size > min(padded):
+            raise ValueError(f"grid_size={self.grid_size} exceeds the padded image side {min(padded)}")
+        if not isinstance(blackbox, ClassifyImage):
+            raise TypeError(f"blackbox must be a smqtk_classifier.ClassifyImage, got {type(blackbox).__name__}")
+        labels = list(blackbox.get_labels())
+
+        outputs = self._classify_design(image, padded, blackbox, labels)
+        indices = ESTIMATORS[self.estimator](outputs, self.nb_design)  # d x K
+        constant = ~(np.ptp(outputs, axis=0) > 0)
+        if constant.any():
+            warnings.warn(
+                f"blackbox output does not vary for {int(constant.sum())} of {len(labels)} classes; "
+                "their WCAM maps are all zero",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        indices = indices.T.reshape(len(labels), self.grid_size, self.grid_size)
+        positive = np.clip(indices, 0, None)
+        return WCAMResult(
+            wavelet_maps=_normalise(wavelet_maps(positive, padded, (height, width))),
+            spatial_maps=_normalise(spatial_maps(positive, padded, self.levels, (height, width))),
+            sobol_indices=indices,
+            scale_profile=scale_profile(positive, padded, self.levels),
+            labels=labels,
+            n_evaluations=len(outputs),
+            levels=self.levels,
+            padded_shape=padded,
+        )
+
+    def _classify_design(
+        self, image: np.ndarray, padded: tuple[int, int], blackbox: ClassifyImage, labels: list
+    ) -> np.ndarray:
+        """Classify the perturbed image of every design row, streamed batch by batch: ``N(d+2) x K``."""
+        height, width = image.shape[:2]
+        colour, alpha = split_alpha(image)
+        low, high = value_range(image)
+        pad = ((0, padded[0] - height), (0, padded[1] - width), (0, 0))
+        tensor = torch.from_numpy(np.pad(colour.astype(np.float32), pad, mode="symmetric")).permute(2, 0, 1)
+        perturb = MaskedWaveletImages(tensor, self.wavelet, self.levels, self.grid_size)
+        design = SobolDesign(self.grid_size**2, self.nb_design, self.seed)
+
+        outputs = np.empty((len(design), len(labels)), dtype=np.float64)
+        for start in range(0, len(design), self.batch_size):
+            masks = torch.from_numpy(design.rows(start, start + self.batch_size))
+            batch = perturb(masks.view(-1, self.grid_size, self.grid_size))[:, :height, :width]
+            batch = to_input_dtype(batch.contiguous(), image, low, high)
+            if alpha is not None:
+                batch = np.concatenate([batch, np.broadcast_to(alpha, (*batch.shape[:3], 1))], axis=-1)
+            elif image.ndim == 2:
+                batch = batch[..., 0]
+            outputs[start : start + len(batch)] = _confidences(blackbox.classify_images(batch), labels, len(batch))
+        return outputs
+
+
+def _confidences(results: Any, labels: list, expected: int) -> np.ndarray:
+    """Blackbox label->confidence dicts -> ``n x K`` array in label order."""
+    rows = []
+    for result in results:
+        try:
+            rows.append([result[label] for label in labels])
+        except KeyError as error:
+            missing = [label for label in labels if label not in result]
+            raise ValueError(
+                f"blackbox result lacks {len(missing)} label(s) of get_labels(), e.g. {missing[:5]}; "
+                "classify_images must return a confidence for every label"
+            ) from error
+    if len(rows) != expected:
+        raise ValueError(f"blackbox returned {len(rows)} results for a batch of {expected} images")
+    return np.asarray(rows, dtype=np.float64)

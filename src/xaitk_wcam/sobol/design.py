@@ -1,0 +1,57 @@
+"""Replicated quasi-Monte-Carlo design for total-order Sobol indices (Saltelli's scheme).
+
+Fel et al., "Look at the Variance! Efficient Black-box Explanations with Sobol-based Sensitivity
+Analysis", NeurIPS 2021, estimate the total Sobol index of each of ``d`` mask variables from
+``N * (d + 2)`` model evaluations: two independent ``N x d`` matrices ``A`` and ``B`` and, for each
+variable ``i``, the matrix ``C_i`` equal to ``A`` with column ``i`` taken from ``B``. ``A`` and ``B``
+are the two halves of one scrambled Sobol sequence of dimension ``2d`` (scipy.stats.qmc).
+
+Rows are ordered ``A`` (N rows), ``B`` (N rows), then ``C_1 ... C_d`` (N rows each). They are built
+on demand, a slice at a time, so memory never holds the ``N * (d + 2) x d`` design.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import qmc
+
+
+def check_nb_design(nb_design: int) -> None:
+    """``nb_design`` must be a power of two (a balanced Sobol sample)."""
+    if isinstance(nb_design, bool) or not isinstance(nb_design, (int, np.integer)):
+        raise TypeError(f"nb_design must be an int (a power of two), got {type(nb_design).__name__}")
+    if nb_design < 1 or nb_design & (nb_design - 1):
+        raise ValueError(f"nb_design must be a power of two (1, 2, 4, 8, ...), got {nb_design}")
+
+
+class SobolDesign:
+    """The ``A``, ``B``, ``C_i`` design for ``nb_dim`` variables in ``[0, 1]``.
+
+    :param nb_dim: Number of variables ``d`` (``grid_size**2`` for WCAM).
+    :param nb_design: ``N``, a power of two.
+    :param seed: Seed of the Sobol scrambling; the same seed gives the same design.
+    """
+
+    def __init__(self, nb_dim: int, nb_design: int, seed: int) -> None:
+        check_nb_design(nb_design)
+        if nb_dim < 1:
+            raise ValueError(f"nb_dim must be >= 1, got {nb_dim}")
+        sample = qmc.Sobol(d=2 * nb_dim, scramble=True, seed=seed).random_base2(m=int(nb_design).bit_length() - 1)
+        self.nb_dim, self.nb_design = nb_dim, nb_design
+        self.a = sample[:, :nb_dim].astype(np.float32)
+        self.b = sample[:, nb_dim:].astype(np.float32)
+
+    def __len__(self) -> int:
+        """Number of design rows, ``N * (d + 2)``: the number of model evaluations."""
+        return self.nb_design * (self.nb_dim + 2)
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Design rows ``[start, stop)`` as a ``(stop - start) x d`` float32 array."""
+        n, index = self.nb_design, np.arange(start, min(stop, len(self)))
+        out = np.where((index < n)[:, None], self.a[index % n], self.b[index % n])
+        in_c = index >= 2 * n
+        variable = (index[in_c] - 2 * n) // n
+        sample = index[in_c] % n
+        out[in_c] = self.a[sample]
+        out[in_c, variable] = self.b[sample, variable]
+        return out

@@ -1,0 +1,1 @@
+"""Small shared helpers (image validation and dtype handling)."""

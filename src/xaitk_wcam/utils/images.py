@@ -1,0 +1,66 @@
+"""Validation of input images and conversion of perturbed images back to the input's dtype and range.
+
+Perturbed images are sent to a blackbox in the dtype and value range of the image they come from:
+values are clipped, never min-max rescaled per image (rescaling changes brightness and contrast).
+The range is the dtype's range for integer images and ``[min(0, image.min()), max(1, image.max())]``
+for float images, so ``[0, 1]`` images stay in ``[0, 1]`` and ``[0, 255]`` float images in ``[0, 255]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def check_image(image: object, name: str = "ref_image") -> np.ndarray:
+    """Return ``image`` as an array after checking it is an ``H x W`` or ``H x W x C`` (C in 1..4) finite image.
+
+    :raises TypeError: not a numpy array, or not a numeric dtype.
+    :raises ValueError: wrong number of dimensions, of channels, empty, or NaN/inf values.
+    """
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array (H x W or H x W x C), got {type(image).__name__}")
+    if image.dtype == bool or not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
+        raise TypeError(f"{name} must have an integer or float dtype (e.g. uint8, float32), got {image.dtype}")
+    if image.ndim not in (2, 3):
+        raise ValueError(f"{name} must have 2 (H x W) or 3 (H x W x C) dimensions, got ndim={image.ndim}")
+    if image.ndim == 3 and not 1 <= image.shape[2] <= 4:
+        raise ValueError(f"{name} must have 1 to 4 channels (gray, gray+alpha, RGB, RGBA), got {image.shape[2]}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {image.shape}")
+    if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
+        raise ValueError(f"{name} contains NaN or infinite pixel values; only finite values are accepted")
+    return image
+
+
+def value_range(image: np.ndarray) -> tuple[float, float]:
+    """The range perturbed versions of ``image`` are clipped to (see the module docstring)."""
+    if np.issubdtype(image.dtype, np.integer):
+        info = np.iinfo(image.dtype)
+        return float(info.min), float(info.max)
+    return min(0.0, float(image.min())), max(1.0, float(image.max()))
+
+
+def split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``H x W x C`` image -> (colour channels ``H x W x C'``, alpha ``H x W x 1`` or None).
+
+    A 2-channel image is gray + alpha and a 4-channel image RGBA; alpha is not image content, so
+    explanations leave it untouched.
+    """
+    if image.ndim == 3 and image.shape[2] in (2, 4):
+        return image[..., :-1], image[..., -1:]
+    return (image if image.ndim == 3 else image[..., None]), None
+
+
+def to_input_dtype(images: torch.Tensor, like: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Clip float ``N x H x W x C`` images to ``[low, high]`` and cast to ``like.dtype`` (rounding integers).
+
+    Works in place on ``images``.
+    """
+    images.clamp_(low, high)
+    if np.issubdtype(like.dtype, np.integer):
+        images.add_(0.5)  # round half up: the cast truncates toward zero
+        if low < 0:
+            images.floor_()
+        return images.to(torch.from_numpy(np.empty(0, dtype=like.dtype)).dtype).numpy()
+    return images.numpy().astype(like.dtype, copy=False)

@@ -1,0 +1,72 @@
+"""From per-cell importances on the ``g x g`` grid to maps: the layout map, the pixel map, the scale profile.
+
+All three are linear in the cell importances, so each is one gather (or one small matrix product)
+over the ``K x g**2`` importance matrix, vectorised over the ``K`` classes.
+
+- Wavelet map: the importance of the cell covering each layout coefficient (Kasmi et al. 2023, Fig. 1).
+- Spatial map: for every band, the importance of each coefficient painted over the pixels it
+  covers (its ``footprint x footprint`` block), summed over the ``1 + 3 * levels`` bands.
+- Scale profile: the share of importance in each level, each cell counted by the area it covers
+  in that level (cells straddling two levels are split by area).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xaitk_wcam.wavelets.layout import band_layout, grid_cell_index, level_index_map
+
+
+def _cell_of_layout(height: int, width: int, grid_size: int) -> np.ndarray:
+    """``height x width`` flat cell index of every layout coefficient."""
+    return grid_cell_index(height, grid_size)[:, None] * grid_size + grid_cell_index(width, grid_size)[None, :]
+
+
+def wavelet_maps(indices: np.ndarray, layout_shape: tuple[int, int], out_shape: tuple[int, int]) -> np.ndarray:
+    """Layout maps, resampled (nearest) from the padded layout to ``out_shape``.
+
+    :param indices: ``K x g x g`` cell importances.
+    :param layout_shape: ``(Hp, Wp)`` of the padded layout.
+    :param out_shape: ``(H, W)`` of the image; equal to ``layout_shape`` unless the image was padded.
+    :return: ``K x H x W`` float32 maps.
+    """
+    grid_size = indices.shape[-1]
+    cells = _cell_of_layout(*layout_shape, grid_size)
+    rows = np.arange(out_shape[0]) * layout_shape[0] // out_shape[0]
+    cols = np.arange(out_shape[1]) * layout_shape[1] // out_shape[1]
+    return indices.reshape(len(indices), -1)[:, cells[rows][:, cols]].astype(np.float32)
+
+
+def spatial_maps(
+    indices: np.ndarray, layout_shape: tuple[int, int], levels: int, out_shape: tuple[int, int]
+) -> np.ndarray:
+    """Importance of every band reprojected onto the pixels it covers and summed, cropped to ``out_shape``.
+
+    :param indices: ``K x g x g`` cell importances.
+    :return: ``K x H x W`` float32 maps.
+    """
+    height, width = layout_shape
+    cells = _cell_of_layout(height, width, indices.shape[-1])
+    flat = indices.reshape(len(indices), -1).astype(np.float32)
+    out = np.zeros((len(indices), *out_shape), dtype=np.float32)
+    y, x = np.arange(out_shape[0]), np.arange(out_shape[1])
+    for band in band_layout(height, width, levels):
+        band_cells = cells[band.rows.start + y // band.footprint][:, band.cols.start + x // band.footprint]
+        out += flat[:, band_cells]
+    return out
+
+
+def scale_profile(indices: np.ndarray, layout_shape: tuple[int, int], levels: int) -> np.ndarray:
+    """Share of (non-negative) importance per level, coarse to fine; rows sum to 1 (0 where all zero).
+
+    :param indices: ``K x g x g`` cell importances.
+    :return: ``K x (levels + 1)``; column 0 is the approximation band, column ``levels`` the finest details.
+    """
+    grid_size = indices.shape[-1]
+    cells = _cell_of_layout(*layout_shape, grid_size).ravel()
+    levels_of = level_index_map(*layout_shape, levels).ravel()
+    area = np.zeros((grid_size * grid_size, levels + 1))
+    np.add.at(area, (cells, levels_of), 1.0)
+    mass = np.clip(indices.reshape(len(indices), -1), 0, None) @ area
+    total = mass.sum(axis=1, keepdims=True)
+    return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)

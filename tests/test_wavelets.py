@@ -1,0 +1,68 @@
+"""Wavelet layout, transforms and masked reconstruction against pywt's numbers."""
+
+import numpy as np
+import pytest
+import pywt
+import torch
+
+from xaitk_wcam.wavelets import band_layout, level_index_map, wavedec_layout, waverec_layout
+from xaitk_wcam.wavelets.layout import grid_cell_index
+from xaitk_wcam.wavelets.masking import MaskedWaveletImages
+from xaitk_wcam.wavelets.reprojection import scale_profile, spatial_maps
+
+
+def test_haar_layout_matches_pywt_coeffs_to_array():
+    image = np.random.default_rng(0).random((2, 32, 48))
+    expected, _ = pywt.coeffs_to_array(pywt.wavedec2(image, "haar", level=3, axes=(-2, -1)), axes=(-2, -1))
+    np.testing.assert_allclose(wavedec_layout(torch.from_numpy(image), "haar", 3).numpy(), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("wavelet", ["haar", "db2", "sym3"])
+def test_transform_round_trip(wavelet):
+    image = torch.from_numpy(np.random.default_rng(1).random((3, 64, 32)))
+    layout = wavedec_layout(image, wavelet, 3)
+    assert layout.shape == image.shape
+    torch.testing.assert_close(waverec_layout(layout, wavelet, 3), image)
+
+
+def test_band_layout_and_levels():
+    bands = band_layout(16, 32, 2)
+    assert [(b.level, b.orientation) for b in bands] == [
+        (0, "approximation"),
+        (1, "horizontal"), (1, "vertical"), (1, "diagonal"),
+        (2, "horizontal"), (2, "vertical"), (2, "diagonal"),
+    ]
+    assert bands[0].shape == (4, 8) and bands[-1].shape == (8, 16)
+    levels = level_index_map(16, 32, 2)
+    assert (levels == 0).sum() == 32 and (levels == 1).sum() == 96 and (levels == 2).sum() == 384
+    with pytest.raises(ValueError, match="multiple"):
+        band_layout(12, 16, 3)
+
+
+@pytest.mark.parametrize("wavelet", ["haar", "db2"])
+def test_masked_images_equal_inverse_of_masked_layout(wavelet):
+    generator = torch.Generator().manual_seed(0)
+    image = torch.rand(3, 32, 48, generator=generator)
+    masks = torch.rand(5, 6, 6, generator=generator)
+    got = MaskedWaveletImages(image, wavelet, 3, 6)(masks)
+    rows = torch.from_numpy(grid_cell_index(32, 6))
+    cols = torch.from_numpy(grid_cell_index(48, 6))
+    layout = wavedec_layout(image, wavelet, 3)
+    expected = waverec_layout(layout[None] * masks[:, rows][:, :, cols][:, None], wavelet, 3).permute(0, 2, 3, 1)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+
+
+def test_full_masks_give_the_image_back():
+    image = torch.rand(1, 16, 16)
+    torch.testing.assert_close(MaskedWaveletImages(image, "haar", 2, 4)(torch.ones(2, 4, 4))[1, ..., 0], image[0])
+
+
+def test_reprojection_of_one_cell():
+    # 16x16 layout, 2 levels, grid 4: cell (3, 3) is the bottom-right quarter of the finest diagonal band.
+    indices = np.zeros((1, 4, 4))
+    indices[0, 3, 3] = 1.0
+    spatial = spatial_maps(indices, (16, 16), 2, (16, 16))[0]
+    # The finest diagonal coefficients at layout rows/cols 12..15 cover pixels 8..15 (footprint 2).
+    assert spatial[8:, 8:].min() == 1 and spatial.sum() == 64
+    np.testing.assert_allclose(scale_profile(indices, (16, 16), 2), [[0, 0, 1]])
+    assert np.all(scale_profile(np.zeros((2, 4, 4)), (16, 16), 2) == 0)

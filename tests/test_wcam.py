@@ -1,0 +1,306 @@
+"""WCAM plugin: known-answer classifiers, configuration, wrong input, determinism."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import pywt
+import torch
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from smqtk_core.configuration import from_config_dict, to_config_dict
+from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
+
+from xaitk_wcam import WCAM, WCAMResult
+
+FAST = {"grid_size": 8, "nb_design": 8, "batch_size": 32}
+
+
+class CellEnergyClassifier(ClassifyImage):
+    """Confidence = energy of the pywt Haar coefficients in one layout region, relative to the reference.
+
+    Its output depends only on the WCAM variable of that region, so the answer is known.
+    """
+
+    def __init__(self, reference: np.ndarray, rows: slice, cols: slice, levels: int = 3) -> None:
+        self.rows, self.cols, self.levels = rows, cols, levels
+        self.calls = 0
+        self.energy = self._energy(reference[None])[0]
+
+    def _energy(self, images: np.ndarray) -> np.ndarray:
+        gray = images.astype(np.float64) if images.ndim == 3 else images.astype(np.float64).mean(axis=-1)
+        layout, _ = pywt.coeffs_to_array(
+            pywt.wavedec2(gray, "haar", level=self.levels, axes=(-2, -1)), axes=(-2, -1)
+        )
+        return (layout[:, self.rows, self.cols] ** 2).sum(axis=(1, 2))
+
+    def get_labels(self):
+        return ["cell", "rest"]
+
+    def classify_images(self, img_iter):
+        images = np.asarray(img_iter)
+        self.calls += len(images)
+        score = np.clip(self._energy(images) / self.energy, 0, 1)
+        return iter([{"cell": s, "rest": 1 - s} for s in score])
+
+    def get_config(self):
+        return {}
+
+
+class ConstantClassifier(ClassifyImage):
+    def get_labels(self):
+        return [0, 1, 2]
+
+    def classify_images(self, img_iter):
+        return iter([{0: 0.2, 1: 0.3, 2: 0.5} for _ in img_iter])
+
+    def get_config(self):
+        return {}
+
+
+class MissingLabelClassifier(ConstantClassifier):
+    def classify_images(self, img_iter):
+        return iter([{0: 0.2, 1: 0.3} for _ in img_iter])
+
+
+def noise_image(shape, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
+
+
+# (image shape, layout cell (i, j) on an 8 x 8 grid, level that holds it). At 64 x 64 with 3 levels the
+# approximation is 8 x 8 (one cell), level 1 bands one cell each, level 2 bands 2 x 2 cells, level 3 4 x 4.
+CASES = [
+    ((64, 64, 3), (0, 0), 0),
+    ((64, 64, 3), (1, 1), 1),
+    ((64, 64, 3), (0, 3), 2),
+    ((64, 64, 3), (6, 2), 3),
+    ((64, 96, 3), (5, 7), 3),  # non-square: cells are 8 x 12 coefficients
+    ((64, 64), (3, 1), 2),  # grayscale
+]
+
+
+@pytest.mark.parametrize(("shape", "cell", "level"), CASES)
+def test_maximum_on_the_known_cell_and_level(shape, cell, level):
+    image = noise_image(shape)
+    cell_h, cell_w = shape[0] // 8, shape[1] // 8
+    rows = slice(cell[0] * cell_h, (cell[0] + 1) * cell_h)
+    cols = slice(cell[1] * cell_w, (cell[1] + 1) * cell_w)
+    blackbox = CellEnergyClassifier(image, rows, cols)
+    result = WCAM(**FAST).explain(image, blackbox)
+
+    assert np.unravel_index(result.sobol_indices[0].argmax(), (8, 8)) == cell
+    top, runner_up = np.sort(result.sobol_indices[0].ravel())[::-1][:2]
+    assert top > 3 * runner_up
+    # Clipping perturbed images to [0, 255] is a real non-linearity: darkening the approximation
+    # pushes pixels below 0 and changes the cell's energy, so the approximation keeps a small share.
+    assert result.scale_profile[0].argmax() == level
+    assert result.scale_profile[0, level] > 0.7
+    assert result.wavelet_maps.shape == result.spatial_maps.shape == (2, *shape[:2])
+    assert result.wavelet_maps[0, rows, cols].min() == 1.0  # normalised maximum covers the cell
+    assert result.n_evaluations == blackbox.calls == 8 * (64 + 2)
+
+
+def test_generate_returns_per_class_maps_in_unit_range():
+    image = noise_image((32, 48, 3))
+    blackbox = CellEnergyClassifier(image, slice(0, 4), slice(0, 6))
+    for output in ("wavelet", "spatial"):
+        maps = WCAM(output=output, **FAST).generate(image, blackbox)
+        assert maps.shape == (2, 32, 48) and maps.dtype == np.float32
+        assert maps.min() >= 0 and maps.max() == 1
+
+
+def test_spatial_map_of_an_approximation_cell_covers_its_pixels():
+    image = noise_image((64, 64, 3))
+    result = WCAM(**FAST).explain(image, CellEnergyClassifier(image, slice(0, 8), slice(0, 8)))
+    # The 8 x 8 approximation band is cell (0, 0): it covers the whole image uniformly.
+    assert result.spatial_maps[0].min() > 0.9
+
+
+def test_padding_and_cropping_for_sides_not_multiple_of_two_to_the_levels():
+    image = noise_image((45, 61, 3))
+    blackbox = CellEnergyClassifier(noise_image((45, 61, 3)), slice(0, 6), slice(0, 8))
+    result = WCAM(**FAST).explain(image, blackbox)
+    assert result.padded_shape == (48, 64)
+    assert result.wavelet_maps.shape == result.spatial_maps.shape == (2, 45, 61)
+
+
+def test_blackbox_receives_input_dtype_range_and_untouched_alpha():
+    seen = []
+
+    class Spy(ConstantClassifier):
+        def classify_images(self, img_iter):
+            seen.append(np.array(img_iter))
+            return super().classify_images(img_iter)
+
+    rgba = noise_image((16, 16, 4))
+    WCAM(grid_size=4, nb_design=2, levels=2).explain(rgba, Spy())
+    batch = np.concatenate(seen)
+    assert batch.dtype == np.uint8 and batch.shape[1:] == (16, 16, 4)
+    assert np.all(batch[..., 3] == rgba[..., 3])
+
+    seen.clear()
+    float_image = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+    WCAM(grid_size=4, nb_design=2, levels=2).explain(float_image, Spy())
+    batch = np.concatenate(seen)
+    assert batch.dtype == np.float32 and batch.min() >= 0 and batch.max() <= 1
+    # Clipped, not rescaled: the all-ones mask (none in the design) aside, the mean brightness drops.
+    assert batch.mean() < float_image.mean()
+
+
+def test_caller_image_is_not_modified():
+    image = noise_image((32, 32, 3))
+    before = image.copy()
+    image.setflags(write=False)
+    WCAM(grid_size=4, nb_design=2).explain(image, CellEnergyClassifier(image, slice(0, 8), slice(0, 8)))
+    np.testing.assert_array_equal(image, before)
+
+
+def test_same_seed_bit_identical_other_seed_differs():
+    image = noise_image((32, 32, 3))
+    blackbox = CellEnergyClassifier(image, slice(0, 8), slice(8, 16))
+    first = WCAM(seed=3, **FAST).generate(image, blackbox)
+    np.testing.assert_array_equal(first, WCAM(seed=3, **FAST).generate(image, blackbox))
+    assert not np.array_equal(first, WCAM(seed=4, **FAST).generate(image, blackbox))
+
+
+def test_constant_classifier_gives_zero_maps_and_a_warning():
+    with pytest.warns(RuntimeWarning, match="does not vary"):
+        result = WCAM(grid_size=4, nb_design=2).explain(noise_image((16, 16, 3)), ConstantClassifier())
+    assert np.all(result.wavelet_maps == 0) and np.all(result.spatial_maps == 0)
+    assert np.all(result.scale_profile == 0) and not np.isnan(result.sobol_indices).any()
+
+
+def test_all_classes_from_the_same_forward_passes():
+    image = noise_image((32, 32, 3))
+    blackbox = CellEnergyClassifier(image, slice(0, 8), slice(0, 8))
+    result = WCAM(grid_size=4, nb_design=4).explain(image, blackbox)
+    assert blackbox.calls == result.n_evaluations == 4 * (16 + 2)
+    assert result.labels == ["cell", "rest"]
+
+
+@pytest.mark.parametrize("estimator", ["jansen", "homma", "janon"])
+def test_each_estimator_finds_the_cell(estimator):
+    image = noise_image((64, 64, 3))
+    blackbox = CellEnergyClassifier(image, slice(8, 16), slice(8, 16))
+    result = WCAM(estimator=estimator, **FAST).explain(image, blackbox)
+    assert np.unravel_index(result.sobol_indices[0].argmax(), (8, 8)) == (1, 1)
+
+
+def test_other_wavelet_runs():
+    image = noise_image((32, 32, 3))
+    maps = WCAM(wavelet="db2", levels=2, grid_size=4, nb_design=2).generate(image, ConstantClassifierVarying())
+    assert maps.shape == (2, 32, 32) and np.isfinite(maps).all()
+
+
+class ConstantClassifierVarying(ClassifyImage):
+    def get_labels(self):
+        return ["bright", "dark"]
+
+    def classify_images(self, img_iter):
+        return iter([{"bright": im.mean() / 255, "dark": 1 - im.mean() / 255} for im in img_iter])
+
+    def get_config(self):
+        return {}
+
+
+def test_config_round_trip_and_plugin_discovery():
+    assert WCAM in GenerateImageClassifierBlackboxSaliency.get_impls()
+    wcam = WCAM(wavelet="db2", levels=2, grid_size=7, nb_design=16, estimator="janon", batch_size=5, seed=9,
+                output="spatial")
+    config = json.loads(json.dumps(to_config_dict(wcam)))
+    clone = from_config_dict(config, GenerateImageClassifierBlackboxSaliency.get_impls())
+    assert isinstance(clone, WCAM) and clone.get_config() == wcam.get_config()
+    assert WCAM.from_config(wcam.get_config()).get_config() == wcam.get_config()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"nb_design": 6}, ValueError, "nb_design"),
+        ({"levels": 0}, ValueError, "levels"),
+        ({"grid_size": 0}, ValueError, "grid_size"),
+        ({"wavelet": "nope"}, ValueError, "wavelet"),
+        ({"wavelet": "bior2.2"}, ValueError, "wavelet"),
+        ({"estimator": "saltelli"}, ValueError, "estimator"),
+        ({"output": "pixels"}, ValueError, "output"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"levels": 2.5}, TypeError, "levels"),
+    ],
+)
+def test_wrong_parameters(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        WCAM(**kwargs)
+
+
+class NeverCalled(ConstantClassifier):
+    def classify_images(self, img_iter):
+        raise AssertionError("no forward pass may happen on wrong input")
+
+
+@pytest.mark.parametrize(
+    ("image", "kwargs", "error", "match"),
+    [
+        (np.zeros((2, 8, 8, 3), np.uint8), {}, ValueError, "dimensions"),
+        (np.zeros((8,), np.uint8), {}, ValueError, "dimensions"),
+        (np.zeros((16, 16, 0), np.uint8), {}, ValueError, "channels"),
+        (np.zeros((16, 16, 5), np.uint8), {}, ValueError, "channels"),
+        (np.full((16, 16, 3), np.nan, np.float32), {}, ValueError, "NaN"),
+        (np.full((16, 16, 3), np.inf, np.float32), {}, ValueError, "NaN"),
+        (np.zeros((6, 16, 3), np.uint8), {"levels": 3}, ValueError, "too small"),
+        (np.zeros((16, 16, 3), np.uint8), {"levels": 2, "grid_size": 17}, ValueError, "grid_size"),
+        ([[0, 1], [2, 3]], {}, TypeError, "numpy"),
+        (np.zeros((16, 16), dtype=bool), {}, TypeError, "dtype"),
+    ],
+)
+def test_wrong_images_fail_before_any_forward_pass(image, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        WCAM(**{"grid_size": 4, "nb_design": 2, **kwargs}).explain(image, NeverCalled())
+
+
+def test_blackbox_lacking_labels():
+    with pytest.raises(ValueError, match="lacks"):
+        WCAM(grid_size=4, nb_design=2).explain(noise_image((16, 16, 3)), MissingLabelClassifier())
+
+
+def test_blackbox_must_be_a_classifier():
+    with pytest.raises(TypeError, match="ClassifyImage"):
+        WCAM(grid_size=4, nb_design=2).explain(noise_image((16, 16, 3)), object())
+
+
+def test_result_type():
+    image = noise_image((16, 16, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert isinstance(WCAM(grid_size=4, nb_design=2).explain(image, ConstantClassifier()), WCAMResult)
+
+
+class TinyTransformersClassifier(ClassifyImage):
+    """Minimal ClassifyImage around a randomly initialised transformers ResNet (no download)."""
+
+    def __init__(self):
+        from transformers import ResNetConfig, ResNetForImageClassification
+
+        config = ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1], num_labels=3)
+        torch.manual_seed(0)
+        self.model = ResNetForImageClassification(config).eval()
+
+    def get_labels(self):
+        return [self.model.config.id2label[i] for i in range(3)]
+
+    @torch.inference_mode()
+    def classify_images(self, img_iter):
+        batch = torch.from_numpy(np.asarray(img_iter, dtype=np.float32) / 255).permute(0, 3, 1, 2)
+        probabilities = self.model(pixel_values=batch).logits.softmax(-1).numpy()
+        return iter([dict(zip(self.get_labels(), p.tolist(), strict=True)) for p in probabilities])
+
+    def get_config(self):
+        return {}
+
+
+def test_end_to_end_with_a_tiny_transformers_classifier():
+    image = noise_image((64, 64, 3))
+    result = WCAM(grid_size=8, nb_design=4).explain(image, TinyTransformersClassifier())
+    assert result.wavelet_maps.shape == (3, 64, 64)
+    assert np.isfinite(result.sobol_indices).all()
+    np.testing.assert_allclose(result.scale_profile.sum(axis=1), 1.0, atol=1e-9)
+    assert result.wavelet_maps.max() == 1.0
