@@ -41,7 +41,7 @@ class MaskedWaveletImages:
         self._cell_of_coefficient = (rows[:, None] * grid_size + cols[None, :]).flatten()  # H*W
         # Haar path: channels-last layout with each band pre-scaled by the 1/2 of every synthesis
         # step it goes through, so that synthesis is additions only.
-        scaled = self.layout.permute(1, 2, 0).clone()
+        scaled = self.layout.permute(1, 2, 0).clone(memory_format=torch.contiguous_format)
         for band in band_layout(height, width, levels):
             steps = levels - max(band.level, 1) + 1
             scaled[band.rows, band.cols] *= 0.5**steps

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -38,32 +39,46 @@ OUTPUTS = ("wavelet", "spatial")
 class WCAMResult:
     """Everything one WCAM explanation computes.
 
-    :param wavelet_maps: ``n_classes x H x W`` importance in the coefficient layout, in ``[0, 1]``.
-    :param spatial_maps: ``n_classes x H x W`` importance reprojected onto pixels, in ``[0, 1]``.
     :param sobol_indices: ``n_classes x grid_size x grid_size`` raw total Sobol indices.
     :param scale_profile: ``n_classes x (levels + 1)`` share of importance per level, coarse to fine
         (0: approximation band, ``levels``: finest details); rows sum to 1, or are all 0.
     :param labels: Class labels, in the order of ``blackbox.get_labels()``.
     :param n_evaluations: Images sent to the blackbox.
     :param levels: Decomposition levels.
+    :param image_shape: ``(H, W)`` of the explained image.
     :param padded_shape: ``(Hp, Wp)``, the image shape after symmetric padding to multiples of ``2**levels``.
+
+    The maps, ``n_classes x H x W`` in ``[0, 1]`` (each class scaled by its maximum), are computed on
+    first access, so a 1000-class explanation only pays for the maps it reads:
+
+    - ``wavelet_maps``: importance in the coefficient layout (resampled, nearest, from the padded
+      layout when the image was padded, so level boundaries keep their relative positions);
+    - ``spatial_maps``: importance of every band reprojected onto the pixels it covers, summed.
     """
 
-    wavelet_maps: np.ndarray
-    spatial_maps: np.ndarray
     sobol_indices: np.ndarray
     scale_profile: np.ndarray
     labels: list
     n_evaluations: int
     levels: int
+    image_shape: tuple[int, int]
     padded_shape: tuple[int, int]
+
+    @cached_property
+    def wavelet_maps(self) -> np.ndarray:
+        return _normalise(wavelet_maps(np.clip(self.sobol_indices, 0, None), self.padded_shape, self.image_shape))
+
+    @cached_property
+    def spatial_maps(self) -> np.ndarray:
+        positive = np.clip(self.sobol_indices, 0, None)
+        return _normalise(spatial_maps(positive, self.padded_shape, self.levels, self.image_shape))
 
 
 def _normalise(maps: np.ndarray) -> np.ndarray:
-    """Scale each map to ``[0, 1]`` by its maximum (negative estimator noise clipped to 0)."""
-    maps = np.clip(maps, 0, None)
-    peak = maps.reshape(len(maps), -1).max(axis=1)[:, None, None] if maps.size else maps
-    return np.divide(maps, peak, out=np.zeros_like(maps), where=peak > 0)
+    """Scale each non-negative map to ``[0, 1]`` by its maximum, in place (all-zero maps stay zero)."""
+    peak = maps.reshape(len(maps), -1).max(axis=1, initial=0.0)
+    np.divide(maps, np.where(peak > 0, peak, 1.0)[:, None, None], out=maps)
+    return maps
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
@@ -167,15 +182,13 @@ class WCAM(GenerateImageClassifierBlackboxSaliency):
                 stacklevel=2,
             )
         indices = indices.T.reshape(len(labels), self.grid_size, self.grid_size)
-        positive = np.clip(indices, 0, None)
         return WCAMResult(
-            wavelet_maps=_normalise(wavelet_maps(positive, padded, (height, width))),
-            spatial_maps=_normalise(spatial_maps(positive, padded, self.levels, (height, width))),
             sobol_indices=indices,
-            scale_profile=scale_profile(positive, padded, self.levels),
+            scale_profile=scale_profile(np.clip(indices, 0, None), padded, self.levels),
             labels=labels,
             n_evaluations=len(outputs),
             levels=self.levels,
+            image_shape=(height, width),
             padded_shape=padded,
         )
 

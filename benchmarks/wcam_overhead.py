@@ -1,0 +1,170 @@
+"""What WCAM adds around the classifier's forward passes, at 224 x 224 RGB.
+
+A fixed-cost torch model (a small CNN with 1000 outputs, calibrated to about ``--target-ms`` per
+image) is wrapped as an smqtk ``ClassifyImage``. For each repeat the script runs, in this order:
+
+1. ``WCAM.generate`` at the given settings on ``skimage.data.chelsea()`` (224 x 224 crop), recording wall
+   time, the time spent inside ``classify_images``, and the peak RSS growth over the RSS before;
+2. forward-only: the same classifier on the same number of 224 x 224 uint8 images, in batches of the
+   same size.
+
+It prints one row per repeat and the medians: WCAM's own milliseconds per perturbed image (wall
+time outside the blackbox), the ratio WCAM wall / forward-only wall, and peak RSS growth.
+
+    python benchmarks/wcam_overhead.py                   # defaults: grid 28, nb_design 8 (6,288 passes)
+    python benchmarks/wcam_overhead.py --repeats 1 --nb-design 2   # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import threading
+import time
+
+import numpy as np
+import psutil
+import skimage.data
+import torch
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+
+from xaitk_wcam import WCAM
+
+
+class FixedCostClassifier(ClassifyImage):
+    """A small CNN with 1000 classes; ``width`` sets its cost. Counts the time spent classifying."""
+
+    def __init__(self, width: int, n_classes: int = 1000) -> None:
+        torch.manual_seed(0)
+        self.model = torch.nn.Sequential(
+            torch.nn.Conv2d(3, width, 3, stride=2, padding=1),
+            torch.nn.ReLU(),
+            torch.nn.Conv2d(width, 2 * width, 3, stride=2, padding=1),
+            torch.nn.ReLU(),
+            torch.nn.Conv2d(2 * width, 4 * width, 3, stride=2, padding=1),
+            torch.nn.ReLU(),
+            torch.nn.AdaptiveAvgPool2d(1),
+            torch.nn.Flatten(),
+            torch.nn.Linear(4 * width, n_classes),
+        ).eval()
+        self.labels = list(range(n_classes))
+        self.seconds = 0.0
+
+    def get_labels(self):
+        return self.labels
+
+    @torch.inference_mode()
+    def classify_images(self, img_iter):
+        start = time.perf_counter()
+        batch = torch.from_numpy(np.asarray(img_iter)).permute(0, 3, 1, 2).float().div_(255)
+        probabilities = self.model(batch).softmax(-1).numpy()
+        results = [dict(zip(self.labels, row.tolist(), strict=True)) for row in probabilities]
+        self.seconds += time.perf_counter() - start
+        return iter(results)
+
+    def get_config(self):
+        return {}
+
+
+def calibrate(target_ms: float, batch: np.ndarray, n_classes: int) -> FixedCostClassifier:
+    """Smallest width whose cost per image reaches ``target_ms``."""
+    for width in (16, 24, 32, 48, 64, 96, 128):
+        classifier = FixedCostClassifier(width, n_classes)
+        seconds = []
+        for _ in range(4):  # the first calls are warm-up (oneDNN primitive creation)
+            classifier.seconds = 0.0
+            list(classifier.classify_images(batch))
+            seconds.append(classifier.seconds)
+        if 1000 * statistics.median(seconds[1:]) / len(batch) >= target_ms:
+            break
+    return classifier
+
+
+class PeakRss:
+    """Peak resident memory of this process while the block runs, sampled every 5 ms."""
+
+    def __enter__(self):
+        self.process, self.before, self.peak, self._stop = psutil.Process(), 0, 0, threading.Event()
+        self.before = self.peak = self.process.memory_info().rss
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.before) / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--grid-size", type=int, default=28)
+    parser.add_argument("--nb-design", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--target-ms", type=float, default=10.0, help="classifier cost per image to calibrate to")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--classes", type=int, default=1000, help="outputs of the classifier (maps returned)")
+    args = parser.parse_args()
+
+    image = skimage.data.chelsea()[:224, 25:249].copy()
+    classifier = calibrate(args.target_ms, np.repeat(image[None], args.batch_size, axis=0), args.classes)
+    wcam = WCAM(grid_size=args.grid_size, nb_design=args.nb_design, batch_size=args.batch_size)
+    n = wcam.n_evaluations
+    batches = [np.repeat(image[None], min(args.batch_size, n - s), axis=0) for s in range(0, n, args.batch_size)]
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {psutil.cpu_count()} cores, torch threads "
+        f"{torch.get_num_threads()}, torch {torch.__version__}"
+    )
+    print(
+        f"WCAM grid_size={args.grid_size} nb_design={args.nb_design} batch_size={args.batch_size}: "
+        f"{n} forward passes per explanation, {args.classes} classes"
+    )
+    columns = ["model ms/img", "WCAM s", "forward s", "ratio", "own ms/img", "peak RSS +MB"]
+    formats = ["{:.2f}", "{:.1f}", "{:.1f}", "{:.3f}", "{:.3f}", "{:.0f}"]
+
+    def line(name: str, values) -> str:
+        return f"{name:>4} " + " ".join(
+            f.format(v).rjust(len(c)) for c, f, v in zip(columns, formats, values, strict=True)
+        )
+
+    print("run  " + " ".join(columns))
+    rows = []
+    for run in range(args.repeats):
+        classifier.seconds = 0.0
+        with PeakRss() as rss:
+            start = time.perf_counter()
+            wcam.generate(image, classifier)  # the plugin call: one stack of n_classes maps
+            wcam_seconds = time.perf_counter() - start
+        inside = classifier.seconds
+        start = time.perf_counter()
+        for batch in batches:
+            list(classifier.classify_images(batch))
+        forward_seconds = time.perf_counter() - start
+        rows.append(
+            (
+                1000 * forward_seconds / n,
+                wcam_seconds,
+                forward_seconds,
+                wcam_seconds / forward_seconds,
+                1000 * (wcam_seconds - inside) / n,
+                rss.growth_mb,
+            )
+        )
+        print(line(str(run), rows[-1]))
+    print(line("med", [statistics.median(column) for column in zip(*rows, strict=True)]))
+    print(f"(process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
