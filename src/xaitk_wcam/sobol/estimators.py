@@ -43,7 +43,9 @@ def jansen(outputs: np.ndarray, nb_design: int) -> np.ndarray:
     """Jansen's total-order estimator; ``outputs`` is ``N * (d + 2) x K``, result ``d x K``."""
     f_a, f_b, f_c = _split(outputs, nb_design)
     variance = np.var(np.concatenate([f_a, f_b]), axis=0, ddof=1)
-    return _safe_divide(np.mean((f_a[None] - f_c) ** 2, axis=1) / 2, variance)
+    squared = np.subtract(f_c, f_a[None])  # one d x N x K temporary, squared in place
+    np.square(squared, out=squared)
+    return _safe_divide(squared.mean(axis=1) / 2, variance)
 
 
 def homma(outputs: np.ndarray, nb_design: int) -> np.ndarray:

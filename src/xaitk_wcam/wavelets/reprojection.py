@@ -34,7 +34,7 @@ def wavelet_maps(indices: np.ndarray, layout_shape: tuple[int, int], out_shape: 
     cells = _cell_of_layout(*layout_shape, grid_size)
     rows = np.arange(out_shape[0]) * layout_shape[0] // out_shape[0]
     cols = np.arange(out_shape[1]) * layout_shape[1] // out_shape[1]
-    return indices.reshape(len(indices), -1)[:, cells[rows][:, cols]].astype(np.float32)
+    return indices.reshape(len(indices), -1).astype(np.float32)[:, cells[rows][:, cols]]
 
 
 def spatial_maps(
