@@ -5,8 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
-import pywt
 import torch
+from fakes import CellEnergyClassifier, noise_image
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from smqtk_core.configuration import from_config_dict, to_config_dict
 from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
@@ -14,37 +14,6 @@ from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import Generate
 from xaitk_wcam import WCAM, WCAMResult
 
 FAST = {"grid_size": 8, "nb_design": 8, "batch_size": 32}
-
-
-class CellEnergyClassifier(ClassifyImage):
-    """Confidence = energy of the pywt Haar coefficients in one layout region, relative to the reference.
-
-    Its output depends only on the WCAM variable of that region, so the answer is known.
-    """
-
-    def __init__(self, reference: np.ndarray, rows: slice, cols: slice, levels: int = 3) -> None:
-        self.rows, self.cols, self.levels = rows, cols, levels
-        self.calls = 0
-        self.energy = self._energy(reference[None])[0]
-
-    def _energy(self, images: np.ndarray) -> np.ndarray:
-        gray = images.astype(np.float64) if images.ndim == 3 else images.astype(np.float64).mean(axis=-1)
-        layout, _ = pywt.coeffs_to_array(
-            pywt.wavedec2(gray, "haar", level=self.levels, axes=(-2, -1)), axes=(-2, -1)
-        )
-        return (layout[:, self.rows, self.cols] ** 2).sum(axis=(1, 2))
-
-    def get_labels(self):
-        return ["cell", "rest"]
-
-    def classify_images(self, img_iter):
-        images = np.asarray(img_iter)
-        self.calls += len(images)
-        score = np.clip(self._energy(images) / self.energy, 0, 1)
-        return iter([{"cell": s, "rest": 1 - s} for s in score])
-
-    def get_config(self):
-        return {}
 
 
 class ConstantClassifier(ClassifyImage):
@@ -61,10 +30,6 @@ class ConstantClassifier(ClassifyImage):
 class MissingLabelClassifier(ConstantClassifier):
     def classify_images(self, img_iter):
         return iter([{0: 0.2, 1: 0.3} for _ in img_iter])
-
-
-def noise_image(shape, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
 
 
 # (image shape, layout cell (i, j) on an 8 x 8 grid, level that holds it). At 64 x 64 with 3 levels the
@@ -205,8 +170,9 @@ class ConstantClassifierVarying(ClassifyImage):
 
 def test_config_round_trip_and_plugin_discovery():
     assert WCAM in GenerateImageClassifierBlackboxSaliency.get_impls()
-    wcam = WCAM(wavelet="db2", levels=2, grid_size=7, nb_design=16, estimator="janon", batch_size=5, seed=9,
-                output="spatial")
+    wcam = WCAM(
+        wavelet="db2", levels=2, grid_size=7, nb_design=16, estimator="janon", batch_size=5, seed=9, output="spatial"
+    )
     config = json.loads(json.dumps(to_config_dict(wcam)))
     clone = from_config_dict(config, GenerateImageClassifierBlackboxSaliency.get_impls())
     assert isinstance(clone, WCAM) and clone.get_config() == wcam.get_config()
