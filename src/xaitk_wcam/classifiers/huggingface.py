@@ -1,0 +1,292 @@
+"""HuggingFace ``transformers`` image classifiers as smqtk ``ClassifyImage`` and MAITE models."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from smqtk_classifier import ClassifyImage
+from smqtk_classifier.interfaces.classification_element import CLASSIFICATION_DICT_T
+from smqtk_classifier.interfaces.classify_image import IMAGE_ITER_T
+
+# Importing the models package registers the offline EfficientNet-Lite with the Auto classes, so that
+# its exported folders load here like any Hub model.
+import xaitk_wcam.models.efficientnet_lite0  # noqa: F401
+from xaitk_wcam.classifiers._inputs import chw_batches, hwc_batches, tensor_from_numpy
+from xaitk_wcam.classifiers.preprocessing import (
+    PreprocessingSpec,
+    TorchImagePreprocessor,
+    check_against_processor,
+)
+
+__all__ = ["HuggingFaceImageClassifier", "unique_labels"]
+
+#: Above this max-abs difference on the load-time self-check the torch preprocessing is reported as
+#: approximate (one uint8 grey level after normalisation with std 0.229 is 0.0175).
+_SELF_CHECK_TOLERANCE = 0.05
+
+
+def unique_labels(id2label: dict[Any, Any]) -> list[str]:
+    """Labels in id order; a name that several ids share gets its id appended (``"crane (134)"``).
+
+    :param id2label: ``config.id2label``, ids as int or numeric str.
+    """
+    items = sorted((int(k), str(v)) for k, v in id2label.items())
+    counts: dict[str, int] = {}
+    for _, name in items:
+        counts[name] = counts.get(name, 0) + 1
+    return [name if counts[name] == 1 else f"{name} ({i})" for i, name in items]
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device: expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'; got {device!r}") from exc
+
+
+def _looks_like_path(name: str) -> bool:
+    return (
+        name.startswith((".", "/", "~", "\\"))
+        or Path(name).is_absolute()
+        or name.count("/") > 1
+        or (os.sep != "/" and os.sep in name)
+    )
+
+
+def _offline() -> bool:
+    try:
+        from huggingface_hub import constants
+
+        return bool(constants.HF_HUB_OFFLINE)
+    except Exception:  # pragma: no cover - very old huggingface_hub
+        return os.environ.get("HF_HUB_OFFLINE", "0").upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def _load_config(name: str, local: bool) -> Any:
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(name, trust_remote_code=False)
+    except (OSError, ValueError, KeyError) as exc:
+        if local:
+            raise OSError(
+                f"model_name_or_path={name!r}: the folder has no readable transformers config.json; expected a "
+                f"folder written by save_pretrained ({exc})"
+            ) from exc
+        reason = (
+            "HF_HUB_OFFLINE=1 and the model is not in the local HuggingFace cache"
+            if _offline()
+            else "the HuggingFace Hub could not provide it"
+        )
+        raise OSError(
+            f"model_name_or_path={name!r}: no such local folder, and {reason}; expected an existing "
+            "save_pretrained folder or a reachable Hub id 'org/name' (nothing was written to the working "
+            "directory)"
+        ) from exc
+
+
+class HuggingFaceImageClassifier(ClassifyImage):
+    """A HuggingFace image classifier (``AutoModelForImageClassification`` + ``AutoImageProcessor``).
+
+    It is an smqtk ``ClassifyImage`` (images ``H x W [x C]``, labels from ``config.id2label`` in id order)
+    and a MAITE ``image_classification.Model`` (``__call__`` on ``C x H x W`` images returns one probability
+    vector per image; ``metadata`` holds ``id`` and ``index2label``). Preprocessing runs batched in torch
+    (:mod:`xaitk_wcam.classifiers.preprocessing`) and inference under ``torch.inference_mode()``.
+
+    Pixel-value convention: ``uint8`` images are in ``[0, 255]`` and are rescaled with the processor's
+    ``rescale_factor``; floating images must lie in ``[0, 1]`` and are treated as already rescaled
+    (``uint8 / 255``). Grayscale images (``H x W`` or one channel) are repeated to three channels; RGBA
+    and grayscale + alpha images lose their alpha channel.
+
+    Outputs are softmax probabilities, or independent sigmoids when ``config.problem_type`` is
+    ``"multi_label_classification"``.
+
+    Remote code is never executed (``trust_remote_code=False``); a Hub id needs network access or a
+    populated HuggingFace cache (``HF_HUB_OFFLINE=1`` makes a missing model fail at once).
+
+    Cost: one forward pass per ``batch_size`` images.
+
+    :param model_name_or_path: A folder written by ``save_pretrained`` (weights, ``config.json``,
+        ``preprocessor_config.json``) or a Hub id such as ``"google/vit-base-patch16-224"``.
+    :param device: ``"auto"`` (CUDA, then MPS, then CPU), or any torch device string.
+    :param batch_size: Images per forward pass (positive).
+    """
+
+    def __init__(self, model_name_or_path: str, device: str = "auto", batch_size: int = 32) -> None:
+        if not isinstance(model_name_or_path, (str, os.PathLike)) or not str(model_name_or_path):
+            raise ValueError(
+                "model_name_or_path: expected a save_pretrained folder or a Hub id string; "
+                f"got {model_name_or_path!r}"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size: expected a positive int; got {batch_size!r}")
+        self._name = str(model_name_or_path)
+        self._device_arg = device
+        self._batch_size = batch_size
+        self._device = _resolve_device(device)
+
+        path = Path(self._name).expanduser()
+        local = path.is_dir()
+        if path.exists() and not local:
+            raise OSError(f"model_name_or_path={self._name!r} is a file; expected a save_pretrained folder")
+        if not local and _looks_like_path(self._name):
+            raise FileNotFoundError(
+                f"model_name_or_path={self._name!r}: folder {path} does not exist; expected a folder written "
+                "by save_pretrained or a Hub id 'org/name'"
+            )
+        source = str(path) if local else self._name
+
+        from transformers import AutoImageProcessor, AutoModelForImageClassification
+        from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING
+
+        config = _load_config(source, local)
+        if type(config) not in MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING:
+            raise ValueError(
+                f"model_name_or_path={self._name!r} is a {config.model_type!r} model ({type(config).__name__}), "
+                "not an image classifier; expected a model type supported by AutoModelForImageClassification "
+                "(e.g. 'vit', 'resnet', 'convnext', 'efficientnet_lite')"
+            )
+        try:
+            processor = AutoImageProcessor.from_pretrained(source, trust_remote_code=False)
+        except (OSError, ValueError, KeyError) as exc:
+            raise OSError(
+                f"model_name_or_path={self._name!r}: no usable image processor (preprocessor_config.json); "
+                f"expected one saved with the model ({exc})"
+            ) from exc
+        self._spec = PreprocessingSpec.from_processor(processor, num_channels=int(getattr(config, "num_channels", 3)))
+        self._preprocessor = TorchImagePreprocessor(self._spec)
+        #: Max-abs difference between the torch preprocessing and the processor on a synthetic image.
+        self.preprocessing_check = check_against_processor(processor, self._preprocessor)
+        if self.preprocessing_check > _SELF_CHECK_TOLERANCE:
+            import warnings
+
+            warnings.warn(
+                f"{self._name}: torch preprocessing differs from {type(processor).__name__} by up to "
+                f"{self.preprocessing_check:.3g} on the self-check image",
+                stacklevel=2,
+            )
+
+        self._model = AutoModelForImageClassification.from_pretrained(
+            source, trust_remote_code=False, dtype=torch.float32
+        )
+        self._model.eval().to(self._device)
+        self._labels = unique_labels(config.id2label)
+        self._multi_label = getattr(config, "problem_type", None) == "multi_label_classification"
+        self.metadata: dict[str, Any] = {"id": self._name, "index2label": dict(enumerate(self._labels))}
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def model(self) -> torch.nn.Module:
+        """The underlying ``transformers`` model (``PreTrainedModel``, in eval mode)."""
+        return self._model
+
+    @property
+    def device(self) -> torch.device:
+        """The torch device the model runs on."""
+        return self._device
+
+    @property
+    def batch_size(self) -> int:
+        """Images per forward pass."""
+        return self._batch_size
+
+    @property
+    def preprocessing(self) -> PreprocessingSpec:
+        """The preprocessing steps read from the image processor."""
+        return self._spec
+
+    # ------------------------------------------------------------------ torch API (differentiable)
+    def preprocess(self, images: Any, *, channels_first: bool = False) -> torch.Tensor:
+        """Preprocess a batch into the model's ``pixel_values``.
+
+        :param images: ``N x H x W x C`` (or ``N x C x H x W`` with ``channels_first=True``) numpy array or
+            torch tensor, or a sequence of same-size images; ``uint8`` in ``[0, 255]`` or floating in
+            ``[0, 1]``. A floating torch tensor keeps its autograd graph (resize, crop, rescale and
+            normalise are differentiable torch operations).
+        :param channels_first: Whether the channel axis precedes the spatial axes.
+        :return: ``N x C x H' x W'`` float32 tensor on :attr:`device`.
+        """
+        if isinstance(images, np.ndarray):
+            images = tensor_from_numpy(images)
+        elif not isinstance(images, torch.Tensor):
+            images = torch.stack([img if isinstance(img, torch.Tensor) else tensor_from_numpy(np.asarray(img))
+                                  for img in images])
+        if channels_first:
+            if images.ndim != 4:
+                raise ValueError(f"images: expected N x C x H x W; got shape {tuple(images.shape)}")
+            batch = images
+        else:
+            if images.ndim == 3:
+                images = images[..., None]
+            if images.ndim != 4:
+                raise ValueError(f"images: expected N x H x W x C or N x H x W; got shape {tuple(images.shape)}")
+            batch = images.permute(0, 3, 1, 2)
+        return self._preprocessor(batch, device=self._device)
+
+    def probabilities(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Class probabilities for preprocessed inputs, differentiable (no ``inference_mode``).
+
+        :param pixel_values: ``N x C x H' x W'`` output of :meth:`preprocess`.
+        :return: ``N x n_labels`` softmax (or sigmoid, multi-label) probabilities.
+        """
+        logits = self._model(pixel_values=pixel_values).logits
+        return torch.sigmoid(logits) if self._multi_label else torch.softmax(logits, dim=-1)
+
+    def _predict(self, runs: list[torch.Tensor]) -> np.ndarray:
+        """Probabilities ``n x n_labels`` (float32) for a chunk given as ``N x C x H x W`` runs."""
+        with torch.inference_mode():
+            pixels = [self._preprocessor(run, device=self._device) for run in runs]
+            if len(pixels) > 1 and all(p.shape[1:] == pixels[0].shape[1:] for p in pixels):
+                pixels = [torch.cat(pixels)]
+            probs = [self.probabilities(p).float().cpu() for p in pixels]
+        return (probs[0] if len(probs) == 1 else torch.cat(probs)).numpy()
+
+    # ------------------------------------------------------------------ smqtk ClassifyImage
+    def get_labels(self) -> Sequence[Hashable]:
+        """Labels from ``config.id2label``, in id order (duplicated names get their id appended)."""
+        return list(self._labels)
+
+    def classify_images(self, img_iter: IMAGE_ITER_T) -> Iterator[CLASSIFICATION_DICT_T]:
+        """Classify images.
+
+        :param img_iter: A stacked ``N x H x W x C`` / ``N x H x W`` array (fast path: one zero-copy
+            conversion, batched preprocessing) or an iterable of ``H x W [x C]`` arrays (``C`` in 1, 2, 3, 4);
+            ``uint8`` in ``[0, 255]`` or floating in ``[0, 1]``. The caller's arrays are not modified.
+        :return: One ``{label: probability}`` dict per image, keys in :meth:`get_labels` order.
+        :raises ValueError: Wrong rank, channel count, dtype or value range.
+        """
+        labels = self._labels
+        for runs in hwc_batches(img_iter, self._batch_size):
+            for row in self._predict(runs).tolist():
+                yield dict(zip(labels, row, strict=True))
+
+    # ------------------------------------------------------------------ MAITE Model
+    def __call__(self, batch: Any) -> list[np.ndarray]:
+        """MAITE ``image_classification.Model`` call.
+
+        :param batch: An ``N x C x H x W`` array/tensor or a sequence of ``C x H x W`` arrays (``uint8`` in
+            ``[0, 255]`` or floating in ``[0, 1]``).
+        :return: One ``(n_labels,)`` float32 probability array per image.
+        """
+        out: list[np.ndarray] = []
+        for runs in chw_batches(batch, self._batch_size):
+            out.extend(self._predict(runs))
+        return out
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        return {"model_name_or_path": self._name, "device": self._device_arg, "batch_size": self._batch_size}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._name!r}, device={str(self._device)!r}, batch_size={self._batch_size})"

@@ -1,0 +1,126 @@
+"""Any MAITE image-classification model as an smqtk ``ClassifyImage``.
+
+This plays the role of ``xaitk_jatic``'s ``JATICImageClassifier``, whose releases pin ``maite<0.10`` and
+``numpy<2``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Hashable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from smqtk_classifier import ClassifyImage
+from smqtk_classifier.interfaces.classification_element import CLASSIFICATION_DICT_T
+from smqtk_classifier.interfaces.classify_image import IMAGE_ITER_T
+
+from xaitk_wcam.classifiers._inputs import hwc_batches
+
+__all__ = ["MaiteImageClassifier", "import_object"]
+
+
+def import_object(spec: str) -> Any:
+    """Import ``"package.module:attribute"`` and, when the attribute is a class or function taking no
+    arguments, call it.
+
+    :param spec: Import path with a colon between module and attribute.
+    :raises ValueError: If ``spec`` has no colon or does not resolve.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"expected an import path 'package.module:attribute'; got {spec!r}")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"could not import {spec!r}: {exc}") from exc
+    return obj() if callable(obj) and not hasattr(obj, "metadata") else obj
+
+
+class MaiteImageClassifier(ClassifyImage):
+    """Wrap a MAITE ``image_classification.Model`` as an smqtk ``ClassifyImage``.
+
+    Images (``H x W [x C]`` numpy, as xaitk passes them) are transposed to ``C x H x W`` views and handed
+    to the model in batches of ``batch_size`` as a list; their dtype and value range are passed through
+    unchanged, so they must be what the model expects. Each returned vector (``(n_labels,)``, probabilities
+    or scores) becomes a ``{label: value}`` dict.
+
+    ``get_config`` round-trips only when ``model`` was given as an import path string
+    (``"package.module:factory"``); a model object gives ``{"model": None, ...}``, from which
+    ``from_config`` raises ``ValueError`` (build such instances programmatically).
+
+    Cost: one model call per ``batch_size`` images.
+
+    :param model: A MAITE image-classification model (callable on a sequence of ``C x H x W`` arrays), or
+        an import path ``"package.module:attribute"`` resolving to one (or to a zero-argument factory).
+    :param labels: One label per model output, in output order; ``None`` reads
+        ``model.metadata["index2label"]``.
+    :param batch_size: Images per model call (positive).
+    """
+
+    def __init__(self, model: Any, labels: Sequence[Hashable] | None = None, batch_size: int = 32) -> None:
+        if model is None:
+            raise ValueError(
+                "model: expected a MAITE image-classification model or an import path 'package.module:attr'; "
+                "got None (a config saved from a model object cannot be rebuilt)"
+            )
+        self._model_spec = model if isinstance(model, str) else None
+        self._model = import_object(model) if isinstance(model, str) else model
+        if not callable(self._model):
+            raise ValueError(f"model: expected a callable MAITE model; got {type(self._model).__name__}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size: expected a positive int; got {batch_size!r}")
+        if labels is None:
+            index2label = dict(getattr(self._model, "metadata", {}) or {}).get("index2label")
+            if not index2label:
+                raise ValueError(
+                    "labels: None needs model.metadata['index2label']; the model has none, pass labels=[...]"
+                )
+            labels = [index2label[i] for i in sorted(index2label)]
+            self._labels_given = None
+        else:
+            labels = list(labels)
+            self._labels_given = list(labels)
+        if len(labels) == 0 or len(set(labels)) != len(labels):
+            raise ValueError(f"labels: expected a non-empty sequence of distinct labels; got {labels!r}")
+        self._labels = labels
+        self._batch_size = batch_size
+
+    @property
+    def model(self) -> Any:
+        """The wrapped MAITE model."""
+        return self._model
+
+    def get_labels(self) -> Sequence[Hashable]:
+        return list(self._labels)
+
+    def classify_images(self, img_iter: IMAGE_ITER_T) -> Iterator[CLASSIFICATION_DICT_T]:
+        """Classify ``H x W [x C]`` images (stacked array or iterable) with the MAITE model.
+
+        :return: One ``{label: value}`` dict per image, in :meth:`get_labels` order.
+        :raises ValueError: Wrong image rank / channels, or a model output of the wrong length.
+        """
+        labels, n = self._labels, len(self._labels)
+        for runs in hwc_batches(img_iter, self._batch_size):
+            batch = [image.numpy() for run in runs for image in run]
+            outputs = self._model(batch)
+            scores = np.stack([np.asarray(_to_numpy(o), dtype=np.float64).reshape(-1) for o in outputs])
+            if scores.shape != (len(batch), n):
+                raise ValueError(
+                    f"model returned outputs of shape {scores.shape} for {len(batch)} images; expected "
+                    f"({len(batch)}, {n}) to match labels"
+                )
+            for row in scores.tolist():
+                yield dict(zip(labels, row, strict=True))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": self._model_spec, "labels": self._labels_given, "batch_size": self._batch_size}
+
+
+def _to_numpy(value: Any) -> Any:
+    detach = getattr(value, "detach", None)
+    if detach is not None:  # torch tensor
+        return detach().cpu().numpy()
+    return value

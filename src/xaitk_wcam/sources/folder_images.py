@@ -1,0 +1,79 @@
+"""Images read from a folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xaitk_wcam.interfaces.image_source import ImageSource
+
+__all__ = ["IMAGE_EXTENSIONS", "FolderImages"]
+
+#: File extensions read (case-insensitive).
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read an image file with PIL as ``H x W`` (grayscale) or ``H x W x 3`` ``uint8``.
+
+    Palette, CMYK, RGBA and other modes are converted to RGB; 16-bit grayscale is scaled to 8 bits.
+    """
+    from PIL import Image
+
+    with Image.open(path) as im:
+        if im.mode in ("L", "RGB"):
+            return np.asarray(im)
+        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+            from skimage.util import img_as_ubyte
+
+            return img_as_ubyte(np.asarray(im).astype(np.uint16))
+        if im.mode in ("1", "LA"):
+            return np.asarray(im.convert("L"))
+        return np.asarray(im.convert("RGB"))
+
+
+class FolderImages(ImageSource):
+    """Every image file in a folder, in sorted path order.
+
+    ``image_id`` is the path relative to the folder (POSIX separators); ``label`` is ``None``.
+
+    :param path: An existing folder.
+    :param limit: Yield at most this many images.
+    :param recursive: Also read images in sub-folders.
+    :raises FileNotFoundError: ``path`` does not exist.
+    :raises NotADirectoryError: ``path`` is not a folder.
+    :raises ValueError: The folder holds no file with an extension in :data:`IMAGE_EXTENSIONS`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], limit: int | None = None, recursive: bool = False) -> None:
+        super().__init__(limit=limit)
+        folder = Path(path).expanduser()
+        if not folder.exists():
+            raise FileNotFoundError(f"path: folder {str(path)!r} does not exist; expected a folder of images")
+        if not folder.is_dir():
+            raise NotADirectoryError(f"path: {str(path)!r} is a file; expected a folder of images")
+        pattern = "**/*" if recursive else "*"
+        files = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        if not files:
+            raise ValueError(
+                f"path: folder {str(path)!r} holds no image file ({', '.join(IMAGE_EXTENSIONS)})"
+                + ("" if recursive else "; pass recursive=True to search sub-folders")
+            )
+        self._path = str(path)
+        self._folder = folder
+        self._recursive = bool(recursive)
+        self._files = files
+
+    def __len__(self) -> int:
+        return len(self._files) if self.limit is None else min(self.limit, len(self._files))
+
+    def _iter_images(self) -> Iterator[tuple[str, Any, Hashable | None]]:
+        for file in self._files:
+            yield file.relative_to(self._folder).as_posix(), read_image(file), None
+
+    def get_config(self) -> dict[str, Any]:
+        return {"path": self._path, "limit": self.limit, "recursive": self._recursive}

@@ -1,0 +1,81 @@
+"""Images from a MAITE image-classification dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+import numpy as np
+
+from xaitk_wcam.interfaces.image_source import ImageSource
+
+__all__ = ["MaiteDatasetImages"]
+
+
+class MaiteDatasetImages(ImageSource):
+    """A MAITE ``image_classification.Dataset`` (``dataset[i] -> (C x H x W image, (n_classes,) target,
+    metadata)``).
+
+    ``image_id`` is ``str(metadata["id"])``; ``label`` is the arg-max class of the target, mapped through
+    ``dataset.metadata["index2label"]`` when present (else the class index). Images are converted from
+    ``C x H x W`` to ``H x W x C`` ``uint8`` (floating images must lie in ``[0, 1]``).
+
+    Configuration: a dataset object cannot be written to a config. ``get_config`` round-trips only when
+    ``dataset`` is given as an import path ``"package.module:attribute"`` (a dataset, or a zero-argument
+    factory returning one); for an object it returns ``{"dataset": None, ...}`` and ``from_config`` of that
+    raises ``ValueError`` (build such sources programmatically).
+
+    :param dataset: A MAITE image-classification dataset, or an import path to one.
+    :param limit: Yield at most this many images.
+    """
+
+    def __init__(self, dataset: Any, limit: int | None = None) -> None:
+        super().__init__(limit=limit)
+        if dataset is None:
+            raise ValueError(
+                "dataset: expected a MAITE image-classification dataset or an import path 'package.module:attr'; "
+                "got None (a config saved from a dataset object cannot be rebuilt)"
+            )
+        from xaitk_wcam.classifiers.maite import import_object
+
+        self._dataset_spec = dataset if isinstance(dataset, str) else None
+        self._dataset = import_object(dataset) if isinstance(dataset, str) else dataset
+        if not (hasattr(self._dataset, "__getitem__") and hasattr(self._dataset, "__len__")):
+            raise ValueError(
+                "dataset: expected a MAITE dataset (with __getitem__ and __len__); "
+                f"got {type(self._dataset).__name__}"
+            )
+        metadata = dict(getattr(self._dataset, "metadata", {}) or {})
+        self._index2label = metadata.get("index2label")
+
+    @property
+    def dataset(self) -> Any:
+        return self._dataset
+
+    def __len__(self) -> int:
+        n = len(self._dataset)
+        return n if self.limit is None else min(n, self.limit)
+
+    def _iter_images(self) -> Iterator[tuple[str, Any, Hashable | None]]:
+        for index in range(len(self._dataset)):
+            image, target, datum_metadata = self._dataset[index]
+            image = _to_numpy(image)
+            if image.ndim == 3:
+                image = np.moveaxis(image, 0, -1)
+            target = np.asarray(_to_numpy(target)).reshape(-1)
+            label: Hashable | None = None
+            if target.size:
+                k = int(np.argmax(target))
+                label = self._index2label.get(k, k) if self._index2label else k
+            image_id = datum_metadata.get("id", index) if isinstance(datum_metadata, dict) else index
+            yield str(image_id), image, label
+
+    def get_config(self) -> dict[str, Any]:
+        return {"dataset": self._dataset_spec, "limit": self.limit}
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    detach = getattr(value, "detach", None)
+    if detach is not None:
+        value = detach().cpu().numpy()
+    return np.asarray(value)

@@ -1,0 +1,118 @@
+"""The offline ImageNet EfficientNet-Lite0: architecture, export, and real predictions (no network)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+from xaitk_wcam.classifiers import HuggingFaceImageClassifier
+from xaitk_wcam.models import (
+    EfficientNetLiteConfig,
+    EfficientNetLiteForImageClassification,
+    cache_root,
+    efficientnet_lite0_classifier,
+    export_efficientnet_lite0,
+    imagenet_labels,
+)
+from xaitk_wcam.models._export import EXPORT_NAME, convert_state_dict
+from xaitk_wcam.models.efficientnet_lite0 import _same_padding
+
+CATS = set(range(281, 286))  # tabby, tiger cat, Persian, Siamese, Egyptian cat
+ESPRESSO_OR_CUP = {967, 968}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("xaitk_wcam_cache")
+
+
+@pytest.fixture(scope="module")
+def classifier(cache) -> HuggingFaceImageClassifier:
+    return efficientnet_lite0_classifier(device="cpu", cache_dir=cache)
+
+
+def _top3(classifier, image) -> list[int]:
+    probs = np.array(list(next(iter(classifier.classify_images([image]))).values()))
+    return [int(i) for i in np.argsort(-probs)[:3]]
+
+
+def test_chelsea_is_a_cat(classifier):
+    top3 = _top3(classifier, data.chelsea())
+    assert CATS & set(top3), [classifier.get_labels()[i] for i in top3]
+
+
+def test_coffee_is_espresso_or_cup(classifier):
+    top3 = _top3(classifier, data.coffee())
+    assert ESPRESSO_OR_CUP & set(top3), [classifier.get_labels()[i] for i in top3]
+
+
+def test_labels_are_imagenet(classifier):
+    labels = classifier.get_labels()
+    assert len(labels) == 1000 and len(set(labels)) == 1000
+    assert labels[0] == "tench" and labels[281] == "tabby" and labels[967] == "espresso" and labels[968] == "cup"
+    assert labels == imagenet_labels()
+
+
+def test_export_is_a_standard_hf_folder(cache, classifier):
+    from transformers import AutoConfig, AutoImageProcessor, AutoModelForImageClassification
+
+    folder = cache / EXPORT_NAME
+    assert classifier.get_config()["model_name_or_path"] == str(folder)
+    config = AutoConfig.from_pretrained(folder)
+    assert config.model_type == "efficientnet_lite" and config.id2label[285] == "Egyptian cat"
+    model = AutoModelForImageClassification.from_pretrained(folder)
+    assert isinstance(model, EfficientNetLiteForImageClassification)
+    assert sum(p.numel() for p in model.parameters()) == 4_652_008  # EfficientNet-Lite0: 4.65 M
+    # Same preprocessing as the processor saved with it (bicubic 224 x 224, ImageNet mean / std).
+    processor = AutoImageProcessor.from_pretrained(folder)
+    image = data.chelsea()
+    ref = np.asarray(processor(images=[image], return_tensors="np")["pixel_values"])
+    diff = np.abs(classifier.preprocess(image[None]).numpy() - ref)
+    assert diff.mean() < 1e-3 and (diff > 1e-3).mean() < 0.01
+    assert diff.max() <= 1 / 255 / 0.224 + 1e-5  # at most one uint8 grey level
+    # No temporary export folder is left behind, and a second call reuses the folder.
+    assert [p.name for p in cache.iterdir()] == [EXPORT_NAME]
+    stamp = (folder / "model.safetensors").stat().st_mtime_ns
+    assert export_efficientnet_lite0(cache) == folder
+    assert (folder / "model.safetensors").stat().st_mtime_ns == stamp
+
+
+def test_cache_env_var(tmp_path, monkeypatch):
+    monkeypatch.setenv("XAITK_WCAM_CACHE", str(tmp_path / "env_cache"))
+    assert cache_root() == tmp_path / "env_cache"
+    folder = export_efficientnet_lite0()
+    assert folder == tmp_path / "env_cache" / EXPORT_NAME and (folder / "config.json").is_file()
+    monkeypatch.delenv("XAITK_WCAM_CACHE")
+    assert str(cache_root()).endswith(".cache/xaitk_wcam")
+
+
+def test_same_padding_matches_tensorflow():
+    # TF "SAME": out = ceil(n / s), total pad = max((out - 1) * s + k - n, 0), extra pixel after.
+    assert _same_padding(224, 3, 2) == (0, 1)
+    assert _same_padding(225, 3, 2) == (1, 1)
+    assert _same_padding(112, 5, 2) == (1, 2)
+    assert _same_padding(14, 5, 1) == (2, 2)
+    assert _same_padding(7, 1, 1) == (0, 0)
+
+
+def test_random_model_any_size_and_hidden_states():
+    torch.manual_seed(0)
+    config = EfficientNetLiteConfig(num_labels=7)
+    model = EfficientNetLiteForImageClassification(config).eval()
+    with torch.no_grad():
+        out = model(pixel_values=torch.randn(2, 3, 67, 45), output_hidden_states=True)
+    assert out.logits.shape == (2, 7)
+    assert len(out.hidden_states) == 1 + 16 + 1  # stem, 16 MBConv blocks, head
+    assert out.hidden_states[0].shape[-2:] == (34, 23)  # ceil(67 / 2), ceil(45 / 2)
+    assert out.hidden_states[-1].shape[1:] == (1280, 3, 2)  # total stride 32
+    loss = model(pixel_values=torch.randn(2, 3, 32, 32), labels=torch.tensor([1, 2])).loss
+    assert loss is not None and torch.isfinite(loss)
+
+
+def test_wrong_config_and_keys():
+    with pytest.raises(ValueError, match="stages"):
+        EfficientNetLiteConfig(stages=[[1, 3, 1, 1, 32]])
+    with pytest.raises(ValueError, match="not an EfficientNet-Lite parameter"):
+        convert_state_dict({"_blocks.0._se_reduce.weight": torch.zeros(1)})
