@@ -15,7 +15,6 @@ number of classes.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -25,8 +24,9 @@ import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
 
-from xaitk_wcam.sobol import ESTIMATORS, SobolDesign, check_nb_design
-from xaitk_wcam.utils.images import check_image, split_alpha, to_input_dtype, value_range
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import check_blackbox, sobol_total_indices
+from xaitk_wcam.sobol import ESTIMATORS, check_nb_design
+from xaitk_wcam.utils.images import check_image, split_alpha
 from xaitk_wcam.wavelets.layout import padded_size
 from xaitk_wcam.wavelets.masking import MaskedWaveletImages
 from xaitk_wcam.wavelets.reprojection import scale_profile, spatial_maps, wavelet_maps
@@ -167,68 +167,29 @@ class WCAM(GenerateImageClassifierBlackboxSaliency):
         padded = (padded_size(height, self.levels), padded_size(width, self.levels))
         if self.grid_size > min(padded):
             raise ValueError(f"grid_size={self.grid_size} exceeds the padded image side {min(padded)}")
-        if not isinstance(blackbox, ClassifyImage):
-            raise TypeError(f"blackbox must be a smqtk_classifier.ClassifyImage, got {type(blackbox).__name__}")
-        labels = list(blackbox.get_labels())
+        labels = check_blackbox(blackbox)
 
-        outputs = self._classify_design(image, padded, blackbox, labels)
-        indices = ESTIMATORS[self.estimator](outputs, self.nb_design)  # d x K
-        constant = ~(np.ptp(outputs, axis=0) > 0)
-        if constant.any():
-            warnings.warn(
-                f"blackbox output does not vary for {int(constant.sum())} of {len(labels)} classes; "
-                "their WCAM maps are all zero",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        indices = indices.T.reshape(len(labels), self.grid_size, self.grid_size)
+        colour, _ = split_alpha(image)
+        pad = ((0, padded[0] - height), (0, padded[1] - width), (0, 0))
+        tensor = torch.from_numpy(np.pad(colour.astype(np.float32), pad, mode="symmetric")).permute(2, 0, 1)
+        masked_images = MaskedWaveletImages(tensor, self.wavelet, self.levels, self.grid_size)
+        indices, n_evaluations = sobol_total_indices(
+            image,
+            blackbox,
+            labels,
+            lambda masks: masked_images(masks)[:, :height, :width],
+            grid_size=self.grid_size,
+            nb_design=self.nb_design,
+            seed=self.seed,
+            estimator=self.estimator,
+            batch_size=self.batch_size,
+        )
         return WCAMResult(
             sobol_indices=indices,
             scale_profile=scale_profile(np.clip(indices, 0, None), padded, self.levels),
             labels=labels,
-            n_evaluations=len(outputs),
+            n_evaluations=n_evaluations,
             levels=self.levels,
             image_shape=(height, width),
             padded_shape=padded,
         )
-
-    def _classify_design(
-        self, image: np.ndarray, padded: tuple[int, int], blackbox: ClassifyImage, labels: list
-    ) -> np.ndarray:
-        """Classify the perturbed image of every design row, streamed batch by batch: ``N(d+2) x K``."""
-        height, width = image.shape[:2]
-        colour, alpha = split_alpha(image)
-        low, high = value_range(image)
-        pad = ((0, padded[0] - height), (0, padded[1] - width), (0, 0))
-        tensor = torch.from_numpy(np.pad(colour.astype(np.float32), pad, mode="symmetric")).permute(2, 0, 1)
-        perturb = MaskedWaveletImages(tensor, self.wavelet, self.levels, self.grid_size)
-        design = SobolDesign(self.grid_size**2, self.nb_design, self.seed)
-
-        outputs = np.empty((len(design), len(labels)), dtype=np.float64)
-        for start in range(0, len(design), self.batch_size):
-            masks = torch.from_numpy(design.rows(start, start + self.batch_size))
-            batch = perturb(masks.view(-1, self.grid_size, self.grid_size))[:, :height, :width]
-            batch = to_input_dtype(batch.contiguous(), image, low, high)
-            if alpha is not None:
-                batch = np.concatenate([batch, np.broadcast_to(alpha, (*batch.shape[:3], 1))], axis=-1)
-            elif image.ndim == 2:
-                batch = batch[..., 0]
-            outputs[start : start + len(batch)] = _confidences(blackbox.classify_images(batch), labels, len(batch))
-        return outputs
-
-
-def _confidences(results: Any, labels: list, expected: int) -> np.ndarray:
-    """Blackbox label->confidence dicts -> ``n x K`` array in label order."""
-    rows = []
-    for result in results:
-        try:
-            rows.append([result[label] for label in labels])
-        except KeyError as error:
-            missing = [label for label in labels if label not in result]
-            raise ValueError(
-                f"blackbox result lacks {len(missing)} label(s) of get_labels(), e.g. {missing[:5]}; "
-                "classify_images must return a confidence for every label"
-            ) from error
-    if len(rows) != expected:
-        raise ValueError(f"blackbox returned {len(rows)} results for a batch of {expected} images")
-    return np.asarray(rows, dtype=np.float64)
