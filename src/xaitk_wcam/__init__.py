@@ -4,19 +4,50 @@ Every public class is importable from here, e.g. ``from xaitk_wcam import WCAM``
 """
 
 from xaitk_wcam.classifiers import HuggingFaceImageClassifier, MaiteImageClassifier
+from xaitk_wcam.impls.comparison import SSD, SpearmanRank, TopKIntersection, Wasserstein, XCorr
+from xaitk_wcam.impls.faithfulness import (
+    AverageDrop,
+    AverageDropInDeletion,
+    Deletion,
+    Insertion,
+    MuFidelity,
+    ReconstructionDepth,
+)
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal import RandomSaliency
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM, WCAMResult
+from xaitk_wcam.impls.saliency_metric import FineScaleShare, ScaleShare, SpatialSpread
+from xaitk_wcam.interfaces import FaithfulnessMetric, FaithfulnessResult, ImageSource, SaliencyComparison
 from xaitk_wcam.sources import FolderImages, HFDatasetImages, MaiteDatasetImages, SkimageImages
 from xaitk_wcam.wavelets.sufficient import sufficient_image, sufficient_images
 
 __all__ = [
+    "SSD",
     "WCAM",
+    "AverageDrop",
+    "AverageDropInDeletion",
+    "Deletion",
+    "FaithfulnessMetric",
+    "FaithfulnessResult",
+    "FineScaleShare",
     "FolderImages",
     "HFDatasetImages",
     "HuggingFaceImageClassifier",
+    "ImageSource",
+    "Insertion",
     "MaiteDatasetImages",
     "MaiteImageClassifier",
+    "MuFidelity",
+    "RandomSaliency",
+    "ReconstructionDepth",
+    "SaliencyComparison",
+    "ScaleShare",
     "SkimageImages",
+    "SpatialSpread",
+    "SpearmanRank",
+    "TopKIntersection",
     "WCAMResult",
+    "Wasserstein",
+    "XCorr",
     "sufficient_image",
     "sufficient_images",
 ]

@@ -1,5 +1,7 @@
 """Interfaces this package adds to xaitk-saliency's (each a smqtk ``Plugfigurable``)."""
 
+from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
 from xaitk_wcam.interfaces.image_source import ImageSource
+from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
 
-__all__ = ["ImageSource"]
+__all__ = ["FaithfulnessMetric", "FaithfulnessResult", "ImageSource", "SaliencyComparison"]

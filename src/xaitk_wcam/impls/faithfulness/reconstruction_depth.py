@@ -35,7 +35,9 @@ class ReconstructionDepth(FaithfulnessMetric):
     predicted as the class.
     """
 
-    def __init__(self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32) -> None:
+    def __init__(
+        self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32
+    ) -> None:
         check_wavelet(wavelet)
         self.wavelet = wavelet
         self.levels = check_positive_int(levels, "levels")
@@ -60,7 +62,9 @@ class ReconstructionDepth(FaithfulnessMetric):
                 f"sal_map must be a wavelet-layout map of the image's shape {ref_image.shape[:2]}, got {sal_map.shape}"
             )
         if min(ref_image.shape[:2]) < 2**self.levels:
-            raise ValueError(f"ref_image of shape {ref_image.shape[:2]} is too small for levels={self.levels}")
+            raise ValueError(
+                f"ref_image of shape {ref_image.shape[:2]} is too small for levels={self.levels}"
+            )
 
     def _compute(
         self, ref_image: np.ndarray, sal_map: np.ndarray, blackbox: ClassifyImage, class_index: int
@@ -70,7 +74,11 @@ class ReconstructionDepth(FaithfulnessMetric):
         confidences = []
         for start in range(0, len(keeps), self.batch_size):
             batch = sufficient_images(
-                ref_image, sal_map, keeps[start : start + self.batch_size], wavelet=self.wavelet, levels=self.levels
+                ref_image,
+                sal_map,
+                keeps[start : start + self.batch_size],
+                wavelet=self.wavelet,
+                levels=self.levels,
             )
             confidences += [[result[label] for label in labels] for result in blackbox.classify_images(batch)]
         scores = np.asarray(confidences, dtype=np.float64)
@@ -84,4 +92,6 @@ class ReconstructionDepth(FaithfulnessMetric):
             depth = float("nan")
         else:
             depth = float(keeps[restored[0]])
-        return FaithfulnessResult({"reconstruction_depth": depth}, curve_x=keeps, curve_y=scores[:, class_index])
+        return FaithfulnessResult(
+            {"reconstruction_depth": depth}, curve_x=keeps, curve_y=scores[:, class_index]
+        )

@@ -1,0 +1,51 @@
+"""Random saliency: the chance baseline every method is compared with (the "Random" method of the
+CSEP 590B homework; Gomez et al. 2022 and Hooker et al. 2019 report it as the floor of every metric).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import numpy as np
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import (
+    GenerateImageClassifierBlackboxSaliency,
+)
+
+
+class RandomSaliency(GenerateImageClassifierBlackboxSaliency):
+    """Seeded Gaussian-noise maps, one per class label of the blackbox, scaled to ``[-1, 1]``.
+
+    The noise is drawn from ``numpy.random.default_rng([seed, crc32(image bytes)])``: the same seed and
+    image give bit-identical maps, while two different images (e.g. an image and its perturbed version)
+    get independent maps, so a robustness study sees chance-level stability for this method, not a
+    perfect one. Each map is divided by its maximum absolute value. The blackbox is not queried
+    (0 forward passes); only its labels are counted.
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        """:param seed: Non-negative int seed of the noise."""
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed}")
+        self.seed = seed
+
+    def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
+        """
+        :param ref_image: ``H x W`` or ``H x W x C`` image (only its bytes and shape are used).
+        :param blackbox: Classifier whose ``get_labels()`` gives the number of maps.
+        :return: ``n_classes x H x W`` float64 maps in ``[-1, 1]``.
+        """
+        n_classes = len(blackbox.get_labels())
+        image_key = zlib.crc32(np.ascontiguousarray(ref_image).tobytes()) ^ zlib.crc32(
+            repr(ref_image.shape).encode()
+        )
+        rng = np.random.default_rng([self.seed, image_key])
+        maps = rng.standard_normal((n_classes, *ref_image.shape[:2]))
+        scale = np.abs(maps).max(axis=(1, 2), keepdims=True)
+        return maps / np.where(scale > 0, scale, 1.0)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed}

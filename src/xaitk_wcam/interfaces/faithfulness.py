@@ -1,0 +1,206 @@
+"""The ``FaithfulnessMetric`` interface: score a saliency map by perturbing the image it explains.
+
+A faithfulness metric removes (or inserts) image regions in the order given by a saliency map and
+watches the black-box confidence of the explained class change (Petsiuk et al. 2018, "RISE";
+Gomez et al. 2022, "Computing and evaluating saliency maps for image classification: a tutorial";
+Bhatt et al. 2020, "Evaluating and aggregating feature-based model explanations").
+
+Implementations live in :mod:`xaitk_wcam.impls.faithfulness`; this module only fixes the contract:
+:meth:`FaithfulnessMetric.compute` checks its inputs, then hands them to ``_compute``.
+"""
+
+from __future__ import annotations
+
+import abc
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from smqtk_core.plugfigurable import Plugfigurable
+
+
+@dataclass
+class FaithfulnessResult:
+    """Scores of one saliency map, plus the perturbation curve when the metric has one.
+
+    :param scores: Score name -> value (``nan`` where the score is undefined, see each metric).
+    :param curve_x: ``n_points`` fractions in ``[0, 1]`` of the features removed (Deletion) or
+        inserted (Insertion) at each step, or ``None`` for single-step metrics.
+    :param curve_y: ``n_points`` confidences of the explained class at each step, or ``None``.
+    """
+
+    scores: dict[str, float]
+    curve_x: np.ndarray | None = None
+    curve_y: np.ndarray | None = None
+
+
+def _check_image(ref_image: object) -> np.ndarray:
+    if not isinstance(ref_image, np.ndarray):
+        raise TypeError(
+            f"ref_image must be a numpy array (H x W or H x W x C), got {type(ref_image).__name__}"
+        )
+    if ref_image.ndim not in (2, 3) or min(ref_image.shape[:2]) < 1:
+        raise ValueError(
+            f"ref_image must have shape H x W or H x W x C with H, W >= 1, got {ref_image.shape}"
+        )
+    if not (np.issubdtype(ref_image.dtype, np.number) or ref_image.dtype == np.bool_):
+        raise TypeError(f"ref_image must have a numeric dtype, got {ref_image.dtype}")
+    return ref_image
+
+
+def _check_map(sal_map: object, image_shape: tuple[int, ...]) -> np.ndarray:
+    if not isinstance(sal_map, np.ndarray):
+        raise TypeError(f"sal_map must be a 2-D numpy array (H' x W'), got {type(sal_map).__name__}")
+    if sal_map.ndim != 2 or min(sal_map.shape) < 1:
+        raise ValueError(f"sal_map must have shape H' x W' with H', W' >= 1, got {sal_map.shape}")
+    if not np.issubdtype(sal_map.dtype, np.number) or np.iscomplexobj(sal_map):
+        raise TypeError(f"sal_map must have a real numeric dtype, got {sal_map.dtype}")
+    if sal_map.shape[0] > image_shape[0] or sal_map.shape[1] > image_shape[1]:
+        raise ValueError(
+            f"sal_map of shape {sal_map.shape} cannot be upsampled to the image's {image_shape[:2]}: "
+            "each side of the map must be at most the image's"
+        )
+    values = sal_map.astype(np.float64)
+    nan = np.isnan(values)
+    if nan.all():
+        raise ValueError("sal_map is all NaN: there is no importance to order")
+    if np.isinf(values).any():
+        raise ValueError(
+            "sal_map holds infinite values; accepted: finite values (NaN entries are least important)"
+        )
+    if nan.any():
+        warnings.warn(
+            f"sal_map holds {int(nan.sum())} NaN entries; they are given the map's minimum (least important)",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        values[nan] = np.nanmin(values)
+    return values
+
+
+def _check_class_index(class_index: object, blackbox: ClassifyImage) -> int:
+    if not isinstance(blackbox, ClassifyImage):
+        raise TypeError(f"blackbox must be a smqtk_classifier ClassifyImage, got {type(blackbox).__name__}")
+    if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)):
+        raise TypeError(f"class_index must be an int, got {type(class_index).__name__}")
+    n_labels = len(blackbox.get_labels())
+    if not 0 <= int(class_index) < n_labels:
+        raise ValueError(f"class_index must be in [0, {n_labels}) (the blackbox's labels), got {class_index}")
+    return int(class_index)
+
+
+class FaithfulnessMetric(Plugfigurable):
+    """Scores how faithfully a saliency map ranks the image regions a black-box classifier relies on.
+
+    ``compute`` is a template: it validates the image, the map and the class index (raising
+    ``ValueError``/``TypeError`` before any black-box call) and then calls ``_compute`` with a float64
+    copy of the map (NaN entries replaced by the map's minimum, with a warning).
+    """
+
+    @property
+    @abc.abstractmethod
+    def score_names(self) -> tuple[str, ...]:
+        """Names of the scores in :attr:`FaithfulnessResult.scores`, e.g. ``("dauc", "dc")``."""
+
+    def compute(
+        self,
+        ref_image: np.ndarray,
+        sal_map: np.ndarray,
+        blackbox: ClassifyImage,
+        class_index: int,
+    ) -> FaithfulnessResult:
+        """Score one saliency map.
+
+        :param ref_image: Image explained, ``H x W`` or ``H x W x C``, uint8 or float. Not modified.
+        :param sal_map: Saliency map ``H' x W'`` with ``H' <= H`` and ``W' <= W`` (upsampled to the
+            image by each metric); larger values mean more important. Not modified.
+        :param blackbox: Classifier; it receives ``N x H x W [x C]`` batches of the image's dtype.
+        :param class_index: Index of the explained class in ``blackbox.get_labels()``.
+        :return: The metric's scores (and curve, for multi-step metrics).
+        :raises ValueError: Image or map of a wrong shape, an all-NaN map, a class index out of range.
+        """
+        image, values, index = self._validate(ref_image, sal_map, blackbox, class_index)
+        return self._compute(image, values, blackbox, index)
+
+    def compute_many(
+        self,
+        images: Sequence[np.ndarray],
+        sal_maps: Sequence[np.ndarray],
+        blackbox: ClassifyImage,
+        class_indices: Sequence[int],
+    ) -> tuple[list[FaithfulnessResult], dict[str, float]]:
+        """Score several maps; every input is validated before the first black-box call.
+
+        :param images: ``n`` images (see :meth:`compute`).
+        :param sal_maps: ``n`` maps, one per image.
+        :param blackbox: Classifier shared by all images.
+        :param class_indices: ``n`` class indices, one per image.
+        :return: The ``n`` per-image results and, for each score name, its mean over images
+            ignoring ``nan`` (``nan`` when every image gives ``nan``).
+        """
+        if not len(images) == len(sal_maps) == len(class_indices):
+            raise ValueError(
+                "images, sal_maps and class_indices must have the same length, got "
+                f"{len(images)}, {len(sal_maps)}, {len(class_indices)}"
+            )
+        checked = [
+            self._validate(img, sal, blackbox, idx)
+            for img, sal, idx in zip(images, sal_maps, class_indices, strict=True)
+        ]
+        results = self._compute_many(checked, blackbox)
+        means: dict[str, float] = {}
+        for name in self.score_names:
+            column = np.array([r.scores[name] for r in results], dtype=np.float64)
+            means[name] = float(np.nanmean(column)) if np.isfinite(column).any() else float("nan")
+        return results, means
+
+    def __call__(
+        self,
+        ref_image: np.ndarray,
+        sal_map: np.ndarray,
+        blackbox: ClassifyImage,
+        class_index: int,
+    ) -> FaithfulnessResult:
+        """Alias of :meth:`compute`."""
+        return self.compute(ref_image, sal_map, blackbox, class_index)
+
+    @property
+    def name(self) -> str:
+        """The implementation's class name."""
+        return self.__class__.__name__
+
+    def _validate(
+        self,
+        ref_image: np.ndarray,
+        sal_map: np.ndarray,
+        blackbox: ClassifyImage,
+        class_index: int,
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        image = _check_image(ref_image)
+        values = _check_map(sal_map, image.shape)
+        index = _check_class_index(class_index, blackbox)
+        self._check_inputs(image, values)
+        return image, values, index
+
+    def _check_inputs(self, ref_image: np.ndarray, sal_map: np.ndarray) -> None:
+        """Hook for implementation-specific checks (e.g. a baseline image's shape); raise ``ValueError``."""
+
+    def _compute_many(
+        self,
+        checked: list[tuple[np.ndarray, np.ndarray, int]],
+        blackbox: ClassifyImage,
+    ) -> list[FaithfulnessResult]:
+        """Score validated ``(image, map, class_index)`` triples; override to batch across images."""
+        return [self._compute(image, values, blackbox, index) for image, values, index in checked]
+
+    @abc.abstractmethod
+    def _compute(
+        self,
+        ref_image: np.ndarray,
+        sal_map: np.ndarray,
+        blackbox: ClassifyImage,
+        class_index: int,
+    ) -> FaithfulnessResult:
+        """Score one validated map (float64 ``H' x W'``, finite) for class ``class_index``."""

@@ -1,0 +1,61 @@
+"""The ``SaliencyComparison`` interface: one number comparing a saliency map with a reference map.
+
+A robustness study compares the map of a perturbed image with the map of its reference image;
+implementations live in :mod:`xaitk_wcam.impls.comparison`. The interface mirrors xaitk-saliency's
+``SaliencyMetric`` (``compute``, ``__call__`` alias, ``name``) with a second, reference map.
+"""
+
+from __future__ import annotations
+
+import abc
+
+import numpy as np
+from smqtk_core.plugfigurable import Plugfigurable
+
+
+class SaliencyComparison(Plugfigurable):
+    """Compares two saliency maps of the same shape.
+
+    ``compute`` is a template: it checks that both maps are real 2-D arrays of the same shape
+    without NaN or infinite values (``ValueError``/``TypeError`` otherwise), then calls
+    ``_compute`` with float64 copies, so implementations never modify the caller's arrays.
+    """
+
+    def compute(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
+        """Compare ``sal_map`` with ``ref_sal_map``.
+
+        :param sal_map: Map ``H x W`` (e.g. of a perturbed image).
+        :param ref_sal_map: Reference map ``H x W`` (e.g. of the unperturbed image).
+        :return: The comparison value (see each implementation for its range and direction).
+        """
+        a = _check_map(sal_map, "sal_map")
+        b = _check_map(ref_sal_map, "ref_sal_map")
+        if a.shape != b.shape:
+            raise ValueError(f"sal_map and ref_sal_map must have the same shape, got {a.shape} and {b.shape}")
+        return float(self._compute(a, b))
+
+    def __call__(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
+        """Alias of :meth:`compute`."""
+        return self.compute(sal_map, ref_sal_map)
+
+    @property
+    def name(self) -> str:
+        """The implementation's class name."""
+        return self.__class__.__name__
+
+    @abc.abstractmethod
+    def _compute(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
+        """Compare two validated float64 maps of the same shape."""
+
+
+def _check_map(sal_map: object, name: str) -> np.ndarray:
+    if not isinstance(sal_map, np.ndarray):
+        raise TypeError(f"{name} must be a 2-D numpy array, got {type(sal_map).__name__}")
+    if sal_map.ndim != 2 or min(sal_map.shape) < 1:
+        raise ValueError(f"{name} must have shape H x W with H, W >= 1, got {sal_map.shape}")
+    if not np.issubdtype(sal_map.dtype, np.number) or np.iscomplexobj(sal_map):
+        raise TypeError(f"{name} must have a real numeric dtype, got {sal_map.dtype}")
+    values = sal_map.astype(np.float64)  # a copy
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} holds NaN or infinite values; accepted: finite values")
+    return values

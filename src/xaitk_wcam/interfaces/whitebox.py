@@ -1,0 +1,122 @@
+"""The ``GenerateImageClassifierWhiteboxSaliency`` interface: saliency maps from a model's gradients.
+
+xaitk-saliency's ``GenerateImageClassifierBlackboxSaliency`` only sees confidences; gradient methods
+(vanilla gradients, Grad x Input, SmoothGrad, Integrated Gradients, GradCAM) need the torch model and
+a differentiable path from the image to its output. This interface fixes that contract: a
+:class:`WhiteboxClassifier` exposes its torch ``model`` and its own differentiable ``preprocess``, so
+attributions are taken with respect to the pixels of the input image itself and the maps align with
+it whatever resize or crop the classifier applies.
+
+:meth:`GenerateImageClassifierWhiteboxSaliency.generate` is a template, as in xaitk-saliency: it
+checks the inputs, calls ``_generate`` and checks the result.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Hashable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from smqtk_core.plugfigurable import Plugfigurable
+from xaitk_saliency.exceptions import ShapeMismatchError
+
+from xaitk_wcam.utils.images import check_image
+
+__all__ = ["GenerateImageClassifierWhiteboxSaliency", "WhiteboxClassifier", "check_whitebox_inputs"]
+
+
+@runtime_checkable
+class WhiteboxClassifier(Protocol):
+    """What a white-box saliency generator needs from a classifier.
+
+    :class:`xaitk_wcam.classifiers.huggingface.HuggingFaceImageClassifier` satisfies it.
+
+    - ``model``: the ``torch.nn.Module``; ``model(pixel_values)`` returns logits ``N x n_labels`` (a tensor,
+      or an object with a ``logits`` attribute as ``transformers`` models return).
+    - ``preprocess(images, channels_first=True)``: ``N x C x H x W`` float images in ``[0, 1]`` ->
+      the model's ``pixel_values``, differentiable (autograd flows back to the images).
+    - ``get_labels()``: the class labels, in output order.
+
+    Optionally ``probabilities(pixel_values)`` (softmax is used when absent) and ``device`` (the torch
+    device the model runs on; CPU when absent).
+    """
+
+    @property
+    def model(self) -> Any: ...
+
+    def preprocess(self, images: Any, *, channels_first: bool = False) -> Any: ...
+
+    def get_labels(self) -> Sequence[Hashable]: ...
+
+
+def check_whitebox_inputs(ref_image: object, classifier: object, class_indices: object) -> tuple[np.ndarray, list[int]]:
+    """Validate the arguments of :meth:`GenerateImageClassifierWhiteboxSaliency.generate`.
+
+    :return: ``(ref_image, class_indices as a list of int)``.
+    :raises TypeError: ``ref_image`` not a numeric array, ``classifier`` not a :class:`WhiteboxClassifier`,
+        ``class_indices`` not a sequence of int.
+    :raises ValueError: wrong image shape or values, empty or out-of-range ``class_indices``.
+    """
+    image = check_image(ref_image)
+    if not isinstance(classifier, WhiteboxClassifier):
+        raise TypeError(
+            "classifier must expose model, preprocess(images, channels_first=...) and get_labels() "
+            f"(e.g. HuggingFaceImageClassifier), got {type(classifier).__name__}"
+        )
+    n_labels = len(classifier.get_labels())
+    if isinstance(class_indices, (int, np.integer)) and not isinstance(class_indices, bool):
+        class_indices = [class_indices]
+    if isinstance(class_indices, (str, bytes)) or not isinstance(class_indices, (Sequence, np.ndarray)):
+        raise TypeError(f"class_indices must be a sequence of int, got {type(class_indices).__name__}")
+    indices = list(class_indices)
+    if not indices:
+        raise ValueError(f"class_indices must name at least one class in [0, {n_labels}), got an empty sequence")
+    for index in indices:
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"class_indices must hold int values, got {index!r} ({type(index).__name__})")
+        if not 0 <= index < n_labels:
+            raise ValueError(f"class_indices must lie in [0, {n_labels}) (the classifier's labels), got {int(index)}")
+    return image, [int(i) for i in indices]
+
+
+class GenerateImageClassifierWhiteboxSaliency(Plugfigurable):
+    """Per-class saliency maps of a differentiable image classifier over one image.
+
+    The white-box counterpart of xaitk-saliency's ``GenerateImageClassifierBlackboxSaliency``: same
+    ``[-1, 1]`` maps aligned with the input image, but the caller names the classes to explain (a
+    gradient method pays one backward pass per class, so explaining all 1000 ImageNet classes is
+    rarely wanted).
+    """
+
+    def generate(
+        self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: Sequence[int]
+    ) -> np.ndarray:
+        """Saliency maps of the classes ``class_indices`` of ``classifier`` on ``ref_image``.
+
+        :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4; alpha is not explained) image, ``uint8`` in
+            ``[0, 255]`` or float in ``[0, 1]``. Never modified.
+        :param classifier: A :class:`WhiteboxClassifier` (e.g. ``HuggingFaceImageClassifier``).
+        :param class_indices: Positions in ``classifier.get_labels()`` of the classes to explain (an int
+            is taken as a one-element list).
+        :return: ``len(class_indices) x H x W`` float maps in ``[-1, 1]``; positive values support the class.
+        :raises ShapeMismatchError: The implementation returned maps of the wrong shape.
+        """
+        image, indices = check_whitebox_inputs(ref_image, classifier, class_indices)
+        maps = np.asarray(self._generate(image, classifier, indices))
+        expected = (len(indices), *image.shape[:2])
+        if maps.shape != expected:
+            raise ShapeMismatchError(f"saliency maps have shape {maps.shape}, expected {expected}")
+        if not np.isfinite(maps).all() or np.abs(maps).max(initial=0.0) > 1.0 + 1e-6:
+            raise ValueError("saliency maps must be finite and lie in [-1, 1]")
+        return maps
+
+    def __call__(
+        self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: Sequence[int]
+    ) -> np.ndarray:
+        """Alias of :meth:`generate`."""
+        return self.generate(ref_image, classifier, class_indices)
+
+    @abc.abstractmethod
+    def _generate(self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int]) -> np.ndarray:
+        """The method's work on validated inputs (see :meth:`generate`)."""
