@@ -13,10 +13,23 @@ from xaitk_wcam.impls.faithfulness import (
     MuFidelity,
     ReconstructionDepth,
 )
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal import RandomSaliency
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal import FourierSobol, RandomSaliency, SobolAttribution
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM, WCAMResult
+from xaitk_wcam.impls.gen_image_classifier_whitebox_sal import (
+    GradCAM,
+    GradientTimesInput,
+    IntegratedGradients,
+    SmoothGrad,
+    VanillaGradients,
+)
 from xaitk_wcam.impls.saliency_metric import FineScaleShare, ScaleShare, SpatialSpread
-from xaitk_wcam.interfaces import FaithfulnessMetric, FaithfulnessResult, ImageSource, SaliencyComparison
+from xaitk_wcam.interfaces import (
+    FaithfulnessMetric,
+    FaithfulnessResult,
+    GenerateImageClassifierWhiteboxSaliency,
+    ImageSource,
+    SaliencyComparison,
+)
 from xaitk_wcam.sources import FolderImages, HFDatasetImages, MaiteDatasetImages, SkimageImages
 from xaitk_wcam.wavelets.sufficient import sufficient_image, sufficient_images
 
@@ -30,10 +43,15 @@ __all__ = [
     "FaithfulnessResult",
     "FineScaleShare",
     "FolderImages",
+    "FourierSobol",
+    "GenerateImageClassifierWhiteboxSaliency",
+    "GradCAM",
+    "GradientTimesInput",
     "HFDatasetImages",
     "HuggingFaceImageClassifier",
     "ImageSource",
     "Insertion",
+    "IntegratedGradients",
     "MaiteDatasetImages",
     "MaiteImageClassifier",
     "MuFidelity",
@@ -42,9 +60,12 @@ __all__ = [
     "SaliencyComparison",
     "ScaleShare",
     "SkimageImages",
+    "SmoothGrad",
+    "SobolAttribution",
     "SpatialSpread",
     "SpearmanRank",
     "TopKIntersection",
+    "VanillaGradients",
     "WCAMResult",
     "Wasserstein",
     "XCorr",

@@ -3,5 +3,13 @@
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
 from xaitk_wcam.interfaces.image_source import ImageSource
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
+from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency, WhiteboxClassifier
 
-__all__ = ["FaithfulnessMetric", "FaithfulnessResult", "ImageSource", "SaliencyComparison"]
+__all__ = [
+    "FaithfulnessMetric",
+    "FaithfulnessResult",
+    "GenerateImageClassifierWhiteboxSaliency",
+    "ImageSource",
+    "SaliencyComparison",
+    "WhiteboxClassifier",
+]

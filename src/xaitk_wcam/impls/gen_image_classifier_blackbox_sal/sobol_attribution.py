@@ -1,0 +1,172 @@
+"""Pixel-space Sobol attribution as an xaitk-saliency black-box saliency generator.
+
+Fel, Cadène, Chalvidal, Cord, Vigouroux, Serre, "Look at the Variance! Efficient Black-box Explanations
+with Sobol-based Sensitivity Analysis", NeurIPS 2021.
+
+A ``grid_size x grid_size`` grid of variables in ``[0, 1]`` is upsampled (nearest neighbour) to the
+image; each perturbed image is the "inpainting" perturbation of Fel et al.,
+``x' = fill + mask * (x - fill)``, a variable of 0 replacing its cell with ``fill`` (black, Fel et al.'s
+choice, or the image's per-channel mean) and a variable of 1 keeping it. The total Sobol index of each
+cell is its importance, for every class at once. WCAM (:mod:`.wcam`) is the same method with the grid
+laid over wavelet coefficients instead of pixels; both share :mod:`._sobol_blackbox`.
+
+Cost: ``nb_design * (grid_size**2 + 2)`` forward passes (2,112 at the defaults), whatever the number of
+classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
+
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import check_blackbox, sobol_total_indices
+from xaitk_wcam.sobol import ESTIMATORS, check_nb_design
+from xaitk_wcam.utils.images import check_image, split_alpha
+
+#: What replaces a masked-out cell: black (0, Fel et al.) or the image's per-channel mean.
+FILLS = ("black", "mean")
+
+
+def check_int(name: str, value: object, minimum: int) -> int:
+    """``value`` as an int ``>= minimum`` (``TypeError``/``ValueError`` naming ``name`` otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_sobol_params(grid_size: int, nb_design: int, estimator: str, batch_size: int, seed: int) -> None:
+    """Validate the Sobol keywords every Sobol method shares (see :class:`SobolAttribution`)."""
+    check_int("grid_size", grid_size, 1)
+    check_nb_design(nb_design)
+    if not isinstance(estimator, str) or estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {sorted(ESTIMATORS)}, got {estimator!r}")
+    check_int("batch_size", batch_size, 1)
+    check_int("seed", seed, 0)
+
+
+def normalise_max(maps: np.ndarray) -> np.ndarray:
+    """Clip each map at 0 and divide it by its maximum (all-zero maps stay zero) -> float32 in ``[0, 1]``."""
+    maps = np.clip(maps, 0.0, None).astype(np.float32)
+    peak = maps.reshape(len(maps), -1).max(axis=1, initial=0.0)
+    return maps / np.where(peak > 0, peak, 1.0)[:, None, None]
+
+
+def upsample_nearest(grid: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """``n x g x g`` -> ``n x height x width`` by nearest-neighbour upsampling (mask and map use the same)."""
+    return F.interpolate(grid[:, None], size=(height, width), mode="nearest")[:, 0]
+
+
+@dataclass
+class SobolAttributionResult:
+    """One pixel-space Sobol explanation.
+
+    :param sobol_indices: ``n_classes x grid_size x grid_size`` raw total Sobol indices.
+    :param labels: Class labels, in the order of ``blackbox.get_labels()``.
+    :param n_evaluations: Images sent to the blackbox.
+    :param image_shape: ``(H, W)`` of the explained image.
+
+    ``maps``: ``n_classes x H x W`` float32 in ``[0, 1]``, each cell's index upsampled (nearest) over its
+    pixels and each map divided by its maximum.
+    """
+
+    sobol_indices: np.ndarray
+    labels: list
+    n_evaluations: int
+    image_shape: tuple[int, int]
+
+    @cached_property
+    def maps(self) -> np.ndarray:
+        grid = torch.from_numpy(np.ascontiguousarray(self.sobol_indices, dtype=np.float32))
+        return normalise_max(upsample_nearest(grid, *self.image_shape).numpy())
+
+
+class SobolAttribution(GenerateImageClassifierBlackboxSaliency):
+    """Sobol attribution method on a grid of image regions (Fel et al. 2021).
+
+    :param grid_size: Side of the grid of Sobol variables over the image (``1 <= grid_size <= min(H, W)``).
+    :param nb_design: Sobol design size ``N`` (a power of two); cost ``N * (grid_size**2 + 2)`` passes.
+    :param fill: Value a masked-out cell fades to: ``"black"`` (0, Fel et al.'s inpainting) or ``"mean"``
+        (the image's per-channel mean).
+    :param estimator: Total-order estimator: ``"jansen"``, ``"homma"`` or ``"janon"``.
+    :param batch_size: Perturbed images per call to ``blackbox.classify_images``.
+    :param seed: Seed of the Sobol scrambling; the same seed gives bit-identical maps.
+    """
+
+    def __init__(
+        self,
+        *,
+        grid_size: int = 8,
+        nb_design: int = 32,
+        fill: str = "black",
+        estimator: str = "jansen",
+        batch_size: int = 64,
+        seed: int = 0,
+    ) -> None:
+        check_sobol_params(grid_size, nb_design, estimator, batch_size, seed)
+        if not isinstance(fill, str) or fill not in FILLS:
+            raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
+        self.grid_size, self.nb_design, self.fill = int(grid_size), int(nb_design), fill
+        self.estimator, self.batch_size, self.seed = estimator, int(batch_size), int(seed)
+
+    @property
+    def n_evaluations(self) -> int:
+        """Forward passes per explanation: ``nb_design * (grid_size**2 + 2)``."""
+        return self.nb_design * (self.grid_size**2 + 2)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "grid_size": self.grid_size,
+            "nb_design": self.nb_design,
+            "fill": self.fill,
+            "estimator": self.estimator,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+        }
+
+    def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
+        return self.attribute(ref_image, blackbox).maps
+
+    def attribute(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> SobolAttributionResult:
+        """Explain every class of ``blackbox`` on ``ref_image``.
+
+        :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4; alpha is left untouched) image, integer
+            or float, finite, each side ``>= grid_size``. Never modified.
+        :param blackbox: Any ``smqtk_classifier.ClassifyImage``; it receives ``N x H x W [x C]`` batches in
+            the dtype and value range of ``ref_image``.
+        :return: The :class:`SobolAttributionResult`.
+        """
+        image = check_image(ref_image)
+        height, width = image.shape[:2]
+        if self.grid_size > min(height, width):
+            raise ValueError(f"grid_size={self.grid_size} exceeds the image side {min(height, width)}")
+        labels = check_blackbox(blackbox)
+
+        colour = torch.from_numpy(split_alpha(image)[0].astype(np.float32))  # H x W x C'
+        fill = colour.mean(dim=(0, 1)) if self.fill == "mean" else torch.zeros(colour.shape[-1])
+        difference = colour - fill
+
+        def perturb(masks: torch.Tensor) -> torch.Tensor:
+            cells = upsample_nearest(masks, height, width)[..., None]  # n x H x W x 1
+            return torch.addcmul(fill, cells, difference)
+
+        indices, n_evaluations = sobol_total_indices(
+            image,
+            blackbox,
+            labels,
+            perturb,
+            grid_size=self.grid_size,
+            nb_design=self.nb_design,
+            seed=self.seed,
+            estimator=self.estimator,
+            batch_size=self.batch_size,
+        )
+        return SobolAttributionResult(indices, labels, n_evaluations, (height, width))

@@ -1,0 +1,14 @@
+"""White-box saliency generators for torch image classifiers, wrapping Captum.
+
+Each is a :class:`xaitk_wcam.interfaces.whitebox.GenerateImageClassifierWhiteboxSaliency` plugin.
+"""
+
+from xaitk_wcam.impls.gen_image_classifier_whitebox_sal.grad_cam import GradCAM
+from xaitk_wcam.impls.gen_image_classifier_whitebox_sal.gradients import (
+    GradientTimesInput,
+    SmoothGrad,
+    VanillaGradients,
+)
+from xaitk_wcam.impls.gen_image_classifier_whitebox_sal.integrated_gradients import IntegratedGradients
+
+__all__ = ["GradCAM", "GradientTimesInput", "IntegratedGradients", "SmoothGrad", "VanillaGradients"]

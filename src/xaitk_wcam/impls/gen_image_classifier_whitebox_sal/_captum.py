@@ -1,0 +1,187 @@
+"""What every Captum-backed white-box method shares: image -> tensor, the forward function, maps.
+
+Attributions are taken with respect to the pixels of the input image, scaled to ``[0, 1]``
+(``uint8 / 255``), through the classifier's own differentiable ``preprocess``: the maps are on the
+input image's grid, whatever resize or crop the classifier applies (pixels the crop removes get 0).
+All requested classes are explained in one batch (the image is repeated once per class and Captum's
+``target`` takes one class per row), so there is no per-class Python loop.
+
+The forward function clamps its input to ``[0, 1]`` with a straight-through estimator (the value is
+clamped, the gradient passes unchanged): SmoothGrad's noisy copies are then valid images for the
+classifier, and the gradient is the model's gradient at the clamped image.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from xaitk_wcam.interfaces.whitebox import (
+    GenerateImageClassifierWhiteboxSaliency,
+    WhiteboxClassifier,
+    check_whitebox_inputs,
+)
+from xaitk_wcam.utils.images import split_alpha
+
+#: Model outputs a method can attribute: ``"probability"`` (softmax, or the classifier's own
+#: ``probabilities``: what ``classify_images`` returns and the faithfulness metrics measure) or
+#: ``"logit"`` (the pre-softmax class score of Simonyan et al. 2014 and Selvaraju et al. 2017).
+OUTPUTS = ("probability", "logit")
+
+#: Channel reductions of ``K x C x H x W`` attributions to ``K x H x W`` maps.
+REDUCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "sum": lambda a: a.sum(dim=1),  # signed; keeps completeness (Integrated Gradients)
+    "abs_sum": lambda a: a.abs().sum(dim=1),  # the CSEP 590B homework's "absolute value, summed over channels"
+    "max_abs": lambda a: a.abs().amax(dim=1),  # Simonyan et al. 2014
+}
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...] | dict[str, Any]) -> str:
+    """``value`` if it is one of ``choices``, else ``ValueError`` naming ``name`` and the choices."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value
+
+
+def check_int(name: str, value: object, minimum: int) -> int:
+    """``value`` as an int ``>= minimum`` (``TypeError``/``ValueError`` otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_float(name: str, value: object, minimum: float, *, strict: bool = True) -> float:
+    """``value`` as a finite float ``> minimum`` (``>=`` when ``strict`` is false)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or (value <= minimum if strict else value < minimum):
+        raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} {minimum}, got {value}")
+    return value
+
+
+def image_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
+    """``H x W [x C]`` image -> ``1 x C' x H x W`` float32 tensor in ``[0, 1]`` (alpha dropped).
+
+    :raises TypeError: an integer dtype other than ``uint8``.
+    :raises ValueError: a float image outside ``[0, 1]``.
+    """
+    colour, _ = split_alpha(image)
+    if colour.dtype == np.uint8:
+        array = colour.astype(np.float32) / 255.0
+    elif np.issubdtype(colour.dtype, np.floating):
+        low, high = float(colour.min()), float(colour.max())
+        if low < 0.0 or high > 1.0:
+            raise ValueError(
+                f"ref_image: float images must lie in [0, 1] (uint8 / 255), got values in [{low:.4g}, {high:.4g}]"
+            )
+        array = colour.astype(np.float32)
+    else:
+        raise TypeError(f"ref_image must be uint8 in [0, 255] or float in [0, 1], got dtype {colour.dtype}")
+    return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)[None].to(device)
+
+
+def model_device(classifier: WhiteboxClassifier) -> torch.device:
+    """The classifier's ``device`` attribute, or the device of its model's first parameter, or CPU."""
+    device = getattr(classifier, "device", None)
+    if device is not None:
+        return torch.device(device)
+    parameter = next(iter(classifier.model.parameters()), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def _logits(output: Any) -> torch.Tensor:
+    return output if isinstance(output, torch.Tensor) else output.logits
+
+
+def forward_function(classifier: WhiteboxClassifier, output: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``N x C x H x W`` images in ``[0, 1]`` -> ``N x n_labels`` outputs (``output``: see :data:`OUTPUTS`)."""
+    probabilities = getattr(classifier, "probabilities", None)
+
+    def forward(images: torch.Tensor) -> torch.Tensor:
+        images = images + (images.clamp(0.0, 1.0) - images).detach()  # straight-through clamp
+        pixels = classifier.preprocess(images, channels_first=True)
+        if output == "logit":
+            return _logits(classifier.model(pixels))
+        if callable(probabilities):
+            return probabilities(pixels)
+        return torch.softmax(_logits(classifier.model(pixels)), dim=-1)
+
+    return forward
+
+
+def normalise(maps: torch.Tensor) -> np.ndarray:
+    """Divide each ``H x W`` map by its maximum absolute value (all-zero maps stay zero) -> float32 numpy."""
+    peak = maps.abs().flatten(1).amax(dim=1).clamp_min(torch.finfo(maps.dtype).tiny)
+    return (maps / peak[:, None, None]).detach().float().cpu().numpy()
+
+
+class CaptumSaliency(GenerateImageClassifierWhiteboxSaliency):
+    """Base of the Captum-backed methods: subclasses implement :meth:`_attribute`.
+
+    :param output: Which model output to attribute, one of :data:`OUTPUTS`.
+    :param reduction: Channel reduction, one of :data:`REDUCTIONS` (``None`` for methods without channels).
+    """
+
+    def __init__(self, *, output: str, reduction: str | None) -> None:
+        self.output = check_choice("output", output, OUTPUTS)
+        self.reduction = None if reduction is None else check_choice("reduction", reduction, REDUCTIONS)
+
+    @classmethod
+    def is_usable(cls) -> bool:
+        try:
+            import captum.attr  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def attributions(
+        self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int] | int
+    ) -> np.ndarray:
+        """Raw attributions, before channel reduction and normalisation.
+
+        :param ref_image: As in :meth:`generate`.
+        :param classifier: As in :meth:`generate`.
+        :param class_indices: As in :meth:`generate`.
+        :return: ``K x C x H x W`` float32 attributions with respect to the image in ``[0, 1]`` units
+            (``C``: colour channels; 1 for GradCAM).
+        """
+        image, indices = check_whitebox_inputs(ref_image, classifier, class_indices)
+        return self._raw(image, classifier, indices).detach().float().cpu().numpy()
+
+    def _raw(self, image: np.ndarray, classifier: WhiteboxClassifier, indices: list[int]) -> torch.Tensor:
+        self._check_classifier(classifier)
+        device = model_device(classifier)
+        inputs = image_tensor(image, device).repeat(len(indices), 1, 1, 1)
+        inputs.requires_grad_()
+        return self._attribute(inputs, forward_function(classifier, self.output), indices, classifier)
+
+    def _check_classifier(self, classifier: WhiteboxClassifier) -> None:
+        """Method-specific checks of the classifier, run before any forward pass."""
+
+    def _generate(self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int]) -> np.ndarray:
+        attributions = self._raw(ref_image, classifier, class_indices)
+        reduce = REDUCTIONS[self.reduction or "sum"]
+        return normalise(reduce(attributions.detach()))
+
+    @abc.abstractmethod
+    def _attribute(
+        self,
+        inputs: torch.Tensor,
+        forward: Callable[[torch.Tensor], torch.Tensor],
+        targets: list[int],
+        classifier: WhiteboxClassifier,
+    ) -> torch.Tensor:
+        """Captum attributions.
+
+        :param inputs: ``K x C x H x W`` copies of the image in ``[0, 1]``, one per target.
+        :param forward: Images -> ``N x n_labels`` outputs.
+        :param targets: ``K`` class indices, one per row of ``inputs``.
+        :return: ``K x C' x H x W`` attributions.
+        """
