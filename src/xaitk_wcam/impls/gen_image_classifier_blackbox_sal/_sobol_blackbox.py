@@ -15,12 +15,76 @@ from typing import Any
 import numpy as np
 import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
 
-from xaitk_wcam.sobol import ESTIMATORS, SobolDesign
+from xaitk_wcam.sobol import ESTIMATORS, SobolDesign, check_nb_design
+from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
 
 # masks (n x g x g float32) -> perturbed colour images (n x H x W x C' float32, the input's units)
 Perturber = Callable[[torch.Tensor], torch.Tensor]
+
+
+class SobolSaliency(GenerateImageClassifierBlackboxSaliency):
+    """The keywords every Sobol method shares, validated; subclasses add theirs and the mask -> image step.
+
+    :param grid_size: Side ``g`` of the grid of Sobol variables (``g**2`` variables).
+    :param nb_design: Sobol design size ``N`` (a power of two); cost ``N * (g**2 + 2)`` forward passes.
+    :param estimator: Total-order estimator: ``"jansen"``, ``"homma"`` or ``"janon"``.
+    :param batch_size: Perturbed images per call to ``blackbox.classify_images``.
+    :param seed: Seed of the Sobol scrambling; the same seed gives bit-identical maps.
+    """
+
+    def __init__(self, *, grid_size: int, nb_design: int, estimator: str, batch_size: int, seed: int) -> None:
+        self.grid_size = check_int("grid_size", grid_size, 1)
+        check_nb_design(nb_design)
+        if not isinstance(estimator, str) or estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {sorted(ESTIMATORS)}, got {estimator!r}")
+        self.nb_design, self.estimator = int(nb_design), estimator
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.seed = check_int("seed", seed, 0)
+
+    @property
+    def n_evaluations(self) -> int:
+        """Forward passes per explanation: ``nb_design * (grid_size**2 + 2)``."""
+        return self.nb_design * (self.grid_size**2 + 2)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "grid_size": self.grid_size,
+            "nb_design": self.nb_design,
+            "estimator": self.estimator,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+        }
+
+    def _total_indices(
+        self, image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable], perturb: Perturber
+    ) -> tuple[np.ndarray, int]:
+        """:func:`sobol_total_indices` with this method's keywords."""
+        return sobol_total_indices(
+            image,
+            blackbox,
+            labels,
+            perturb,
+            grid_size=self.grid_size,
+            nb_design=self.nb_design,
+            seed=self.seed,
+            estimator=self.estimator,
+            batch_size=self.batch_size,
+        )
+
+
+def normalise_max(maps: np.ndarray) -> np.ndarray:
+    """Clip each map at 0 and divide it by its maximum (all-zero maps stay zero): float32 in ``[0, 1]``.
+
+    Works in place when ``maps`` is already float32 and non-negative (large class stacks).
+    """
+    maps = maps.astype(np.float32, copy=False)
+    np.clip(maps, 0.0, None, out=maps)
+    peak = maps.reshape(len(maps), -1).max(axis=1, initial=0.0)
+    np.divide(maps, np.where(peak > 0, peak, 1.0)[:, None, None], out=maps)
+    return maps
 
 
 def check_blackbox(blackbox: object) -> list[Hashable]:

@@ -32,15 +32,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
-from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
 
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import check_blackbox, sobol_total_indices
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.sobol_attribution import check_sobol_params, normalise_max
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
+    SobolSaliency,
+    check_blackbox,
+    normalise_max,
+)
 from xaitk_wcam.utils.images import check_image, split_alpha
 
 #: Largest radial frequency of a 2-D spectrum (the corner, ``|(1/2, 1/2)|`` cycles per pixel).
@@ -98,7 +99,7 @@ class FourierSobolResult:
         return normalise_max(np.fft.fftshift(maps, axes=(-2, -1)))
 
 
-class FourierSobol(GenerateImageClassifierBlackboxSaliency):
+class FourierSobol(SobolSaliency):
     """Sobol attribution over a polar grid of the Fourier spectrum (FCAM; see the module doc).
 
     :param grid_size: Number of radial bands, and of angular sectors (``grid_size**2`` variables), ``>= 1``
@@ -118,23 +119,9 @@ class FourierSobol(GenerateImageClassifierBlackboxSaliency):
         batch_size: int = 64,
         seed: int = 0,
     ) -> None:
-        check_sobol_params(grid_size, nb_design, estimator, batch_size, seed)
-        self.grid_size, self.nb_design, self.estimator = int(grid_size), int(nb_design), estimator
-        self.batch_size, self.seed = int(batch_size), int(seed)
-
-    @property
-    def n_evaluations(self) -> int:
-        """Forward passes per explanation: ``nb_design * (grid_size**2 + 2)``."""
-        return self.nb_design * (self.grid_size**2 + 2)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "grid_size": self.grid_size,
-            "nb_design": self.nb_design,
-            "estimator": self.estimator,
-            "batch_size": self.batch_size,
-            "seed": self.seed,
-        }
+        super().__init__(
+            grid_size=grid_size, nb_design=nb_design, estimator=estimator, batch_size=batch_size, seed=seed
+        )
 
     def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
         return self.attribute(ref_image, blackbox).spectrum_maps
@@ -169,15 +156,5 @@ class FourierSobol(GenerateImageClassifierBlackboxSaliency):
             images = torch.fft.irfft2(spectrum[None] * scale[:, None], s=(height, width))
             return images.permute(0, 2, 3, 1)
 
-        indices, n_evaluations = sobol_total_indices(
-            image,
-            blackbox,
-            labels,
-            perturb,
-            grid_size=self.grid_size,
-            nb_design=self.nb_design,
-            seed=self.seed,
-            estimator=self.estimator,
-            batch_size=self.batch_size,
-        )
+        indices, n_evaluations = self._total_indices(image, blackbox, labels, perturb)
         return FourierSobolResult(indices, labels, n_evaluations, (height, width))

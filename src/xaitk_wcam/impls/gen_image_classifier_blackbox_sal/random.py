@@ -39,9 +39,7 @@ class RandomSaliency(GenerateImageClassifierBlackboxSaliency):
         :return: ``n_classes x H x W`` float64 maps in ``[-1, 1]``.
         """
         n_classes = len(blackbox.get_labels())
-        image_key = zlib.crc32(np.ascontiguousarray(ref_image).tobytes()) ^ zlib.crc32(
-            repr(ref_image.shape).encode()
-        )
+        image_key = zlib.crc32(np.ascontiguousarray(ref_image).tobytes()) ^ zlib.crc32(repr(ref_image.shape).encode())
         rng = np.random.default_rng([self.seed, image_key])
         maps = rng.standard_normal((n_classes, *ref_image.shape[:2]))
         scale = np.abs(maps).max(axis=(1, 2), keepdims=True)

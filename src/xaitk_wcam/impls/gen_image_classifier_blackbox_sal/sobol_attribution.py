@@ -24,40 +24,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
-from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
 
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import check_blackbox, sobol_total_indices
-from xaitk_wcam.sobol import ESTIMATORS, check_nb_design
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
+    SobolSaliency,
+    check_blackbox,
+    normalise_max,
+)
 from xaitk_wcam.utils.images import check_image, split_alpha
 
 #: What replaces a masked-out cell: black (0, Fel et al.) or the image's per-channel mean.
 FILLS = ("black", "mean")
-
-
-def check_int(name: str, value: object, minimum: int) -> int:
-    """``value`` as an int ``>= minimum`` (``TypeError``/``ValueError`` naming ``name`` otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def check_sobol_params(grid_size: int, nb_design: int, estimator: str, batch_size: int, seed: int) -> None:
-    """Validate the Sobol keywords every Sobol method shares (see :class:`SobolAttribution`)."""
-    check_int("grid_size", grid_size, 1)
-    check_nb_design(nb_design)
-    if not isinstance(estimator, str) or estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {sorted(ESTIMATORS)}, got {estimator!r}")
-    check_int("batch_size", batch_size, 1)
-    check_int("seed", seed, 0)
-
-
-def normalise_max(maps: np.ndarray) -> np.ndarray:
-    """Clip each map at 0 and divide it by its maximum (all-zero maps stay zero) -> float32 in ``[0, 1]``."""
-    maps = np.clip(maps, 0.0, None).astype(np.float32)
-    peak = maps.reshape(len(maps), -1).max(axis=1, initial=0.0)
-    return maps / np.where(peak > 0, peak, 1.0)[:, None, None]
 
 
 def upsample_nearest(grid: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -89,7 +65,7 @@ class SobolAttributionResult:
         return normalise_max(upsample_nearest(grid, *self.image_shape).numpy())
 
 
-class SobolAttribution(GenerateImageClassifierBlackboxSaliency):
+class SobolAttribution(SobolSaliency):
     """Sobol attribution method on a grid of image regions (Fel et al. 2021).
 
     :param grid_size: Side of the grid of Sobol variables over the image (``1 <= grid_size <= min(H, W)``).
@@ -111,26 +87,15 @@ class SobolAttribution(GenerateImageClassifierBlackboxSaliency):
         batch_size: int = 64,
         seed: int = 0,
     ) -> None:
-        check_sobol_params(grid_size, nb_design, estimator, batch_size, seed)
+        super().__init__(
+            grid_size=grid_size, nb_design=nb_design, estimator=estimator, batch_size=batch_size, seed=seed
+        )
         if not isinstance(fill, str) or fill not in FILLS:
             raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
-        self.grid_size, self.nb_design, self.fill = int(grid_size), int(nb_design), fill
-        self.estimator, self.batch_size, self.seed = estimator, int(batch_size), int(seed)
-
-    @property
-    def n_evaluations(self) -> int:
-        """Forward passes per explanation: ``nb_design * (grid_size**2 + 2)``."""
-        return self.nb_design * (self.grid_size**2 + 2)
+        self.fill = fill
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "grid_size": self.grid_size,
-            "nb_design": self.nb_design,
-            "fill": self.fill,
-            "estimator": self.estimator,
-            "batch_size": self.batch_size,
-            "seed": self.seed,
-        }
+        return {**super().get_config(), "fill": self.fill}
 
     def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
         return self.attribute(ref_image, blackbox).maps
@@ -158,15 +123,5 @@ class SobolAttribution(GenerateImageClassifierBlackboxSaliency):
             cells = upsample_nearest(masks, height, width)[..., None]  # n x H x W x 1
             return torch.addcmul(fill, cells, difference)
 
-        indices, n_evaluations = sobol_total_indices(
-            image,
-            blackbox,
-            labels,
-            perturb,
-            grid_size=self.grid_size,
-            nb_design=self.nb_design,
-            seed=self.seed,
-            estimator=self.estimator,
-            batch_size=self.batch_size,
-        )
+        indices, n_evaluations = self._total_indices(image, blackbox, labels, perturb)
         return SobolAttributionResult(indices, labels, n_evaluations, (height, width))

@@ -22,10 +22,13 @@ from typing import Any
 import numpy as np
 import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
-from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
 
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import check_blackbox, sobol_total_indices
-from xaitk_wcam.sobol import ESTIMATORS, check_nb_design
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
+    SobolSaliency,
+    check_blackbox,
+    normalise_max,
+)
+from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.images import check_image, split_alpha
 from xaitk_wcam.wavelets.layout import padded_size
 from xaitk_wcam.wavelets.masking import MaskedWaveletImages
@@ -66,29 +69,15 @@ class WCAMResult:
 
     @cached_property
     def wavelet_maps(self) -> np.ndarray:
-        return _normalise(wavelet_maps(np.clip(self.sobol_indices, 0, None), self.padded_shape, self.image_shape))
+        return normalise_max(wavelet_maps(np.clip(self.sobol_indices, 0, None), self.padded_shape, self.image_shape))
 
     @cached_property
     def spatial_maps(self) -> np.ndarray:
         positive = np.clip(self.sobol_indices, 0, None)
-        return _normalise(spatial_maps(positive, self.padded_shape, self.levels, self.image_shape))
+        return normalise_max(spatial_maps(positive, self.padded_shape, self.levels, self.image_shape))
 
 
-def _normalise(maps: np.ndarray) -> np.ndarray:
-    """Scale each non-negative map to ``[0, 1]`` by its maximum, in place (all-zero maps stay zero)."""
-    peak = maps.reshape(len(maps), -1).max(axis=1, initial=0.0)
-    np.divide(maps, np.where(peak > 0, peak, 1.0)[:, None, None], out=maps)
-    return maps
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-
-
-class WCAM(GenerateImageClassifierBlackboxSaliency):
+class WCAM(SobolSaliency):
     """Wavelet sCale Attribution Method (Kasmi et al. 2023).
 
     :param wavelet: An orthogonal pywt wavelet name ("haar", "db2", "sym4", ...). Haar is exact and fastest.
@@ -113,36 +102,16 @@ class WCAM(GenerateImageClassifierBlackboxSaliency):
         seed: int = 0,
         output: str = "wavelet",
     ) -> None:
+        super().__init__(
+            grid_size=grid_size, nb_design=nb_design, estimator=estimator, batch_size=batch_size, seed=seed
+        )
         check_wavelet(wavelet)
-        _check_int("levels", levels, 1)
-        _check_int("grid_size", grid_size, 1)
-        check_nb_design(nb_design)
-        _check_int("batch_size", batch_size, 1)
-        _check_int("seed", seed, 0)
-        if estimator not in ESTIMATORS:
-            raise ValueError(f"estimator must be one of {sorted(ESTIMATORS)}, got {estimator!r}")
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-        self.wavelet, self.levels, self.grid_size = wavelet, int(levels), int(grid_size)
-        self.nb_design, self.estimator, self.batch_size = int(nb_design), estimator, int(batch_size)
-        self.seed, self.output = int(seed), output
-
-    @property
-    def n_evaluations(self) -> int:
-        """Forward passes per explanation: ``nb_design * (grid_size**2 + 2)``."""
-        return self.nb_design * (self.grid_size**2 + 2)
+        self.wavelet, self.levels, self.output = wavelet, check_int("levels", levels, 1), output
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "wavelet": self.wavelet,
-            "levels": self.levels,
-            "grid_size": self.grid_size,
-            "nb_design": self.nb_design,
-            "estimator": self.estimator,
-            "batch_size": self.batch_size,
-            "seed": self.seed,
-            "output": self.output,
-        }
+        return {**super().get_config(), "wavelet": self.wavelet, "levels": self.levels, "output": self.output}
 
     def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
         result = self.explain(ref_image, blackbox)
@@ -173,16 +142,8 @@ class WCAM(GenerateImageClassifierBlackboxSaliency):
         pad = ((0, padded[0] - height), (0, padded[1] - width), (0, 0))
         tensor = torch.from_numpy(np.pad(colour.astype(np.float32), pad, mode="symmetric")).permute(2, 0, 1)
         masked_images = MaskedWaveletImages(tensor, self.wavelet, self.levels, self.grid_size)
-        indices, n_evaluations = sobol_total_indices(
-            image,
-            blackbox,
-            labels,
-            lambda masks: masked_images(masks)[:, :height, :width],
-            grid_size=self.grid_size,
-            nb_design=self.nb_design,
-            seed=self.seed,
-            estimator=self.estimator,
-            batch_size=self.batch_size,
+        indices, n_evaluations = self._total_indices(
+            image, blackbox, labels, lambda masks: masked_images(masks)[:, :height, :width]
         )
         return WCAMResult(
             sobol_indices=indices,

@@ -47,15 +47,6 @@ def check_choice(name: str, value: object, choices: tuple[str, ...] | dict[str, 
     return value
 
 
-def check_int(name: str, value: object, minimum: int) -> int:
-    """``value`` as an int ``>= minimum`` (``TypeError``/``ValueError`` otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def check_float(name: str, value: object, minimum: float, *, strict: bool = True) -> float:
     """``value`` as a finite float ``> minimum`` (``>=`` when ``strict`` is false)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
