@@ -75,13 +75,17 @@ def main() -> int:
     use_cpu_clock = clf.device.type == "cpu"
     ratio = ratio_cpu if use_cpu_clock else ratio_wall
 
-    print(f"EfficientNet-Lite0, batch {args.batch} x {args.size} x {args.size} x 3 uint8, device {clf.device}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.machine()}")
+    print(
+        f"EfficientNet-Lite0, batch {args.batch} x {args.size} x {args.size} x 3 uint8, device {clf.device}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.machine()}"
+    )
     print(f"median of {args.repeats} runs")
     print(f"| {'measurement':<42} | {'wall s':>7} | {'images/s':>8} | {'CPU s':>7} |")
     print(f"|{'-' * 44}|{'-' * 9}|{'-' * 10}|{'-' * 9}|")
-    for key, name in (("bare", "model(pixel_values), preprocessed"),
-                      ("adapter", "HuggingFaceImageClassifier.classify_images")):
+    for key, name in (
+        ("bare", "model(pixel_values), preprocessed"),
+        ("adapter", "HuggingFaceImageClassifier.classify_images"),
+    ):
         print(f"| {name:<42} | {wall[key]:7.3f} | {args.batch / wall[key]:8.1f} | {cpu[key]:7.3f} |")
     print(f"ratio adapter / bare model: wall-clock {ratio_wall:.3f}, CPU time {ratio_cpu:.3f}")
     verdict = "OK" if ratio <= args.max_ratio else "TOO SLOW"

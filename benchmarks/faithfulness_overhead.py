@@ -82,9 +82,7 @@ def main() -> None:
         ),
         ("MuFidelity 200 samples", MuFidelity(), lambda m, bb: m.compute(image, rng.random((56, 56)), bb, 0)),
     ]
-    print(
-        f"image {size}x{size}x3 float32, blackbox {args.ms_per_image:g} ms/image, median of {args.repeats} runs"
-    )
+    print(f"image {size}x{size}x3 float32, blackbox {args.ms_per_image:g} ms/image, median of {args.repeats} runs")
     header = (
         f"{'metric':42s} {'images':>6s} {'total s':>8s} {'blackbox s':>10s} {'own ms':>8s} {'own/bb':>7s}"
         f" {'own cpu ms':>10s}"
