@@ -4,6 +4,7 @@ Every public class is importable from here, e.g. ``from xaitk_wcam import WCAM``
 """
 
 from xaitk_wcam.classifiers import HuggingFaceImageClassifier, MaiteImageClassifier
+from xaitk_wcam.datasets import ScaleShapesSample, scale_shapes
 from xaitk_wcam.impls.comparison import SSD, SpearmanRank, TopKIntersection, Wasserstein, XCorr
 from xaitk_wcam.impls.faithfulness import (
     AverageDrop,
@@ -58,6 +59,7 @@ __all__ = [
     "RandomSaliency",
     "ReconstructionDepth",
     "SaliencyComparison",
+    "ScaleShapesSample",
     "ScaleShare",
     "SkimageImages",
     "SmoothGrad",
@@ -69,6 +71,7 @@ __all__ = [
     "WCAMResult",
     "Wasserstein",
     "XCorr",
+    "scale_shapes",
     "sufficient_image",
     "sufficient_images",
 ]

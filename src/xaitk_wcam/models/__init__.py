@@ -17,8 +17,10 @@ from xaitk_wcam.models.efficientnet_lite0 import (
     EfficientNetLiteForImageClassification,
     register_efficientnet_lite,
 )
+from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier, scale_shapes_folder
 
 __all__ = [
+    "SCALE_SHAPES_KINDS",
     "EfficientNetLiteConfig",
     "EfficientNetLiteForImageClassification",
     "cache_root",
@@ -26,6 +28,8 @@ __all__ = [
     "export_efficientnet_lite0",
     "imagenet_labels",
     "register_efficientnet_lite",
+    "scale_shapes_classifier",
+    "scale_shapes_folder",
 ]
 
 

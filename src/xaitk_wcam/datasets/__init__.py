@@ -1,0 +1,29 @@
+"""Procedural data sets with known answers (no download).
+
+:func:`scale_shapes` builds images whose class evidence sits at a known position and wavelet scale;
+:mod:`xaitk_wcam.datasets.known_answer` scores attribution maps against that ground truth.
+"""
+
+from xaitk_wcam.datasets.scale_shapes import (
+    CLASS_NAMES,
+    SHAPES,
+    SPLITS,
+    TEXTURES,
+    ScaleShapesSample,
+    scale_shapes,
+    shape_levels,
+    stack_images,
+    texture_level,
+)
+
+__all__ = [
+    "CLASS_NAMES",
+    "SHAPES",
+    "SPLITS",
+    "TEXTURES",
+    "ScaleShapesSample",
+    "scale_shapes",
+    "shape_levels",
+    "stack_images",
+    "texture_level",
+]
