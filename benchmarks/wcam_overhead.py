@@ -9,7 +9,9 @@ image) is wrapped as an smqtk ``ClassifyImage``. For each repeat the script runs
    same size.
 
 It prints one row per repeat and the medians: WCAM's own milliseconds per perturbed image (wall
-time outside the blackbox), the ratio WCAM wall / forward-only wall, and peak RSS growth.
+time outside the blackbox), the ratio WCAM wall / forward-only wall, and the peak RSS growth of each
+(the forward-only growth is the model's own working memory; WCAM's includes it, plus the returned
+``n_classes x H x W`` float32 maps: 200 MB for 1000 classes at 224 x 224).
 
     python benchmarks/wcam_overhead.py                   # defaults: grid 28, nb_design 8 (6,288 passes)
     python benchmarks/wcam_overhead.py --repeats 1 --nb-design 2   # quick look
@@ -130,8 +132,8 @@ def main() -> None:
         f"WCAM grid_size={args.grid_size} nb_design={args.nb_design} batch_size={args.batch_size}: "
         f"{n} forward passes per explanation, {args.classes} classes"
     )
-    columns = ["model ms/img", "WCAM s", "forward s", "ratio", "own ms/img", "peak RSS +MB"]
-    formats = ["{:.2f}", "{:.1f}", "{:.1f}", "{:.3f}", "{:.3f}", "{:.0f}"]
+    columns = ["model ms/img", "WCAM s", "forward s", "ratio", "own ms/img", "WCAM peak RSS +MB", "forward +MB"]
+    formats = ["{:.2f}", "{:.1f}", "{:.1f}", "{:.3f}", "{:.3f}", "{:.0f}", "{:.0f}"]
 
     def line(name: str, values) -> str:
         return f"{name:>4} " + " ".join(
@@ -147,10 +149,11 @@ def main() -> None:
             wcam.generate(image, classifier)  # the plugin call: one stack of n_classes maps
             wcam_seconds = time.perf_counter() - start
         inside = classifier.seconds
-        start = time.perf_counter()
-        for batch in batches:
-            list(classifier.classify_images(batch))
-        forward_seconds = time.perf_counter() - start
+        with PeakRss() as forward_rss:
+            start = time.perf_counter()
+            for batch in batches:
+                list(classifier.classify_images(batch))
+            forward_seconds = time.perf_counter() - start
         rows.append(
             (
                 1000 * forward_seconds / n,
@@ -159,6 +162,7 @@ def main() -> None:
                 wcam_seconds / forward_seconds,
                 1000 * (wcam_seconds - inside) / n,
                 rss.growth_mb,
+                forward_rss.growth_mb,
             )
         )
         print(line(str(run), rows[-1]))

@@ -106,8 +106,16 @@ def test_multi_label_uses_sigmoid(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("multi_label")
     torch.manual_seed(1)
-    config = ViTConfig(image_size=16, patch_size=8, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-                       intermediate_size=16, num_labels=3, problem_type="multi_label_classification")
+    config = ViTConfig(
+        image_size=16,
+        patch_size=8,
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        num_labels=3,
+        problem_type="multi_label_classification",
+    )
     ViTForImageClassification(config).save_pretrained(folder)
     ViTImageProcessorPil(size={"height": 16, "width": 16}).save_pretrained(folder)
     clf = HuggingFaceImageClassifier(str(folder), device="cpu")
@@ -202,11 +210,13 @@ def test_maite_image_classifier_config(tmp_path, monkeypatch, tiny_vit_dir):
     monkeypatch.syspath_prepend(str(tmp_path))
     clf = MaiteImageClassifier("my_maite_models:make", batch_size=3)
     again = MaiteImageClassifier.from_config(clf.get_config())
-    assert again.get_config() == clf.get_config() == {"model": "my_maite_models:make", "labels": None,
-                                                       "batch_size": 3}
+    assert again.get_config() == clf.get_config() == {"model": "my_maite_models:make", "labels": None, "batch_size": 3}
     images = _images(2)
-    np.testing.assert_allclose(_matrix(again.classify_images(images), again.get_labels()),
-                               _matrix(clf.classify_images(images), clf.get_labels()), atol=1e-6)
+    np.testing.assert_allclose(
+        _matrix(again.classify_images(images), again.get_labels()),
+        _matrix(clf.classify_images(images), clf.get_labels()),
+        atol=1e-6,
+    )
     from_object = MaiteImageClassifier(clf.model)
     assert from_object.get_config()["model"] is None
     with pytest.raises(ValueError, match="model"):
@@ -217,13 +227,15 @@ def test_maite_image_classifier_config(tmp_path, monkeypatch, tiny_vit_dir):
 # ---------------------------------------------------------------------------- config and plugins
 def test_config_round_trip_and_plugin(resnet):
     config = resnet.get_config()
-    assert config == {"model_name_or_path": resnet.get_config()["model_name_or_path"], "device": "cpu",
-                      "batch_size": 4}
+    assert config == {"model_name_or_path": resnet.get_config()["model_name_or_path"], "device": "cpu", "batch_size": 4}
     again = HuggingFaceImageClassifier.from_config(config)
     assert again.get_config() == config
     images = _images(2)
-    np.testing.assert_allclose(_matrix(again.classify_images(images), again.get_labels()),
-                               _matrix(resnet.classify_images(images), resnet.get_labels()), atol=1e-6)
+    np.testing.assert_allclose(
+        _matrix(again.classify_images(images), again.get_labels()),
+        _matrix(resnet.classify_images(images), resnet.get_labels()),
+        atol=1e-6,
+    )
     impls = ClassifyImage.get_impls()
     assert HuggingFaceImageClassifier in impls and MaiteImageClassifier in impls
 
@@ -252,8 +264,9 @@ def test_hub_id_offline_fails_fast_and_writes_nothing(tmp_path, monkeypatch):
 def test_not_an_image_classifier(tmp_path):
     from transformers import BertConfig
 
-    BertConfig(vocab_size=32, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-               intermediate_size=16).save_pretrained(tmp_path)
+    BertConfig(
+        vocab_size=32, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16
+    ).save_pretrained(tmp_path)
     with pytest.raises(ValueError, match=r"'bert' model .* not an image classifier"):
         HuggingFaceImageClassifier(str(tmp_path), device="cpu")
 

@@ -107,9 +107,7 @@ def reference(monkeypatch):
 
 
 def _as_torch(image: np.ndarray, sal_map: np.ndarray):
-    return torch.from_numpy(image.transpose(2, 0, 1)[None].copy()), torch.from_numpy(
-        sal_map[None, None].copy()
-    )
+    return torch.from_numpy(image.transpose(2, 0, 1)[None].copy()), torch.from_numpy(sal_map[None, None].copy())
 
 
 @pytest.mark.parametrize("map_shape", [(14, 14), (28, 28), (7, 7), (56, 56), (8, 4)])
@@ -243,9 +241,7 @@ def test_calibrated_and_anti_calibrated_maps(max_steps):
         result = Deletion(max_steps=max_steps).compute(image, sal_map, blackbox, 0)
         expected = _independent_deletion_curve(order, 64, v.mean())[::per_step]
         np.testing.assert_allclose(result.curve_y, expected, atol=1e-12)
-        assert result.scores["dauc"] == pytest.approx(
-            np.trapezoid(expected, np.linspace(0, 1, expected.size))
-        )
+        assert result.scores["dauc"] == pytest.approx(np.trapezoid(expected, np.linspace(0, 1, expected.size)))
         insertion = Insertion(fill="black", max_steps=max_steps).compute(image, sal_map, blackbox, 0)
         scores[name] = (result.scores, insertion.scores)
     (dele_cal, ins_cal), (dele_anti, ins_anti) = scores["cal"], scores["anti"]
@@ -311,10 +307,7 @@ def test_mufidelity_calibrated_anti_and_seed():
     np.testing.assert_array_equal(subsets, MuFidelity(grid_size=9, seed=3).subsets(81))
     assert (subsets != MuFidelity(grid_size=9, seed=4).subsets(81)).any()
     noise = rng.normal(size=(12, 12))
-    assert (
-        abs(MuFidelity(grid_size=4, n_samples=100).compute(image, noise, blackbox, 0).scores["mufidelity"])
-        < 0.9
-    )
+    assert abs(MuFidelity(grid_size=4, n_samples=100).compute(image, noise, blackbox, 0).scores["mufidelity"]) < 0.9
 
 
 # --------------------------------------------------------------------------------- features and fills
@@ -340,9 +333,7 @@ def test_constant_map_uses_the_row_major_tie_break():
     image = rng.random((4, 4, 1))
     with pytest.warns(RuntimeWarning, match="constant"):
         result = Deletion().compute(image, np.full((4, 4), 0.3), FnBlackbox(channel0_mean), 0)
-    np.testing.assert_allclose(
-        result.curve_y, _independent_deletion_curve(image[..., 0].ravel(), 16, image.mean())
-    )
+    np.testing.assert_allclose(result.curve_y, _independent_deletion_curve(image[..., 0].ravel(), 16, image.mean()))
     with pytest.warns(RuntimeWarning, match="constant"):
         scores = AverageDrop().compute(image, np.full((2, 2), 0.3), FnBlackbox(channel0_mean), 0).scores
     assert scores["ad"] == pytest.approx(0.0, abs=1e-12)  # all-ones mask keeps the image
@@ -375,9 +366,7 @@ def test_fills_and_dtype(fill, expected):
     result = Deletion(fill=fill, batch_size=7).compute(image, rng.random((5, 5)), blackbox, 0)
     assert result.curve_y[0] == pytest.approx(image[..., 0].mean())
     assert result.curve_y[-1] == pytest.approx(expected)
-    assert all(
-        dtype == np.uint8 and shape[1:] == (20, 20, 3) and shape[0] <= 7 for shape, dtype in blackbox.batches
-    )
+    assert all(dtype == np.uint8 and shape[1:] == (20, 20, 3) and shape[0] <= 7 for shape, dtype in blackbox.batches)
 
 
 def test_batching_and_step_bound():
@@ -446,9 +435,7 @@ def test_compute_many_means_and_early_validation():
     zero = [np.zeros((8, 8, 3)), images[0]]
     with pytest.warns(RuntimeWarning):
         _, means = AverageDropInDeletion().compute_many(zero, maps[:2], blackbox, [0, 0])
-    assert means["add"] == pytest.approx(
-        AverageDropInDeletion().compute(images[0], maps[1], blackbox, 0).scores["add"]
-    )
+    assert means["add"] == pytest.approx(AverageDropInDeletion().compute(images[0], maps[1], blackbox, 0).scores["add"])
 
 
 # ---------------------------------------------------------------------------------------- wrong inputs

@@ -62,6 +62,7 @@ def notebook_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_fast(path: Path, notebook_env: Path):
     import papermill
+
     output = notebook_env / path.name
     papermill.execute_notebook(
         str(path),

@@ -27,9 +27,7 @@ def test_scale_share_matches_the_pywt_layout(levels):
     size = 32
     weights = np.arange(1.0, levels + 2)  # a different value per level
     sal_map = pywt_level_layout(size, levels, list(weights))
-    cells = [(size // 2**levels) ** 2] + [
-        3 * (size // 2 ** (levels - k + 1)) ** 2 for k in range(1, levels + 1)
-    ]
+    cells = [(size // 2**levels) ** 2] + [3 * (size // 2 ** (levels - k + 1)) ** 2 for k in range(1, levels + 1)]
     expected = weights * np.array(cells) / (weights * np.array(cells)).sum()
     shares = [ScaleShare(level=k, levels=levels)(sal_map) for k in range(levels + 1)]
     np.testing.assert_allclose(shares, expected)
@@ -42,9 +40,7 @@ def test_scale_share_indicator_per_level_and_negatives():
         values = [0.0] * (levels + 1)
         values[k] = 1.0
         sal_map = pywt_level_layout(16, levels, values)
-        sal_map -= pywt_level_layout(
-            16, levels, [float(i != k) for i in range(levels + 1)]
-        )  # negatives elsewhere
+        sal_map -= pywt_level_layout(16, levels, [float(i != k) for i in range(levels + 1)])  # negatives elsewhere
         assert ScaleShare(level=k, levels=levels)(sal_map) == pytest.approx(1.0)
         assert FineScaleShare(levels=levels)(sal_map) == pytest.approx(float(k != 0))
 
@@ -73,9 +69,7 @@ def test_spatial_spread_known_values():
     point[4, 7] = 2.0
     assert SpatialSpread()(point) == 0.0
     h, w = 20, 30
-    assert SpatialSpread()(np.ones((h, w))) == pytest.approx(
-        np.sqrt((h**2 - 1 + w**2 - 1) / 12) / np.hypot(h, w)
-    )
+    assert SpatialSpread()(np.ones((h, w))) == pytest.approx(np.sqrt((h**2 - 1 + w**2 - 1) / 12) / np.hypot(h, w))
     corners = np.zeros((10, 10))
     corners[0, 0] = corners[-1, -1] = 1.0
     assert SpatialSpread()(corners) == pytest.approx(9 / 20)  # (n - 1) / (2 n)
@@ -83,9 +77,7 @@ def test_spatial_spread_known_values():
     blob[5:9, 5:12] = 1.0
     moved = np.roll(blob, (20, 15), axis=(0, 1))
     assert SpatialSpread()(moved) == pytest.approx(SpatialSpread()(blob))
-    assert SpatialSpread()(blob * 7.0 - 3.0 * (blob == 0)) == pytest.approx(
-        SpatialSpread()(blob)
-    )  # scale, negatives
+    assert SpatialSpread()(blob * 7.0 - 3.0 * (blob == 0)) == pytest.approx(SpatialSpread()(blob))  # scale, negatives
     assert SpatialSpread()(blob) < SpatialSpread()(np.ones((40, 40)))
     with pytest.warns(RuntimeWarning, match="no positive"):
         assert np.isnan(SpatialSpread()(np.zeros((4, 4))))

@@ -126,9 +126,10 @@ def test_hf_dataset_saved_to_disk(tmp_path):
     import datasets
 
     arrays = [_rgb(6, 5) for _ in range(3)]
-    ds = datasets.Dataset.from_dict({"img": [Image.fromarray(a) for a in arrays], "y": [0, 1, 0]},
-                                    features=datasets.Features({"img": datasets.Image(),
-                                                                "y": datasets.ClassLabel(names=["a", "b"])}))
+    ds = datasets.Dataset.from_dict(
+        {"img": [Image.fromarray(a) for a in arrays], "y": [0, 1, 0]},
+        features=datasets.Features({"img": datasets.Image(), "y": datasets.ClassLabel(names=["a", "b"])}),
+    )
     datasets.DatasetDict({"test": ds}).save_to_disk(tmp_path / "saved")
     records = list(HFDatasetImages(str(tmp_path / "saved"), split="test", image_column="img", label_column="y"))
     assert [r[2] for r in records] == ["a", "b", "a"]
@@ -182,9 +183,12 @@ def test_maite_dataset_config(tmp_path, monkeypatch):
     import inspect
 
     module = tmp_path / "my_maite_data.py"
-    module.write_text("import numpy as np\nRNG = np.random.default_rng(0)\n"
-                      "def _rgb(h, w):\n    return RNG.integers(0, 256, size=(h, w, 3), dtype=np.uint8)\n"
-                      + inspect.getsource(TinyMaiteDataset) + "DATASET = TinyMaiteDataset()\n")
+    module.write_text(
+        "import numpy as np\nRNG = np.random.default_rng(0)\n"
+        "def _rgb(h, w):\n    return RNG.integers(0, 256, size=(h, w, 3), dtype=np.uint8)\n"
+        + inspect.getsource(TinyMaiteDataset)
+        + "DATASET = TinyMaiteDataset()\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     source = MaiteDatasetImages("my_maite_data:DATASET", limit=2)
     again = MaiteDatasetImages.from_config(source.get_config())

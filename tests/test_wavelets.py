@@ -29,8 +29,12 @@ def test_band_layout_and_levels():
     bands = band_layout(16, 32, 2)
     assert [(b.level, b.orientation) for b in bands] == [
         (0, "approximation"),
-        (1, "horizontal"), (1, "vertical"), (1, "diagonal"),
-        (2, "horizontal"), (2, "vertical"), (2, "diagonal"),
+        (1, "horizontal"),
+        (1, "vertical"),
+        (1, "diagonal"),
+        (2, "horizontal"),
+        (2, "vertical"),
+        (2, "diagonal"),
     ]
     assert bands[0].shape == (4, 8) and bands[-1].shape == (8, 16)
     levels = level_index_map(16, 32, 2)

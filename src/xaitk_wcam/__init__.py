@@ -32,6 +32,7 @@ from xaitk_wcam.interfaces import (
     SaliencyComparison,
 )
 from xaitk_wcam.sources import FolderImages, HFDatasetImages, MaiteDatasetImages, SkimageImages
+from xaitk_wcam.study import SaliencyRobustnessStudy
 from xaitk_wcam.wavelets.sufficient import sufficient_image, sufficient_images
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "RandomSaliency",
     "ReconstructionDepth",
     "SaliencyComparison",
+    "SaliencyRobustnessStudy",
     "ScaleShapesSample",
     "ScaleShare",
     "SkimageImages",

@@ -39,9 +39,7 @@ def _as_tensor(image: Any) -> torch.Tensor:
 
 def _check_hwc(shape: tuple[int, ...], where: str) -> None:
     if len(shape) not in (2, 3) or (len(shape) == 3 and shape[-1] not in _CHANNELS):
-        raise ValueError(
-            f"{where}: expected an H x W or H x W x C image with C in {_CHANNELS}; got shape {shape}"
-        )
+        raise ValueError(f"{where}: expected an H x W or H x W x C image with C in {_CHANNELS}; got shape {shape}")
 
 
 def _check_chw(shape: tuple[int, ...], where: str) -> None:
@@ -105,9 +103,9 @@ def hwc_batches(images: Any, batch_size: int) -> Iterator[list[torch.Tensor]]:
 def chw_batches(images: Any, batch_size: int) -> Iterator[list[torch.Tensor]]:
     """Like :func:`hwc_batches` for MAITE inputs: an ``N x C x H x W`` array or a sequence of
     ``C x H x W`` arrays."""
-    if isinstance(images, (np.ndarray, torch.Tensor)) or (hasattr(images, "__array__") and not isinstance(
-        images, (list, tuple)
-    )):
+    if isinstance(images, (np.ndarray, torch.Tensor)) or (
+        hasattr(images, "__array__") and not isinstance(images, (list, tuple))
+    ):
         batch = _as_tensor(images)
         if batch.ndim != 4 or batch.shape[1] not in _CHANNELS:
             raise ValueError(

@@ -118,7 +118,9 @@ class HuggingFaceImageClassifier(ClassifyImage):
     Cost: one forward pass per ``batch_size`` images.
 
     :param model_name_or_path: A folder written by ``save_pretrained`` (weights, ``config.json``,
-        ``preprocessor_config.json``) or a Hub id such as ``"google/vit-base-patch16-224"``.
+        ``preprocessor_config.json``), a Hub id such as ``"google/vit-base-patch16-224"``, or the name of an
+        offline model of this package (:data:`xaitk_wcam.models.OFFLINE_MODELS`: ``"efficientnet-lite0"``,
+        ``"scale-shapes-standard"``, ``"scale-shapes-robust"``).
     :param device: ``"auto"`` (CUDA, then MPS, then CPU), or any torch device string.
     :param batch_size: Images per forward pass (positive).
     """
@@ -126,8 +128,7 @@ class HuggingFaceImageClassifier(ClassifyImage):
     def __init__(self, model_name_or_path: str, device: str = "auto", batch_size: int = 32) -> None:
         if not isinstance(model_name_or_path, (str, os.PathLike)) or not str(model_name_or_path):
             raise ValueError(
-                "model_name_or_path: expected a save_pretrained folder or a Hub id string; "
-                f"got {model_name_or_path!r}"
+                f"model_name_or_path: expected a save_pretrained folder or a Hub id string; got {model_name_or_path!r}"
             )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size: expected a positive int; got {batch_size!r}")
@@ -136,7 +137,9 @@ class HuggingFaceImageClassifier(ClassifyImage):
         self._batch_size = batch_size
         self._device = _resolve_device(device)
 
-        path = Path(self._name).expanduser()
+        from xaitk_wcam.models import offline_model_folder
+
+        path = offline_model_folder(self._name) or Path(self._name).expanduser()
         local = path.is_dir()
         if path.exists() and not local:
             raise OSError(f"model_name_or_path={self._name!r} is a file; expected a save_pretrained folder")
@@ -220,8 +223,9 @@ class HuggingFaceImageClassifier(ClassifyImage):
         if isinstance(images, np.ndarray):
             images = tensor_from_numpy(images)
         elif not isinstance(images, torch.Tensor):
-            images = torch.stack([img if isinstance(img, torch.Tensor) else tensor_from_numpy(np.asarray(img))
-                                  for img in images])
+            images = torch.stack(
+                [img if isinstance(img, torch.Tensor) else tensor_from_numpy(np.asarray(img)) for img in images]
+            )
         if channels_first:
             if images.ndim != 4:
                 raise ValueError(f"images: expected N x C x H x W; got shape {tuple(images.shape)}")

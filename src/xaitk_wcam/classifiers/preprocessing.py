@@ -207,8 +207,7 @@ class TorchImagePreprocessor:
         if x.dtype == torch.uint8:
             if x.device.type == "cpu":
                 # torch's uint8 antialiased kernels follow PIL's fixed-point implementation.
-                return F.interpolate(x.contiguous(memory_format=torch.channels_last), size=size, mode=mode,
-                                     **kwargs)
+                return F.interpolate(x.contiguous(memory_format=torch.channels_last), size=size, mode=mode, **kwargs)
             y = F.interpolate(x.float(), size=size, mode=mode, **kwargs)
             return y.round_().clamp_(0, 255).to(torch.uint8)
         y = F.interpolate(x, size=size, mode=mode, **kwargs)

@@ -276,9 +276,7 @@ class WCAMKnownAnswer:
         return self.scale_profiles[:, list(coarse_levels)].sum(axis=1)
 
 
-def wcam_known_answer(
-    wcam: WCAM, classifier: ClassifyImage, samples: Sequence[ScaleShapesSample]
-) -> WCAMKnownAnswer:
+def wcam_known_answer(wcam: WCAM, classifier: ClassifyImage, samples: Sequence[ScaleShapesSample]) -> WCAMKnownAnswer:
     """Explain each sample's true class (``sample.label``) with ``wcam`` and score it.
 
     Cost: ``len(samples) * wcam.n_evaluations`` forward passes.

@@ -285,8 +285,7 @@ def _texture_sign(p: dict[str, np.ndarray], size: int) -> np.ndarray:
 def _render(p: dict[str, np.ndarray], size: int, noise: np.ndarray) -> np.ndarray:
     """Render a chunk of images from their parameters and standard normal ``noise``: ``n x size x size x 3`` uint8."""
     luminance = (
-        _shape_coverage(p, size) * p["contrast"][:, None, None]
-        + _texture_sign(p, size) * p["amplitude"][:, None, None]
+        _shape_coverage(p, size) * p["contrast"][:, None, None] + _texture_sign(p, size) * p["amplitude"][:, None, None]
     )
     image = p["background"][:, None, None, :] + luminance[..., None] + _NOISE_STD * noise
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)

@@ -38,13 +38,9 @@ class FaithfulnessResult:
 
 def _check_image(ref_image: object) -> np.ndarray:
     if not isinstance(ref_image, np.ndarray):
-        raise TypeError(
-            f"ref_image must be a numpy array (H x W or H x W x C), got {type(ref_image).__name__}"
-        )
+        raise TypeError(f"ref_image must be a numpy array (H x W or H x W x C), got {type(ref_image).__name__}")
     if ref_image.ndim not in (2, 3) or min(ref_image.shape[:2]) < 1:
-        raise ValueError(
-            f"ref_image must have shape H x W or H x W x C with H, W >= 1, got {ref_image.shape}"
-        )
+        raise ValueError(f"ref_image must have shape H x W or H x W x C with H, W >= 1, got {ref_image.shape}")
     if not (np.issubdtype(ref_image.dtype, np.number) or ref_image.dtype == np.bool_):
         raise TypeError(f"ref_image must have a numeric dtype, got {ref_image.dtype}")
     return ref_image
@@ -67,9 +63,7 @@ def _check_map(sal_map: object, image_shape: tuple[int, ...]) -> np.ndarray:
     if nan.all():
         raise ValueError("sal_map is all NaN: there is no importance to order")
     if np.isinf(values).any():
-        raise ValueError(
-            "sal_map holds infinite values; accepted: finite values (NaN entries are least important)"
-        )
+        raise ValueError("sal_map holds infinite values; accepted: finite values (NaN entries are least important)")
     if nan.any():
         warnings.warn(
             f"sal_map holds {int(nan.sum())} NaN entries; they are given the map's minimum (least important)",

@@ -10,6 +10,7 @@ names. Importing this package registers ``model_type="efficientnet_lite"`` with 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from xaitk_wcam.models._export import cache_root, export_efficientnet_lite0, imagenet_labels
 from xaitk_wcam.models.efficientnet_lite0 import (
@@ -20,6 +21,7 @@ from xaitk_wcam.models.efficientnet_lite0 import (
 from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier, scale_shapes_folder
 
 __all__ = [
+    "OFFLINE_MODELS",
     "SCALE_SHAPES_KINDS",
     "EfficientNetLiteConfig",
     "EfficientNetLiteForImageClassification",
@@ -27,6 +29,7 @@ __all__ = [
     "efficientnet_lite0_classifier",
     "export_efficientnet_lite0",
     "imagenet_labels",
+    "offline_model_folder",
     "register_efficientnet_lite",
     "scale_shapes_classifier",
     "scale_shapes_folder",
@@ -57,5 +60,23 @@ def efficientnet_lite0_classifier(
     """
     from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
 
+    if cache_dir is None:  # the alias keeps get_config() portable across machines
+        return HuggingFaceImageClassifier("efficientnet-lite0", device=device, batch_size=batch_size)
     folder = export_efficientnet_lite0(cache_dir)
     return HuggingFaceImageClassifier(str(folder), device=device, batch_size=batch_size)
+
+
+#: Names ``HuggingFaceImageClassifier`` accepts for the models that ship with (or install with) this package.
+OFFLINE_MODELS = ("efficientnet-lite0", "scale-shapes-standard", "scale-shapes-robust")
+
+
+def offline_model_folder(name: str) -> Path | None:
+    """The local ``save_pretrained`` folder of an offline model alias (see :data:`OFFLINE_MODELS`), else ``None``.
+
+    Configs name these aliases instead of a machine-specific cache path, so they run unchanged anywhere.
+    """
+    if name == "efficientnet-lite0":
+        return export_efficientnet_lite0()
+    if name.startswith("scale-shapes-") and name.removeprefix("scale-shapes-") in SCALE_SHAPES_KINDS:
+        return scale_shapes_folder(name.removeprefix("scale-shapes-"))
+    return None

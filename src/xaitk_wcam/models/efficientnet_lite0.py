@@ -136,9 +136,7 @@ class _MBConv(nn.Module):
     ) -> None:
         super().__init__()
         hidden = in_channels * expand_ratio
-        self.expand = (
-            _ConvBN(in_channels, hidden, 1, 1, config) if expand_ratio != 1 else None
-        )
+        self.expand = _ConvBN(in_channels, hidden, 1, 1, config) if expand_ratio != 1 else None
         self.depthwise = _ConvBN(hidden, hidden, kernel, stride, config, groups=hidden)
         self.project = _ConvBN(hidden, out_channels, 1, 1, config, activation=False)
         self.residual = stride == 1 and in_channels == out_channels
@@ -179,14 +177,13 @@ class _EfficientNetLiteBackbone(nn.Module):
         blocks = []
         for repeats, kernel, stride, expand, c_in, c_out in config.stages:
             for r in range(repeats):
-                blocks.append(_MBConv(c_in if r == 0 else c_out, c_out, kernel, stride if r == 0 else 1,
-                                      expand, config))
+                blocks.append(
+                    _MBConv(c_in if r == 0 else c_out, c_out, kernel, stride if r == 0 else 1, expand, config)
+                )
         self.blocks = nn.ModuleList(blocks)
         self.head = _ConvBN(config.stages[-1][5], config.head_channels, 1, 1, config)
 
-    def forward(
-        self, pixel_values: torch.Tensor, keep_hidden: bool = False
-    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def forward(self, pixel_values: torch.Tensor, keep_hidden: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
         hidden: list[torch.Tensor] = []
         x = self.stem(pixel_values)
         for module in (*self.blocks, self.head):

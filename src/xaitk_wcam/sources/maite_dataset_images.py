@@ -42,8 +42,7 @@ class MaiteDatasetImages(ImageSource):
         self._dataset = import_object(dataset) if isinstance(dataset, str) else dataset
         if not (hasattr(self._dataset, "__getitem__") and hasattr(self._dataset, "__len__")):
             raise ValueError(
-                "dataset: expected a MAITE dataset (with __getitem__ and __len__); "
-                f"got {type(self._dataset).__name__}"
+                f"dataset: expected a MAITE dataset (with __getitem__ and __len__); got {type(self._dataset).__name__}"
             )
         metadata = dict(getattr(self._dataset, "metadata", {}) or {})
         self._index2label = metadata.get("index2label")

@@ -12,9 +12,20 @@ __all__ = ["SkimageImages", "skimage_image_names"]
 # Members of skimage.data.__all__ that are not a single 2-D image (helpers, volumes, tuples, random).
 _NOT_IMAGES = frozenset(
     {
-        "binary_blobs", "brain", "cells3d", "data_dir", "download_all", "file_hash", "kidney",
-        "lbp_frontal_face_cascade_filename", "lfw_subset", "nickel_solidification", "palisades_of_vogt",
-        "protein_transport", "stereo_motorcycle", "vortex",
+        "binary_blobs",
+        "brain",
+        "cells3d",
+        "data_dir",
+        "download_all",
+        "file_hash",
+        "kidney",
+        "lbp_frontal_face_cascade_filename",
+        "lfw_subset",
+        "nickel_solidification",
+        "palisades_of_vogt",
+        "protein_transport",
+        "stereo_motorcycle",
+        "vortex",
     }
 )
 

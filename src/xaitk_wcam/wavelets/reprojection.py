@@ -22,19 +22,27 @@ def _cell_of_layout(height: int, width: int, grid_size: int) -> np.ndarray:
     return grid_cell_index(height, grid_size)[:, None] * grid_size + grid_cell_index(width, grid_size)[None, :]
 
 
-def wavelet_maps(indices: np.ndarray, layout_shape: tuple[int, int], out_shape: tuple[int, int]) -> np.ndarray:
+def wavelet_maps(
+    indices: np.ndarray, layout_shape: tuple[int, int], out_shape: tuple[int, int], *, normalise: bool = False
+) -> np.ndarray:
     """Layout maps, resampled (nearest) from the padded layout to ``out_shape``.
 
-    :param indices: ``K x g x g`` cell importances.
+    :param indices: ``K x g x g`` cell importances (non-negative when ``normalise``).
     :param layout_shape: ``(Hp, Wp)`` of the padded layout.
     :param out_shape: ``(H, W)`` of the image; equal to ``layout_shape`` unless the image was padded.
+    :param normalise: Divide each map by its maximum (computed on the cells the map shows, before the
+        gather, which saves passes over a large ``K x H x W`` stack).
     :return: ``K x H x W`` float32 maps.
     """
     grid_size = indices.shape[-1]
-    cells = _cell_of_layout(*layout_shape, grid_size)
     rows = np.arange(out_shape[0]) * layout_shape[0] // out_shape[0]
     cols = np.arange(out_shape[1]) * layout_shape[1] // out_shape[1]
-    return indices.reshape(len(indices), -1).astype(np.float32)[:, cells[rows][:, cols]]
+    cells = _cell_of_layout(*layout_shape, grid_size)[rows][:, cols]
+    flat = indices.reshape(len(indices), -1).astype(np.float32)
+    if normalise:
+        peak = flat[:, np.unique(cells)].max(axis=1, initial=0.0)
+        flat /= np.where(peak > 0, peak, 1.0)[:, None]
+    return flat[:, cells]
 
 
 def spatial_maps(

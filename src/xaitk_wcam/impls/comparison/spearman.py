@@ -20,9 +20,7 @@ class SpearmanRank(SaliencyComparison):
 
     def _compute(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
         if np.ptp(sal_map) == 0 or np.ptp(ref_sal_map) == 0:
-            warnings.warn(
-                "SpearmanRank: a constant map has no ranking; returning nan", RuntimeWarning, stacklevel=3
-            )
+            warnings.warn("SpearmanRank: a constant map has no ranking; returning nan", RuntimeWarning, stacklevel=3)
             return float("nan")
         return float(spearmanr(sal_map.ravel(), ref_sal_map.ravel()).statistic)
 

@@ -69,9 +69,7 @@ class Wasserstein(SaliencyComparison):
         a = np.maximum(sal_map, 0.0)
         b = np.maximum(ref_sal_map, 0.0)
         if a.sum() <= 0 or b.sum() <= 0:
-            warnings.warn(
-                "Wasserstein: a map has no positive mass; returning nan", RuntimeWarning, stacklevel=3
-            )
+            warnings.warn("Wasserstein: a map has no positive mass; returning nan", RuntimeWarning, stacklevel=3)
             return float("nan")
         mass_a, centres = pooled_mass(a, self.grid_size)
         mass_b, _ = pooled_mass(b, self.grid_size)

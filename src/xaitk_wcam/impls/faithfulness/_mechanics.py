@@ -184,9 +184,7 @@ def check_fill(fill: Any) -> FillSpec:
         if array.ndim == 0 or not np.isfinite(array).all():
             raise ValueError("a baseline-image fill must be a finite array of at least one dimension")
         return array
-    raise TypeError(
-        f"fill must be one of {FILL_NAMES}, a number or a baseline image; got {type(fill).__name__}"
-    )
+    raise TypeError(f"fill must be one of {FILL_NAMES}, a number or a baseline image; got {type(fill).__name__}")
 
 
 def fill_config(fill: FillSpec) -> str | float | list:
@@ -203,8 +201,7 @@ def check_fill_shape(fill: FillSpec, image_shape: tuple[int, ...]) -> None:
             shape = None
         if shape != tuple(image_shape):
             raise ValueError(
-                f"the baseline-image fill of shape {fill.shape} does not broadcast "
-                f"to the image's {image_shape}"
+                f"the baseline-image fill of shape {fill.shape} does not broadcast to the image's {image_shape}"
             )
 
 
@@ -222,9 +219,7 @@ def box_blur(image: np.ndarray) -> np.ndarray:
     equal. We reflect instead, so that the blurred image carries no black frame.
     """
     size = blur_kernel_size(image.shape[0])
-    return uniform_filter(
-        image.astype(np.float64), size=(size, size) + (1,) * (image.ndim - 2), mode="reflect"
-    )
+    return uniform_filter(image.astype(np.float64), size=(size, size) + (1,) * (image.ndim - 2), mode="reflect")
 
 
 def build_fill(image: np.ndarray, fill: FillSpec) -> np.ndarray:
@@ -384,9 +379,7 @@ def classify_per_image(
     results = _classifications(blackbox, batches)
     if len(results) != len(labels):
         raise RuntimeError(f"got {len(results)} classifications for {len(labels)} labels")
-    return np.asarray(
-        [result[label] for result, label in zip(results, labels, strict=True)], dtype=np.float64
-    )
+    return np.asarray([result[label] for result, label in zip(results, labels, strict=True)], dtype=np.float64)
 
 
 def _classifications(blackbox: ClassifyImage, batches: Iterable[np.ndarray]) -> list[dict]:
@@ -396,8 +389,7 @@ def _classifications(blackbox: ClassifyImage, batches: Iterable[np.ndarray]) -> 
         results.extend(blackbox.classify_images(batch))
         if len(results) - before != len(batch):
             raise RuntimeError(
-                f"the blackbox returned {len(results) - before} classifications "
-                f"for a batch of {len(batch)} images"
+                f"the blackbox returned {len(results) - before} classifications for a batch of {len(batch)} images"
             )
     return results
 

@@ -150,9 +150,7 @@ class AverageDrop(_SoftMaskMetric):
 
     def _scores(self, y: float, y_masked: float) -> FaithfulnessResult:
         drop = _relative_drop(y, y_masked, "ad")
-        return FaithfulnessResult(
-            scores={"ad": max(drop, 0.0) if drop == drop else drop, "iic": float(y_masked > y)}
-        )
+        return FaithfulnessResult(scores={"ad": max(drop, 0.0) if drop == drop else drop, "iic": float(y_masked > y)})
 
 
 class AverageDropInDeletion(_SoftMaskMetric):

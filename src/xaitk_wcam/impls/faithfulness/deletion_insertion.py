@@ -73,9 +73,7 @@ class _MultiStepMetric(FaithfulnessMetric):
         self.cumulative = bool(cumulative)
         self.batch_size = check_positive_int(batch_size, "batch_size")
 
-    @property
-    def score_names(self) -> tuple[str, ...]:
-        return (self._auc_name, self._corr_name)
+    # score_names is left abstract here, so plugin discovery lists only Deletion and Insertion.
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -150,6 +148,10 @@ class Deletion(_MultiStepMetric):
     _auc_name = "dauc"
     _corr_name = "dc"
 
+    @property
+    def score_names(self) -> tuple[str, ...]:
+        return (self._auc_name, self._corr_name)
+
 
 class Insertion(_MultiStepMetric):
     """Insertion: start from the fill and insert features from most to least important; ``iauc``, ``ic``.
@@ -163,6 +165,10 @@ class Insertion(_MultiStepMetric):
     _insert = True
     _auc_name = "iauc"
     _corr_name = "ic"
+
+    @property
+    def score_names(self) -> tuple[str, ...]:
+        return (self._auc_name, self._corr_name)
 
     def __init__(
         self,

@@ -35,9 +35,7 @@ class ReconstructionDepth(FaithfulnessMetric):
     predicted as the class.
     """
 
-    def __init__(
-        self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32
-    ) -> None:
+    def __init__(self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32) -> None:
         check_wavelet(wavelet)
         self.wavelet = wavelet
         self.levels = check_positive_int(levels, "levels")
@@ -62,9 +60,7 @@ class ReconstructionDepth(FaithfulnessMetric):
                 f"sal_map must be a wavelet-layout map of the image's shape {ref_image.shape[:2]}, got {sal_map.shape}"
             )
         if min(ref_image.shape[:2]) < 2**self.levels:
-            raise ValueError(
-                f"ref_image of shape {ref_image.shape[:2]} is too small for levels={self.levels}"
-            )
+            raise ValueError(f"ref_image of shape {ref_image.shape[:2]} is too small for levels={self.levels}")
 
     def _compute(
         self, ref_image: np.ndarray, sal_map: np.ndarray, blackbox: ClassifyImage, class_index: int
@@ -92,6 +88,4 @@ class ReconstructionDepth(FaithfulnessMetric):
             depth = float("nan")
         else:
             depth = float(keeps[restored[0]])
-        return FaithfulnessResult(
-            {"reconstruction_depth": depth}, curve_x=keeps, curve_y=scores[:, class_index]
-        )
+        return FaithfulnessResult({"reconstruction_depth": depth}, curve_x=keeps, curve_y=scores[:, class_index])

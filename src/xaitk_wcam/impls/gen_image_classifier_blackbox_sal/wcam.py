@@ -69,7 +69,8 @@ class WCAMResult:
 
     @cached_property
     def wavelet_maps(self) -> np.ndarray:
-        return normalise_max(wavelet_maps(np.clip(self.sobol_indices, 0, None), self.padded_shape, self.image_shape))
+        positive = np.clip(self.sobol_indices, 0, None)
+        return wavelet_maps(positive, self.padded_shape, self.image_shape, normalise=True)
 
     @cached_property
     def spatial_maps(self) -> np.ndarray:

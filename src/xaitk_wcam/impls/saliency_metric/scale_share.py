@@ -32,9 +32,7 @@ def level_shares(sal_map: np.ndarray, levels: int, metric: str) -> np.ndarray | 
     mass = positive_mass(values, metric)
     if mass is None:
         return None
-    per_level = np.bincount(
-        level_index_map(height, width, levels).ravel(), weights=mass.ravel(), minlength=levels + 1
-    )
+    per_level = np.bincount(level_index_map(height, width, levels).ravel(), weights=mass.ravel(), minlength=levels + 1)
     return per_level / per_level.sum()
 
 

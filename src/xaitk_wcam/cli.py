@@ -1,0 +1,158 @@
+"""The ``xaitk-wcam`` command line (click, like xaitk-saliency's and nrtk's own tools).
+
+- ``xaitk-wcam study CONFIG OUT_DIR [--resume] [--executor SPEC]``: run a saliency-robustness study;
+- ``xaitk-wcam explain IMAGE --out PNG [--model PATH_OR_ID]``: one WCAM figure for one image;
+- ``xaitk-wcam plugins``: every discovered classifier, image source, perturber, saliency and metric plugin.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+#: ``--model`` value that selects the offline ImageNet EfficientNet-Lite0 (:mod:`xaitk_wcam.models`).
+OFFLINE_MODEL = "efficientnet-lite0"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xaitk-wcam")
+def main() -> None:
+    """Wavelet-scale attribution (WCAM) and saliency-robustness studies."""
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--resume", is_flag=True, help="Keep and skip the items OUT_DIR already holds (same config only).")
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    help="Where items run: local, processes:N, dask:local:N or dask:ADDRESS (e.g. dask:tcp://host:8786).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Torch threads per worker (equal values give identical results whatever the executor).",
+)
+@click.option("--no-report", is_flag=True, help="Skip figures/ and report.html.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def study(config: Path, out_dir: Path, resume: bool, executor: str, threads: int, no_report: bool, quiet: bool) -> None:
+    """Run the saliency-robustness study of CONFIG (.json or .yaml) into OUT_DIR."""
+    from xaitk_wcam.study import OutDirError, SaliencyRobustnessStudy, StudyConfigError, StudySetupError
+
+    try:
+        runner = SaliencyRobustnessStudy.from_file(config)
+        frame = runner.run(
+            out_dir, resume=resume, executor=executor, threads=threads, progress=not quiet, report=not no_report
+        )
+    except (StudyConfigError, OutDirError, StudySetupError, ValueError, TypeError) as err:
+        raise click.ClickException(str(err)) from err
+    errors = int((frame["status"] != "ok").sum()) if len(frame) else 0
+    click.echo(f"{len(frame)} rows ({errors} with errors) in {out_dir / 'results.csv'}")
+    if not no_report:
+        click.echo(f"report: {out_dir / 'report.html'}")
+
+
+def _classifier(model: str) -> Any:
+    if model == OFFLINE_MODEL:
+        from xaitk_wcam.models import efficientnet_lite0_classifier
+
+        return efficientnet_lite0_classifier()
+    from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
+
+    return HuggingFaceImageClassifier(model)
+
+
+@main.command()
+@click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG to write.")
+@click.option(
+    "--model",
+    default=OFFLINE_MODEL,
+    show_default=True,
+    help=f"A save_pretrained folder or a HuggingFace Hub id; '{OFFLINE_MODEL}' is the offline ImageNet model.",
+)
+@click.option("--label", default=None, help="Class to explain (default: the top prediction).")
+@click.option("--levels", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--grid-size", type=click.IntRange(min=1), default=28, show_default=True)
+@click.option("--nb-design", type=click.IntRange(min=1), default=8, show_default=True, help="A power of two.")
+@click.option("--wavelet", default="haar", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+def explain(
+    image: Path,
+    out: Path,
+    model: str,
+    label: str | None,
+    levels: int,
+    grid_size: int,
+    nb_design: int,
+    wavelet: str,
+    batch_size: int,
+    seed: int,
+) -> None:
+    """Explain IMAGE with WCAM and write one figure to --out.
+
+    Cost: nb_design * (grid_size**2 + 2) forward passes (6,288 at the defaults).
+    """
+    from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+    from xaitk_wcam.sources.folder_images import read_image
+    from xaitk_wcam.study.work import TargetClassBlackbox
+    from xaitk_wcam.viz.figures import wcam_figure
+
+    try:
+        generator = WCAM(
+            wavelet=wavelet, levels=levels, grid_size=grid_size, nb_design=nb_design, batch_size=batch_size, seed=seed
+        )
+        pixels = read_image(image)
+        classifier = _classifier(model)
+        confidences = next(iter(classifier.classify_images([pixels])))
+        labels = list(classifier.get_labels())
+        if label is None:
+            target = max(labels, key=lambda name: confidences[name])
+        elif label in labels:
+            target = label
+        else:
+            raise ValueError(f"--label {label!r} is not one of the model's labels, e.g. {labels[:5]}")
+        result = generator.explain(pixels, TargetClassBlackbox(classifier, target))
+    except (ValueError, TypeError, OSError) as err:
+        raise click.ClickException(str(err)) from err
+    fig = wcam_figure(
+        pixels,
+        result.wavelet_maps[0],
+        result.spatial_maps[0],
+        result.scale_profile[0],
+        levels,
+        title=f"{image.name}: {target} ({confidences[target]:.2f}), {result.n_evaluations} evaluations",
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    click.echo(f"{target} ({confidences[target]:.3f}): {out}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
+def plugins(as_json: bool) -> None:
+    """List every discovered plugin a study config can name, by config section."""
+    from xaitk_wcam.study.plugins import plugin_table
+
+    table = plugin_table()
+    if as_json:
+        click.echo(json.dumps(table, indent=2))
+        return
+    for section, names in table.items():
+        click.echo(f"{section}:")
+        for name in names:
+            click.echo(f"  {name}")
+        if not names:
+            click.echo("  (none found)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,253 @@
+"""Load, validate and resolve a study config; hash it.
+
+A study config is a JSON (or YAML) mapping::
+
+    {"classifier": C, "images": I, "perturbers": [P, ...], "saliency": {"name": S, ...},
+     "metrics": [M, ...], "target": "reference_prediction"}
+
+where each of ``C, I, P, S, M`` is what ``smqtk_core.configuration.to_config_dict(obj)`` returns for a
+configured plugin (``{"type": T, T: {...parameters}}``); ``perturbers`` may also be a single nrtk
+``PerturbFactory`` (or ``PerturbImage``) config, and may mix factories and perturbers in its list.
+
+Resolution looks each ``type`` up among registered implementations only (:mod:`.plugins`), checks the
+parameter names against the constructor, merges the constructor defaults (what ``from_config`` does)
+and gives the *resolved* config: the same structure with every parameter spelled out, in canonical
+JSON form. Its SHA-256 is the config hash that guards an output folder.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import inspect
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from smqtk_core.configuration import from_config_dict
+
+from xaitk_wcam.study.plugins import implementations, public_names, type_key
+
+TARGETS: tuple[str, ...] = ("reference_prediction", "prediction", "ground_truth")
+CONFIG_KEYS: tuple[str, ...] = ("classifier", "images", "perturbers", "saliency", "metrics", "target")
+REQUIRED_KEYS: tuple[str, ...] = ("classifier", "images", "perturbers", "saliency")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: A ``"package.module:attribute"`` import path, as some wrappers (MAITE adapters) accept in place of an object.
+_IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+class StudyConfigError(ValueError):
+    """A study config that names an unknown plugin, a wrong parameter or a malformed section."""
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a study config from a ``.json``, ``.yaml`` or ``.yml`` file.
+
+    :param path: Config file.
+    :return: The parsed mapping (not yet validated).
+    :raises StudyConfigError: Unreadable file, unknown extension, or not a mapping.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise StudyConfigError(f"config file must end in .json, .yaml or .yml, got {path.name!r}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if suffix == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except (json.JSONDecodeError, ValueError) as err:
+        raise StudyConfigError(f"cannot parse config {str(path)!r}: {err}") from err
+    if not isinstance(data, dict):
+        raise StudyConfigError(f"config {str(path)!r} must hold a mapping, got {type(data).__name__}")
+    return data
+
+
+def _to_json(value: Any) -> Any:
+    """Canonical JSON form of a config value (tuples -> lists, numpy scalars -> Python)."""
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        raise TypeError(f"config value of type {type(obj).__name__} is not JSON-serialisable: {obj!r}")
+
+    return json.loads(json.dumps(value, default=default))
+
+
+def config_hash(resolved: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces) of a resolved config."""
+    text = json.dumps(resolved, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _constructor_params(cls: type) -> tuple[list[str], list[str], bool]:
+    """(all parameter names, required ones, whether ``**kwargs`` is accepted) of ``cls.__init__``."""
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return [], [], True
+    names, required, var_kw = [], [], False
+    for name, param in sig.parameters.items():
+        if name == "self" or param.kind is inspect.Parameter.VAR_POSITIONAL:
+            continue
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            var_kw = True
+            continue
+        names.append(name)
+        if param.default is inspect.Parameter.empty:
+            required.append(name)
+    return names, required, var_kw
+
+
+def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every string inside a parameter block, with its dotted path."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, Mapping):
+        return [s for k, v in value.items() for s in _strings(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, (list, tuple)):
+        return [s for i, v in enumerate(value) for s in _strings(v, f"{path}[{i}]")]
+    return []
+
+
+def resolve_plugin(section: str, cfg: Any, where: str) -> tuple[dict[str, Any], type]:
+    """Check one ``{"type": T, T: {...}}`` entry and spell out its parameters.
+
+    :param section: Config section (selects the accepted interfaces, see :mod:`.plugins`).
+    :param cfg: The entry as written.
+    :param where: Human-readable location for messages, e.g. ``"metrics[2]"``.
+    :return: ``({"type": key, key: parameters-with-defaults}, class)`` in canonical JSON form.
+    :raises StudyConfigError: Malformed entry, unknown type (the message lists the available ones),
+        unknown or missing parameter (the message names the plugin and the parameter).
+    """
+    if not isinstance(cfg, Mapping) or not isinstance(cfg.get("type"), str):
+        raise StudyConfigError(
+            f"{where}: expected a plugin config {{'type': TYPE, TYPE: {{...parameters}}}}, got {cfg!r}"
+        )
+    impls = implementations(section)
+    name = cfg["type"]
+    if name not in impls:
+        impls = implementations(section, refresh=True)
+    if name not in impls:
+        raise StudyConfigError(
+            f"{where}: unknown plugin type {name!r} for {section!r}; available: {public_names(section)}"
+        )
+    cls = impls[name]
+    block = cfg.get(name, {})
+    if block is None:
+        block = {}
+    if not isinstance(block, Mapping):
+        raise StudyConfigError(f"{where}: parameters of {name} must be a mapping, got {type(block).__name__}")
+    extra = sorted(set(cfg) - {"type", name} - set(impls))
+    if extra:
+        raise StudyConfigError(f"{where}: unexpected keys {extra} beside the type {name!r}")
+    params, required, var_kw = _constructor_params(cls)
+    if not var_kw:
+        unknown = sorted(set(block) - set(params))
+        if unknown:
+            raise StudyConfigError(
+                f"{where}: plugin {name} has no parameter {unknown[0]!r}; accepted parameters: {params}"
+            )
+    missing = [p for p in required if p not in block]
+    if missing:
+        raise StudyConfigError(f"{where}: plugin {name} is missing the required parameter {missing[0]!r}")
+    for path, value in _strings(block):
+        if _IMPORT_PATH_RE.match(value):
+            raise StudyConfigError(
+                f"{where}: parameter {path!r} of {name} is an import path ({value!r}); a study config only "
+                "names registered plugins and never imports modules: build such objects in Python instead"
+            )
+    resolved_block = copy.deepcopy(cls.get_default_config())
+    resolved_block.update(copy.deepcopy(dict(block)))
+    key = type_key(cls)
+    try:
+        resolved = _to_json({"type": key, key: resolved_block})
+    except TypeError as err:
+        raise StudyConfigError(f"{where}: plugin {name}: {err}") from err
+    return resolved, cls
+
+
+def build_plugin(section: str, resolved: Mapping[str, Any], where: str) -> Any:
+    """Instantiate a resolved plugin entry with ``smqtk_core.configuration.from_config_dict``.
+
+    :raises StudyConfigError: The constructor rejected the parameters (the message names the plugin).
+    """
+    impls = implementations(section)
+    key = resolved["type"]
+    cls = impls[key]
+    smqtk_key = f"{cls.__module__}.{cls.__name__}"
+    try:
+        return from_config_dict({"type": smqtk_key, smqtk_key: resolved[key]}, [cls])
+    except (TypeError, ValueError, KeyError) as err:
+        raise StudyConfigError(f"{where}: plugin {key} rejected its parameters {resolved[key]}: {err}") from err
+
+
+def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a study config and return its resolved form (every parameter spelled out).
+
+    Nothing heavy is built: types and parameter names are checked against the registered plugins'
+    constructors. :func:`validate_buildable` additionally instantiates the cheap parts.
+
+    :param config: The config as written (see the module docstring).
+    :return: ``{"classifier", "images", "perturbers" (a list), "saliency" (name -> entry),
+        "metrics" (a list), "target"}``, JSON-serialisable.
+    :raises StudyConfigError: On any malformed part, naming where it is.
+    """
+    if not isinstance(config, Mapping):
+        raise StudyConfigError(f"config must be a mapping, got {type(config).__name__}")
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise StudyConfigError(f"unknown config key {unknown[0]!r}; accepted keys: {list(CONFIG_KEYS)}")
+    missing = [k for k in REQUIRED_KEYS if k not in config]
+    if missing:
+        raise StudyConfigError(f"config is missing the key {missing[0]!r}; required keys: {list(REQUIRED_KEYS)}")
+
+    target = config.get("target", "reference_prediction")
+    if target not in TARGETS:
+        raise StudyConfigError(f"target must be one of {list(TARGETS)}, got {target!r}")
+
+    classifier, _ = resolve_plugin("classifier", config["classifier"], "classifier")
+    images, _ = resolve_plugin("images", config["images"], "images")
+
+    perturbers_cfg = config["perturbers"]
+    if isinstance(perturbers_cfg, Mapping):
+        perturbers_cfg = [perturbers_cfg]
+    if not isinstance(perturbers_cfg, list):
+        raise StudyConfigError(
+            "perturbers must be a list of PerturbImage/PerturbFactory configs or one such config, "
+            f"got {type(perturbers_cfg).__name__}"
+        )
+    perturbers = [resolve_plugin("perturbers", p, f"perturbers[{i}]")[0] for i, p in enumerate(perturbers_cfg)]
+
+    saliency_cfg = config["saliency"]
+    if not isinstance(saliency_cfg, Mapping) or not saliency_cfg:
+        raise StudyConfigError("saliency must be a non-empty mapping {name: saliency generator config}")
+    saliency: dict[str, Any] = {}
+    for name, entry in saliency_cfg.items():
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise StudyConfigError(
+                f"saliency name {name!r} must start with a letter or digit and hold only letters, digits, '_', '.', '-'"
+            )
+        saliency[name] = resolve_plugin("saliency", entry, f"saliency[{name!r}]")[0]
+
+    metrics_cfg = config.get("metrics", [])
+    if not isinstance(metrics_cfg, list):
+        raise StudyConfigError(f"metrics must be a list of metric configs, got {type(metrics_cfg).__name__}")
+    metrics = [resolve_plugin("metrics", m, f"metrics[{i}]")[0] for i, m in enumerate(metrics_cfg)]
+
+    return {
+        "classifier": classifier,
+        "images": images,
+        "perturbers": perturbers,
+        "saliency": saliency,
+        "metrics": metrics,
+        "target": target,
+    }

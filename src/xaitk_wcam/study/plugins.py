@@ -1,0 +1,147 @@
+"""Which plugin interfaces each part of a study config may name, and where their implementations come from.
+
+A study config never imports anything by name: every ``{"type": ...}`` is looked up among the
+implementations that smqtk's plugin discovery returns for the section's interface
+(``Interface.get_impls()``: ``smqtk_plugins`` entry points, ``SMQTK_PLUGIN_PATH`` and subclasses already
+imported). The only modules imported here are the fixed list in :data:`UPSTREAM_PLUGIN_MODULES`: upstream
+implementations that their package ships but does not register under an entry point.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: Upstream modules holding plugins that their package does not register under ``smqtk_plugins``
+#: (xaitk-saliency 0.15 registers ``RISEStack`` but not ``SlidingWindowStack``). A fixed list, never
+#: taken from a config.
+UPSTREAM_PLUGIN_MODULES: tuple[str, ...] = ("xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow",)
+
+_upstream_loaded = False
+
+
+def load_upstream_plugins() -> None:
+    """Import :data:`UPSTREAM_PLUGIN_MODULES` once so that subclass discovery sees their plugins."""
+    global _upstream_loaded
+    if _upstream_loaded:
+        return
+    for module in UPSTREAM_PLUGIN_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:  # an optional upstream package that is not installed: its plugins are absent
+            continue
+    _upstream_loaded = True
+
+
+@dataclass(frozen=True)
+class Section:
+    """One pluggable part of a study config.
+
+    :param key: Config key (``"classifier"``, ``"images"``, ...).
+    :param interfaces: Fully qualified names of the interfaces whose implementations the key accepts.
+    """
+
+    key: str
+    interfaces: tuple[str, ...]
+
+
+SECTIONS: dict[str, Section] = {
+    "classifier": Section("classifier", ("smqtk_classifier.interfaces.classify_image.ClassifyImage",)),
+    "images": Section("images", ("xaitk_wcam.interfaces.image_source.ImageSource",)),
+    "perturbers": Section(
+        "perturbers",
+        ("nrtk.interfaces._perturb_image.PerturbImage", "nrtk.interfaces._perturb_factory.PerturbFactory"),
+    ),
+    "saliency": Section(
+        "saliency",
+        (
+            "xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal.GenerateImageClassifierBlackboxSaliency",
+            "xaitk_wcam.interfaces.whitebox.GenerateImageClassifierWhiteboxSaliency",
+        ),
+    ),
+    "metrics": Section(
+        "metrics",
+        (
+            "xaitk_saliency.interfaces.saliency_metric.SaliencyMetric",
+            "xaitk_wcam.interfaces.saliency_comparison.SaliencyComparison",
+            "xaitk_wcam.interfaces.faithfulness.FaithfulnessMetric",
+        ),
+    ),
+}
+
+
+def _interface(qualname: str) -> type | None:
+    module_name, _, attr = qualname.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return getattr(module, attr, None)
+
+
+def type_key(cls: type) -> str:
+    """The ``type`` string that selects ``cls`` in a config (``to_config_dict``'s key for it)."""
+    getter = getattr(cls, "get_type_string", None)  # nrtk's public path of a private module
+    if callable(getter):
+        return str(getter())
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+_CACHE: dict[str, dict[str, type]] = {}
+
+
+def implementations(section: str, refresh: bool = False) -> dict[str, type]:
+    """Registered implementations a config section accepts, by config type string.
+
+    Both ``to_config_dict``'s key (``module.Class``) and nrtk's public ``get_type_string()`` select a
+    class, so a config written either way resolves. Discovery runs once per process and section; pass
+    ``refresh=True`` to run it again (a plugin imported since).
+
+    :param section: One of :data:`SECTIONS`.
+    :return: Type string -> class, sorted by type string.
+    """
+    if section not in SECTIONS:
+        raise ValueError(f"section must be one of {sorted(SECTIONS)}, got {section!r}")
+    if not refresh and section in _CACHE:
+        return _CACHE[section]
+    load_upstream_plugins()
+    found: dict[str, type] = {}
+    for qualname in SECTIONS[section].interfaces:
+        interface = _interface(qualname)
+        if interface is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            impls = interface.get_impls()
+        for cls in impls:
+            if cls.__name__.startswith("_"):  # a private base class is no plugin
+                continue
+            found[f"{cls.__module__}.{cls.__name__}"] = cls
+            found[type_key(cls)] = cls
+    _CACHE[section] = dict(sorted(found.items()))
+    return _CACHE[section]
+
+
+def public_names(section: str) -> list[str]:
+    """Sorted distinct type strings of a section's implementations (the public one where two exist)."""
+    return sorted({type_key(cls) for cls in implementations(section).values()})
+
+
+def interface_of(cls: type, section: str) -> type | None:
+    """Which of ``section``'s interfaces ``cls`` implements (first match), or ``None``."""
+    for qualname in SECTIONS[section].interfaces:
+        interface = _interface(qualname)
+        if interface is not None and issubclass(cls, interface):
+            return interface
+    return None
+
+
+def plugin_table(sections: Sequence[str] = tuple(SECTIONS)) -> dict[str, list[str]]:
+    """Every discovered plugin of each section, for ``xaitk-wcam plugins``.
+
+    :param sections: Config sections to list.
+    :return: Section -> sorted type strings.
+    """
+    return {section: public_names(section) for section in sections}

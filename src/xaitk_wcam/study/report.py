@@ -1,0 +1,239 @@
+"""Figures and the self-contained ``report.html`` of a finished study.
+
+``figures/`` holds, for each image (up to :data:`MAX_IMAGE_FIGURES`), the reference and perturbed images
+with every method's map side by side (WCAM in the wavelet domain with its level lines, and on pixels);
+for each perturbation sweep, every metric and the target confidence against strength (mean over images
+with a 95 % band, the reference as a dashed line); and for each sweep and WCAM method, the mean scale
+profile per strength. ``report.html`` embeds the same figures as base64 PNG next to the tables
+(``pandas.DataFrame.to_html``), so it is one file that opens anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xaitk_wcam.study.spec import REFERENCE, Perturbation, StudySpec
+from xaitk_wcam.study.store import ResultsStore, item_key
+from xaitk_wcam.viz.curves import plot_metric_curve
+from xaitk_wcam.viz.maps import plot_image, plot_spatial_map, plot_wavelet_map
+from xaitk_wcam.viz.profiles import plot_grouped_profiles
+
+#: Images that get a maps figure (the first ones of the source); tables always hold every image.
+MAX_IMAGE_FIGURES = 50
+
+_NON_METRIC = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
+
+
+def _save(fig: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    return path
+
+
+def image_figure(store: ResultsStore, spec: StudySpec, image_index: int) -> Any | None:
+    """Reference and perturbed images of one image with each method's map below them.
+
+    :return: A ``matplotlib.figure.Figure``, or ``None`` when the image has no committed item.
+    """
+    from matplotlib.figure import Figure
+
+    columns = []
+    for p_index in range(len(spec.perturbations) + 1):
+        record = store.load_item(item_key(image_index, p_index))
+        if record is not None:
+            columns.append((record, store.load_arrays(item_key(image_index, p_index))))
+    if not columns:
+        return None
+    map_rows: list[tuple[str, str]] = []
+    for name in spec.methods:
+        if name in spec.wcam_levels:
+            map_rows += [(name, "wavelet"), (name, "spatial")]
+        else:
+            map_rows.append((name, "map"))
+    n_rows, n_cols = 1 + len(map_rows), len(columns)
+    fig = Figure(figsize=(2.2 * n_cols, 2.2 * n_rows), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
+    for c, (record, arrays) in enumerate(columns):
+        rows = {r["method"]: r for r in record["rows"]}
+        first = record["rows"][0] if record["rows"] else {}
+        title = record["perturbation"]
+        if first.get("predicted_label") is not None:
+            title += f"\npred {first['predicted_label']} ({first['predicted_confidence']:.2f})"
+        image = arrays.get("image")
+        if image is not None:
+            plot_image(axes[0, c], image, title)
+        else:
+            axes[0, c].axis("off")
+            axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6)
+        for r, (name, kind) in enumerate(map_rows, start=1):
+            ax = axes[r, c]
+            row = rows.get(name, {})
+            if kind == "wavelet" and f"{name}__wavelet" in arrays:
+                plot_wavelet_map(ax, arrays[f"{name}__wavelet"], spec.wcam_levels[name])
+            elif kind == "spatial" and f"{name}__spatial" in arrays:
+                plot_spatial_map(ax, image, arrays[f"{name}__spatial"])
+            elif kind == "map" and name in arrays:
+                plot_spatial_map(ax, image, arrays[name])
+            else:
+                ax.axis("off")
+                ax.text(
+                    0.5, 0.5, str(row.get("status", "no map"))[:60], ha="center", va="center", fontsize=6, wrap=True
+                )
+            if c == 0:
+                ax.set_ylabel(name if kind == "map" else f"{name} ({kind})", fontsize=7)
+    fig.suptitle(
+        f"image {columns[0][0]['image_id']} (target: {columns[0][0]['rows'][0].get('target_label')})", fontsize=9
+    )
+    return fig
+
+
+def _groups(spec: StudySpec) -> dict[str, list[Perturbation]]:
+    groups: dict[str, list[Perturbation]] = defaultdict(list)
+    for p in spec.perturbations:
+        groups[p.group].append(p)
+    return {g: sorted(ps, key=lambda p: (p.strength, p.index)) for g, ps in groups.items()}
+
+
+def curves_figure(frame: Any, spec: StudySpec, group: str, perturbations: list[Perturbation]) -> Any:
+    """Each metric column and the target confidence against the strength of one sweep, per method."""
+    from matplotlib.figure import Figure
+
+    metric_cols = [c.column for c in spec.columns] + ["target_confidence"]
+    ok = frame[frame["status"] == "ok"] if "status" in frame else frame
+    n = len(metric_cols)
+    n_cols = min(3, n)
+    n_rows = -(-n // n_cols)
+    fig = Figure(figsize=(4.2 * n_cols, 3.0 * n_rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    strengths = [p.strength for p in perturbations]
+    images = list(dict.fromkeys(frame["image_id"]))
+    for ax, col in zip(axes, metric_cols, strict=False):
+        # the confidence is the classifier's, the same for every method: one curve
+        methods = spec.methods[:1] if col == "target_confidence" else spec.methods
+        rows = frame if col == "target_confidence" else ok
+        for method in methods:
+            sub = rows[rows["method"] == method]
+            table = sub.pivot_table(index="image_id", columns="perturbation", values=col, aggfunc="first")
+            values = np.full((len(images), len(perturbations)), np.nan)
+            for i, img in enumerate(images):
+                for j, p in enumerate(perturbations):
+                    if img in table.index and p.id in table.columns:
+                        values[i, j] = table.loc[img, p.id]
+            ref = sub[sub["perturbation"] == REFERENCE][col].astype(float)
+            reference = float(ref.mean()) if ref.notna().any() else None
+            if np.isfinite(values).any():
+                label = "classifier" if col == "target_confidence" else method
+                plot_metric_curve(ax, strengths, values, label=label, reference=reference)
+        ax.set_title(col, fontsize=8)
+        ax.set_xlabel(perturbations[0].axis, fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
+    for ax in axes[n:]:
+        ax.axis("off")
+    fig.suptitle(f"{group}: metrics vs {perturbations[0].axis} (mean, 95 % band; dashed: reference)", fontsize=9)
+    return fig
+
+
+def profile_figure(
+    frame: Any, spec: StudySpec, method: str, group: str, perturbations: list[Perturbation]
+) -> Any | None:
+    """Mean WCAM scale profile of ``method`` for the reference and each strength of one sweep."""
+    from matplotlib.figure import Figure
+
+    share_cols = [f"scale_share_{i}" for i in range(spec.wcam_levels[method] + 1)]
+    ok = frame[(frame["status"] == "ok") & (frame["method"] == method)]
+    profiles: dict[str, np.ndarray] = {}
+    for pid, label in [(REFERENCE, REFERENCE)] + [(p.id, f"{p.axis}={p.strength:g}") for p in perturbations]:
+        rows = ok[ok["perturbation"] == pid][share_cols].astype(float)
+        if len(rows):
+            profiles[label] = rows.mean(axis=0).to_numpy()
+    if not profiles:
+        return None
+    fig = Figure(figsize=(6, 3), layout="constrained")
+    plot_grouped_profiles(fig.subplots(), profiles, title=f"{method}: mean scale profile, {group}")
+    return fig
+
+
+def _embed(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    name = html.escape(path.name)
+    return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"/><figcaption>{name}</figcaption></figure>'
+
+
+def write_report(store: ResultsStore, spec: StudySpec, frame: Any) -> Path:
+    """Write ``figures/`` and ``report.html`` for a finished study.
+
+    :param store: The study's output folder.
+    :param spec: The study plan.
+    :param frame: The results table (as written to ``results.csv``).
+    :return: Path of ``report.html``.
+    """
+    figures_dir = store.root / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    image_figs: list[Path] = []
+    curve_figs: list[Path] = []
+    profile_figs: list[Path] = []
+    image_indices = sorted({r["image_index"] for r in store.records()})
+    for image_index in image_indices[:MAX_IMAGE_FIGURES]:
+        fig = image_figure(store, spec, image_index)
+        if fig is not None:
+            image_figs.append(_save(fig, figures_dir / f"image_{image_index:06d}.png"))
+    if len(frame):
+        for group, perturbations in _groups(spec).items():
+            curve_figs.append(
+                _save(curves_figure(frame, spec, group, perturbations), figures_dir / f"curves_{_slug(group)}.png")
+            )
+            for method in spec.wcam_levels:
+                fig = profile_figure(frame, spec, method, group, perturbations)
+                if fig is not None:
+                    profile_figs.append(_save(fig, figures_dir / f"profile_{_slug(group)}_{_slug(method)}.png"))
+
+    numeric = [c for c in frame.columns if c not in _NON_METRIC]
+    summary = (
+        frame[frame["status"] == "ok"].groupby(["perturbation", "method"], sort=False)[numeric].mean()
+        if len(frame)
+        else frame
+    )
+    errors = frame[frame["status"] != "ok"][["image_id", "perturbation", "method", "status"]] if len(frame) else frame
+    resolved = json.loads((store.root / "config.json").read_text(encoding="utf-8"))
+    digest = json.loads((store.root / "study.json").read_text(encoding="utf-8"))["config_hash"]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Saliency robustness study</title>",
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
+        "td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}figure{margin:1em 0}"
+        "pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:11px}</style></head><body>",
+        "<h1>Saliency robustness study</h1>",
+        f"<p>Config hash <code>{digest}</code>; {frame['image_id'].nunique() if len(frame) else 0} images, "
+        f"{len(spec.perturbations)} perturbations, {len(spec.methods)} saliency methods, {len(frame)} rows, "
+        f"{len(errors)} rows with errors.</p>",
+        "<h2>Mean per perturbation and method</h2>",
+        summary.to_html(float_format=lambda v: f"{v:.4g}"),
+        "<h2>Metrics versus strength</h2>",
+        *[_embed(p) for p in curve_figs],
+        "<h2>Scale profiles</h2>" if profile_figs else "",
+        *[_embed(p) for p in profile_figs],
+        "<h2>Images and maps</h2>",
+        *[_embed(p) for p in image_figs],
+        "<h2>Errors</h2>",
+        errors.to_html(index=False) if len(errors) else "<p>None.</p>",
+        "<h2>All results</h2>",
+        frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep=""),
+        "<h2>Resolved config</h2>",
+        f"<pre>{html.escape(json.dumps(resolved, indent=2))}</pre>",
+        "</body></html>",
+    ]
+    path = store.root / "report.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path

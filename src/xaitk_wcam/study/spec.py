@@ -1,0 +1,253 @@
+"""The study's plan, built from a resolved config: perturbations, saliency methods and metric columns.
+
+Everything here is cheap to build (no model is loaded), so each worker process rebuilds the same plan from
+the same resolved config, and every perturber, saliency generator and metric is instantiated afresh for each
+work item (:meth:`StudySpec.perturber`, :meth:`StudySpec.saliency`, :meth:`StudySpec.metrics_for_item`):
+an implementation that keeps random state between calls then still gives the same result whatever the
+order in which items run, which a resumed or distributed study relies on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from xaitk_wcam.study.config import StudyConfigError, build_plugin
+from xaitk_wcam.study.plugins import interface_of
+
+REFERENCE = "reference"
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return repr(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return str(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def perturbation_id(perturber: Any) -> str:
+    """Readable id of a perturber and its parameters, e.g. ``AverageBlurPerturber(ksize=3)``."""
+    try:
+        cfg = perturber.get_config()
+    except Exception:
+        cfg = {}
+    params = ", ".join(f"{k}={_compact(v)}" for k, v in sorted(cfg.items()))
+    return f"{type(perturber).__name__}({params})"
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """One perturbation of the study.
+
+    :param index: Position in the study, ``1 ... P`` (``0`` is the reference).
+    :param id: Readable id (the ``perturbation`` column).
+    :param group: Sweep this perturbation belongs to (one factory, or one perturber type of the list);
+        its figures plot the metrics against :attr:`strength`.
+    :param axis: Name of the swept parameter (``theta_key``), or ``"index"`` where none is found.
+    :param strength: Value of the swept parameter, or the position in the group.
+    :param entry: Index of the ``perturbers`` entry that makes it.
+    :param member: Position inside that entry's factory, or ``None`` for a single perturber.
+    """
+
+    index: int
+    id: str
+    group: str
+    axis: str
+    strength: float
+    entry: int
+    member: int | None
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    """One results column made by one metric.
+
+    :param column: Column name.
+    :param metric: Index of the metric in the config's ``metrics`` list.
+    :param kind: ``"metric"`` (``SaliencyMetric``), ``"comparison"`` (``SaliencyComparison``) or
+        ``"faithfulness"`` (``FaithfulnessMetric``).
+    :param score: Score name inside a ``FaithfulnessResult`` (faithfulness only).
+    """
+
+    column: str
+    metric: int
+    kind: str
+    score: str | None = None
+
+
+_KINDS = {"SaliencyMetric": "metric", "SaliencyComparison": "comparison", "FaithfulnessMetric": "faithfulness"}
+
+
+def _differing_params(configs: list[dict[str, Any]]) -> list[str]:
+    keys = sorted(set().union(*configs))
+    return [k for k in keys if len({_compact(c.get(k)) for c in configs}) > 1]
+
+
+def metric_columns(resolved_metrics: list[dict[str, Any]], instances: list[Any]) -> list[MetricColumn]:
+    """Results columns of the configured metrics, with unique names.
+
+    Naming rule: a ``SaliencyMetric`` or ``SaliencyComparison`` makes one column named by its ``name``; a
+    ``FaithfulnessMetric`` makes one column per score name. When several configured metrics would make the
+    same column name, each of those columns gets a suffix ``[...]`` listing what tells them apart: the
+    class name when their classes differ, then ``param=value`` for every constructor parameter whose value
+    differs among them, e.g. ``Entropy[clip_range=[0,1]]``. Configuring the same metric twice is an error.
+
+    :raises StudyConfigError: Two metrics configured identically.
+    """
+    base: list[MetricColumn] = []
+    for i, metric in enumerate(instances):
+        interface = interface_of(type(metric), "metrics")
+        kind = _KINDS[interface.__name__] if interface is not None else "metric"
+        if kind == "faithfulness":
+            base += [MetricColumn(str(s), i, kind, str(s)) for s in metric.score_names]
+        else:
+            base.append(MetricColumn(str(metric.name), i, kind))
+    groups: dict[str, list[int]] = defaultdict(list)
+    for j, col in enumerate(base):
+        groups[col.column].append(j)
+    out = list(base)
+    for name, members in groups.items():
+        if len(members) == 1:
+            continue
+        metric_ids = [base[j].metric for j in members]
+        types = [resolved_metrics[m]["type"] for m in metric_ids]
+        params = [resolved_metrics[m][resolved_metrics[m]["type"]] for m in metric_ids]
+        differing = _differing_params(params)
+        for j, m, t, p in zip(members, metric_ids, types, params, strict=True):
+            parts = [t.rsplit(".", 1)[-1]] if len(set(types)) > 1 else []
+            parts += [f"{k}={_compact(p.get(k))}" for k in differing]
+            if not parts:
+                raise StudyConfigError(
+                    f"metrics[{m}] repeats another metric's config ({t} {p}); configure each metric once"
+                )
+            out[j] = MetricColumn(f"{name}[{','.join(parts)}]", m, base[j].kind, base[j].score)
+    return out
+
+
+@dataclass
+class StudySpec:
+    """The plan of a study, from its resolved config (see :func:`xaitk_wcam.study.config.resolve_config`)."""
+
+    resolved: dict[str, Any]
+    perturbations: list[Perturbation] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    wcam_levels: dict[str, int] = field(default_factory=dict)
+    whitebox: list[str] = field(default_factory=list)
+    columns: list[MetricColumn] = field(default_factory=list)
+
+    @classmethod
+    def from_resolved(cls, resolved: dict[str, Any]) -> StudySpec:
+        """Build the plan, instantiating every cheap plugin once to check that it accepts its parameters.
+
+        :raises StudyConfigError: A perturber, saliency generator or metric rejected its parameters.
+        """
+        spec = cls(resolved=resolved)
+        spec._plan_perturbations()
+        for name, entry in resolved["saliency"].items():
+            generator = build_plugin("saliency", entry, f"saliency[{name!r}]")
+            spec.methods.append(name)
+            if interface_of(type(generator), "saliency").__name__ == "GenerateImageClassifierWhiteboxSaliency":
+                spec.whitebox.append(name)
+            elif callable(getattr(generator, "explain", None)):
+                cfg = generator.get_config()
+                spec.wcam_levels[name] = int(cfg.get("levels", 3))
+        metrics = [build_plugin("metrics", m, f"metrics[{i}]") for i, m in enumerate(resolved["metrics"])]
+        spec.columns = metric_columns(resolved["metrics"], metrics)
+        return spec
+
+    def _plan_perturbations(self) -> None:
+        raw: list[tuple[int, int | None, Any, str | None, Any]] = []
+        for e, entry in enumerate(self.resolved["perturbers"]):
+            obj = build_plugin("perturbers", entry, f"perturbers[{e}]")
+            if interface_of(type(obj), "perturbers").__name__ == "PerturbFactory":
+                cfg = obj.get_config()
+                theta_key = cfg.get("theta_key")
+                for k, theta in enumerate(obj.thetas):
+                    try:
+                        perturber = obj[k]
+                    except (TypeError, ValueError) as err:
+                        raise StudyConfigError(
+                            f"perturbers[{e}]: factory {entry['type']} cannot make its perturber "
+                            f"{theta_key}={theta!r}: {err}"
+                        ) from err
+                    raw.append((e, k, perturber, theta_key, theta))
+            else:
+                raw.append((e, None, obj, None, None))
+        # Sweeps: one per factory; single perturbers grouped by type, strength = the one parameter that varies.
+        singles: dict[str, list[int]] = defaultdict(list)
+        for j, (_, member, perturber, _, _) in enumerate(raw):
+            if member is None:
+                singles[type(perturber).__name__].append(j)
+        single_axis: dict[int, tuple[str, str, float]] = {}
+        for type_name, members in singles.items():
+            configs = [raw[j][2].get_config() for j in members]
+            differing = _differing_params(configs) if len(configs) > 1 else []
+            numeric = len(differing) == 1 and all(
+                isinstance(c.get(differing[0]), (int, float)) and not isinstance(c.get(differing[0]), bool)
+                for c in configs
+            )
+            for pos, (j, c) in enumerate(zip(members, configs, strict=True)):
+                if numeric:
+                    single_axis[j] = (type_name, differing[0], float(c[differing[0]]))
+                else:
+                    single_axis[j] = (type_name, "index", float(pos + 1))
+        seen: dict[str, int] = defaultdict(int)
+        for j, (e, member, perturber, theta_key, theta) in enumerate(raw):
+            pid = perturbation_id(perturber)
+            seen[pid] += 1
+            if seen[pid] > 1:
+                pid = f"{pid}#{seen[pid]}"
+            if member is not None:
+                group = f"perturbers[{e}] {type(perturber).__name__}"
+                try:
+                    strength = float(theta)
+                    axis = str(theta_key)
+                except (TypeError, ValueError):
+                    strength, axis = float(member + 1), "index"
+            else:
+                type_name, axis, strength = single_axis[j]
+                group = type_name
+            if not math.isfinite(strength):
+                strength = float(j + 1)
+            self.perturbations.append(Perturbation(j + 1, pid, group, axis, strength, e, member))
+
+    def perturber(self, index: int) -> Any:
+        """A fresh instance of perturbation ``index`` (``1 ... P``)."""
+        p = self.perturbations[index - 1]
+        entry = self.resolved["perturbers"][p.entry]
+        obj = build_plugin("perturbers", entry, f"perturbers[{p.entry}]")
+        return obj if p.member is None else obj[p.member]
+
+    def saliency(self, name: str) -> Any:
+        """A fresh instance of saliency method ``name``."""
+        return build_plugin("saliency", self.resolved["saliency"][name], f"saliency[{name!r}]")
+
+    def metric_instances(self) -> list[Any]:
+        """Fresh instances of the configured metrics, in config order."""
+        return [build_plugin("metrics", m, f"metrics[{i}]") for i, m in enumerate(self.resolved["metrics"])]
+
+    @property
+    def max_levels(self) -> int:
+        """Most wavelet levels of any WCAM method (``-1`` when there is none): the ``scale_share_*`` columns."""
+        return max(self.wcam_levels.values(), default=-1)
+
+    def row_columns(self) -> list[str]:
+        """Every column of ``results.csv``, in order."""
+        cols = [
+            "image_id",
+            "perturbation",
+            "method",
+            "status",
+            "predicted_label",
+            "predicted_confidence",
+            "target_label",
+            "target_confidence",
+        ]
+        cols += [c.column for c in self.columns]
+        cols += [f"scale_share_{i}" for i in range(self.max_levels + 1)]
+        cols.append("seconds")
+        return cols

@@ -1,0 +1,194 @@
+"""The results store of a study: one folder, committed item by item, assembled into tables.
+
+Layout of ``OUT_DIR``::
+
+    config.json        the resolved config (its SHA-256 is the config hash, kept in study.json)
+    study.json         {"config_hash": ..., "format": 1}
+    items/<key>.json   one committed work item: its rows and metadata (the commit marker)
+    maps/<key>.npz     the item's image and maps (compressed, written before the item's JSON)
+    results.csv        rows of every committed item, in study order
+    results.parquet    the same table
+
+``<key>`` is ``<image index:06d>-<perturbation index:04d>`` (perturbation 0 is the reference). Every file
+is written to a temporary name in the same folder and renamed into place (``os.replace``, atomic on POSIX
+and Windows), the maps before the item's JSON: a work item is done exactly when its JSON exists, so a
+study killed at any moment leaves only whole items behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT_VERSION = 1
+
+#: Columns of ``results.csv`` that hold text; every other column is float64.
+TEXT_COLUMNS = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")
+
+
+class OutDirError(ValueError):
+    """An output folder that holds something other than this study's results."""
+
+
+def item_key(image_index: int, perturbation_index: int) -> str:
+    """File key of a work item: ``<image index:06d>-<perturbation index:04d>``."""
+    return f"{image_index:06d}-{perturbation_index:04d}"
+
+
+def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
+    """Write through ``write(file)`` into a temporary sibling of ``path`` then rename it onto ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot store {type(obj).__name__} in an item file")
+
+
+class ResultsStore:
+    """Reads and writes one study's output folder.
+
+    :param out_dir: The folder (created when missing).
+    """
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.root = Path(out_dir)
+        self.items_dir = self.root / "items"
+        self.maps_dir = self.root / "maps"
+
+    # -- the config guard -------------------------------------------------------------------------
+    def prepare(self, resolved: Mapping[str, Any], digest: str, resume: bool) -> None:
+        """Create the folder for a study, or check that it holds this study's results.
+
+        :param resolved: The resolved config, written to ``config.json``.
+        :param digest: Its config hash.
+        :param resume: Whether finished items may be kept and skipped.
+        :raises OutDirError: The folder holds results of another config (whatever ``resume`` says), or
+            results of this config without ``resume``, or files that are not a study's.
+        """
+        meta_path = self.root / "study.json"
+        if self.root.exists() and not self.root.is_dir():
+            raise OutDirError(f"OUT_DIR {str(self.root)!r} exists and is not a folder")
+        if meta_path.exists():
+            stored = json.loads(meta_path.read_text(encoding="utf-8")).get("config_hash")
+            if stored != digest:
+                raise OutDirError(
+                    f"OUT_DIR {str(self.root)!r} holds results of a different config (hash {stored}, this "
+                    f"config's is {digest}); choose another OUT_DIR"
+                )
+            if not resume and self.committed_keys():
+                raise OutDirError(
+                    f"OUT_DIR {str(self.root)!r} already holds results of this config; pass --resume to "
+                    "continue it, or choose another OUT_DIR"
+                )
+        elif self.root.exists() and any(self.root.iterdir()):
+            raise OutDirError(
+                f"OUT_DIR {str(self.root)!r} is not empty and holds no study (no study.json); choose an "
+                "empty or new folder"
+            )
+        self.items_dir.mkdir(parents=True, exist_ok=True)
+        self.maps_dir.mkdir(parents=True, exist_ok=True)
+        self.write_json("config.json", resolved)
+        self.write_json("study.json", {"config_hash": digest, "format": FORMAT_VERSION})
+
+    def write_json(self, name: str, data: Any) -> Path:
+        """Atomically write ``data`` as indented JSON to ``OUT_DIR/name``."""
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, lambda fh: json.dump(data, fh, indent=2, sort_keys=False, default=_json_default))
+        return path
+
+    # -- items --------------------------------------------------------------------------------------
+    def commit(self, key: str, record: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        """Commit one work item: its arrays to ``maps/<key>.npz`` then its record to ``items/<key>.json``.
+
+        :param key: :func:`item_key` of the item.
+        :param record: JSON-serialisable record (rows and metadata).
+        :param arrays: Name -> array (the item's image and maps); stored losslessly, compressed.
+        """
+        self.maps_dir.mkdir(parents=True, exist_ok=True)
+        self.items_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.maps_dir / f"{key}.npz", lambda fh: np.savez_compressed(fh, **arrays), mode="wb")
+        _atomic_write(
+            self.items_dir / f"{key}.json",
+            lambda fh: json.dump(record, fh, default=_json_default, allow_nan=True),
+        )
+
+    def committed_keys(self) -> set[str]:
+        """Keys of every committed item."""
+        if not self.items_dir.is_dir():
+            return set()
+        return {p.stem for p in self.items_dir.glob("*.json")}
+
+    def load_item(self, key: str) -> dict[str, Any] | None:
+        """The committed record of ``key``, or ``None``."""
+        path = self.items_dir / f"{key}.json"
+        if not path.exists():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def load_arrays(self, key: str) -> dict[str, np.ndarray]:
+        """The committed arrays of ``key`` (empty when the item has none)."""
+        path = self.maps_dir / f"{key}.npz"
+        if not path.exists():
+            return {}
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+
+    def done(self, key: str, image_id: str) -> bool:
+        """Whether ``key`` is committed for the image ``image_id`` (a changed source is redone)."""
+        record = self.load_item(key)
+        return record is not None and record.get("image_id") == image_id
+
+    def records(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Committed records (of ``keys``, or all), sorted by image then perturbation index."""
+        wanted = sorted(self.committed_keys() if keys is None else set(keys) & self.committed_keys())
+        out = [r for r in (self.load_item(k) for k in wanted) if r is not None]
+        return sorted(out, key=lambda r: (r["image_index"], r["perturbation_index"]))
+
+    # -- tables -------------------------------------------------------------------------------------
+    def assemble(self, columns: list[str], keys: Iterable[str] | None = None) -> Any:
+        """Write ``results.csv`` and ``results.parquet`` from the committed items, in study order.
+
+        Rows are ordered by image index, perturbation index (the reference first) and method order of the
+        config, whatever order the items were committed in.
+
+        :param columns: Column order (:meth:`xaitk_wcam.study.spec.StudySpec.row_columns`).
+        :param keys: Items to include (default: all committed).
+        :return: The ``pandas.DataFrame`` written.
+        """
+        import pandas as pd
+
+        rows: list[dict[str, Any]] = []
+        for record in self.records(keys):
+            rows.extend(sorted(record["rows"], key=lambda r: r["_method_index"]))
+        frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+        for col in frame.columns:
+            if col not in TEXT_COLUMNS:
+                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        for col in TEXT_COLUMNS:
+            texts = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[col]]
+            frame[col] = pd.Series(texts, index=frame.index, dtype=object)
+            if int(pd.__version__.split(".")[0]) >= 3:  # pandas 3's text dtype, as read back from parquet
+                frame[col] = frame[col].astype("str")
+        _atomic_write(self.root / "results.csv", lambda fh: frame.to_csv(fh, index=False), mode="w")
+        _atomic_write(self.root / "results.parquet", lambda fh: frame.to_parquet(fh, index=False), mode="wb")
+        return frame

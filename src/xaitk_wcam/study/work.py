@@ -1,0 +1,400 @@
+"""Work items of a study: one image x one perturbation (the reference included), all methods and metrics.
+
+The unit of dispatch is one *image*: its reference item first, then each perturbation, each item committed
+to the :class:`~xaitk_wcam.study.store.ResultsStore` before the next starts. The reference map of each
+method is therefore computed once per image and reused by every comparison; when a resumed study finds
+the reference item already committed, its maps are read back from ``maps/`` (stored losslessly), so the
+comparisons are the same numbers as in an uninterrupted run.
+
+White-box generators (``GenerateImageClassifierWhiteboxSaliency``, e.g. the Captum gradient methods) receive
+the classifier itself and the target class index and return that class's map; the classifier must then be a
+:class:`~xaitk_wcam.interfaces.whitebox.WhiteboxClassifier` (checked when the context is built).
+
+Black-box saliency generators receive :class:`TargetClassBlackbox`, a view of the classifier that reports only the
+target class: maps are ``1 x H x W`` whatever the number of classes (an ImageNet model would otherwise make
+``1000 x H x W`` maps per item). The generators this package uses (WCAM, RISE, sliding windows, random)
+score each class independently, so the target map is unchanged. Faithfulness metrics receive the full
+classifier and the target class index.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+
+from xaitk_wcam.interfaces.whitebox import WhiteboxClassifier
+from xaitk_wcam.study.config import StudyConfigError, build_plugin
+from xaitk_wcam.study.spec import REFERENCE, StudySpec
+from xaitk_wcam.study.store import ResultsStore, item_key
+
+OK = "ok"
+
+
+class TargetClassBlackbox(ClassifyImage):
+    """A classifier reduced to one label: ``classify_images`` returns ``{label: confidence}`` only.
+
+    Not a plugin (``is_usable()`` is false, so discovery never lists it): the study wraps its classifier
+    in it for the saliency generators.
+
+    :param classifier: The full classifier.
+    :param label: The label to keep; one of ``classifier.get_labels()``.
+    """
+
+    def __init__(self, classifier: ClassifyImage, label: Hashable) -> None:
+        self._classifier = classifier
+        self._label = label
+
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Never offered by plugin discovery."""
+        return False
+
+    def get_labels(self) -> Sequence[Hashable]:
+        """The one kept label."""
+        return [self._label]
+
+    def classify_images(self, img_iter: np.ndarray | Iterable[np.ndarray]) -> Iterator[dict[Hashable, float]]:
+        """Confidence of the kept label for each image, streamed from the full classifier."""
+        for conf in self._classifier.classify_images(img_iter):
+            yield {self._label: conf[self._label]}
+
+    def get_config(self) -> dict[str, Any]:
+        """Not configurable: holds a live classifier."""
+        return {}
+
+
+@dataclass
+class ImageUnit:
+    """One image to process, with the perturbation indices still to do.
+
+    :param image_index: Position of the image in the source.
+    :param image_id: The source's id of the image.
+    :param image: ``H x W [x C]`` array (``None`` when the source could not read it).
+    :param label: Ground-truth label from the source, or ``None``.
+    :param todo: Perturbation indices to compute, ascending (``0`` is the reference).
+    :param error: Why the source could not give the image, if it could not.
+    """
+
+    image_index: int
+    image_id: str
+    image: np.ndarray | None
+    label: Any
+    todo: list[int]
+    error: str | None = None
+
+
+class StudyContext:
+    """What a worker builds once: the classifier (loaded once) and the study plan.
+
+    :param resolved: Resolved config (:func:`xaitk_wcam.study.config.resolve_config`).
+    :param digest: Its config hash.
+    :param classifier: An already built classifier to reuse, or ``None`` to build it from the config.
+    """
+
+    def __init__(self, resolved: dict[str, Any], digest: str, classifier: ClassifyImage | None = None) -> None:
+        self.resolved = resolved
+        self.digest = digest
+        self.spec = StudySpec.from_resolved(resolved)
+        self.classifier = (
+            classifier if classifier is not None else build_plugin("classifier", resolved["classifier"], "classifier")
+        )
+        if self.spec.whitebox and not isinstance(self.classifier, WhiteboxClassifier):
+            raise StudyConfigError(
+                f"saliency {self.spec.whitebox} are white-box methods: the classifier must expose model, "
+                f"preprocess and get_labels (e.g. HuggingFaceImageClassifier), got {type(self.classifier).__name__}"
+            )
+        self.labels: list[Hashable] = list(self.classifier.get_labels())
+        self.target: str = resolved["target"]
+
+
+@dataclass
+class _Reference:
+    """What perturbed items of an image need from its reference item."""
+
+    status: str
+    target_index: int | None = None
+    maps: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _error_text(err: BaseException) -> str:
+    text = str(err).strip().replace("\n", " ")
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def check_image(image: Any) -> np.ndarray:
+    """Validate an image from a source.
+
+    :param image: Expected ``H x W`` or ``H x W x C`` (``C`` in 1, 3, 4) numeric array, ``H, W >= 2``.
+    :raises TypeError: Not a numeric numpy array.
+    :raises ValueError: Wrong shape or non-finite values.
+    """
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"image must be a numpy array H x W [x C], got {type(image).__name__}")
+    if not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
+        raise TypeError(f"image must have an integer or float dtype, got {image.dtype}")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"image must have shape H x W or H x W x C with C in (1, 3, 4), got {image.shape}")
+    if min(image.shape[:2]) < 2:
+        raise ValueError(f"image must be at least 2 x 2 pixels, got {image.shape}")
+    if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
+        raise ValueError("image holds NaN or infinite values")
+    return image
+
+
+def _classify(ctx: StudyContext, image: np.ndarray) -> np.ndarray:
+    conf = next(iter(ctx.classifier.classify_images([image])))
+    return np.asarray([float(conf[label]) for label in ctx.labels], dtype=np.float64)
+
+
+def _ground_truth_index(ctx: StudyContext, label: Any) -> int:
+    if label is None:
+        raise ValueError("target 'ground_truth' needs a label from the image source; this image has none")
+    if label in ctx.labels:
+        return ctx.labels.index(label)
+    if isinstance(label, (int, np.integer)) and not isinstance(label, bool) and 0 <= int(label) < len(ctx.labels):
+        return int(label)
+    if isinstance(label, str) and label.isdigit() and int(label) < len(ctx.labels):
+        return int(label)
+    raise ValueError(f"ground-truth label {label!r} is not one of the classifier's {len(ctx.labels)} labels")
+
+
+def _row_label(labels: Any, label: Hashable) -> int:
+    if labels is None:
+        return 0
+    labels = list(labels)
+    return labels.index(label) if label in labels else 0
+
+
+def _blank_rows(ctx: StudyContext, unit: ImageUnit, pid: str, status: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "_method_index": m,
+            "image_id": unit.image_id,
+            "perturbation": pid,
+            "method": name,
+            "status": status,
+        }
+        for m, name in enumerate(ctx.spec.methods)
+    ]
+
+
+def _score_metrics(
+    ctx: StudyContext,
+    sal_map: np.ndarray,
+    spatial_map: np.ndarray,
+    ref_map: np.ndarray | None,
+    is_reference: bool,
+    image: np.ndarray,
+    target_index: int,
+) -> tuple[dict[str, float | None], list[str]]:
+    values: dict[str, float | None] = {}
+    errors: list[str] = []
+    metrics = ctx.spec.metric_instances()
+    by_metric: dict[int, list[Any]] = {}
+    for col in ctx.spec.columns:
+        by_metric.setdefault(col.metric, []).append(col)
+    for m, cols in by_metric.items():
+        metric, kind = metrics[m], cols[0].kind
+        try:
+            if kind == "metric":
+                values[cols[0].column] = float(metric.compute(sal_map))
+            elif kind == "comparison":
+                if is_reference:
+                    values[cols[0].column] = None
+                elif ref_map is None:
+                    values[cols[0].column] = None
+                    errors.append(f"{cols[0].column}: no reference map")
+                else:
+                    values[cols[0].column] = float(metric.compute(sal_map, ref_map))
+            else:
+                result = metric.compute(image, spatial_map, ctx.classifier, target_index)
+                for col in cols:
+                    values[col.column] = float(result.scores[col.score])
+        except Exception as err:
+            for col in cols:
+                values[col.column] = None
+            errors.append(f"{cols[0].column}: {_error_text(err)}")
+    return values, errors
+
+
+def _method_row(
+    ctx: StudyContext,
+    name: str,
+    image: np.ndarray,
+    target_index: int,
+    ref: _Reference | None,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Map, metrics and scale profile of one method on one item (``ref`` is ``None`` on the reference)."""
+    start = time.perf_counter()
+    fields: dict[str, Any] = {}
+    arrays: dict[str, np.ndarray] = {}
+    target_label = ctx.labels[target_index]
+    try:
+        generator = ctx.spec.saliency(name)
+        if name in ctx.spec.whitebox:
+            sal_map = spatial = np.asarray(generator.generate(image, ctx.classifier, [target_index]))[0]
+        elif name in ctx.spec.wcam_levels:
+            result = generator.explain(image, TargetClassBlackbox(ctx.classifier, target_label))
+            row = _row_label(getattr(result, "labels", None), target_label)
+            wavelet = np.asarray(result.wavelet_maps[row])
+            spatial = np.asarray(result.spatial_maps[row])
+            output = generator.get_config().get("output", "wavelet")
+            sal_map = wavelet if output == "wavelet" else spatial
+            arrays[f"{name}__wavelet"] = wavelet
+            arrays[f"{name}__spatial"] = spatial
+            for level, share in enumerate(np.asarray(result.scale_profile[row], dtype=np.float64)):
+                fields[f"scale_share_{level}"] = float(share)
+        else:
+            maps = np.asarray(generator.generate(image, TargetClassBlackbox(ctx.classifier, target_label)))
+            sal_map = spatial = maps[0]
+        arrays[name] = sal_map
+    except Exception as err:
+        fields["status"] = _error_text(err)
+        fields["seconds"] = time.perf_counter() - start
+        return fields, arrays
+    ref_map = None if ref is None else ref.maps.get(name)
+    values, errors = _score_metrics(ctx, sal_map, spatial, ref_map, ref is None, image, target_index)
+    fields.update(values)
+    fields["status"] = OK if not errors else "; ".join(errors)
+    fields["seconds"] = time.perf_counter() - start
+    return fields, arrays
+
+
+def _compute_item(
+    ctx: StudyContext,
+    unit: ImageUnit,
+    p_index: int,
+    image: np.ndarray,
+    ref: _Reference | None,
+) -> tuple[dict[str, Any], dict[str, np.ndarray], _Reference]:
+    """Rows, arrays and reference info of one classified item (``ref`` is ``None`` for the reference)."""
+    pid = REFERENCE if p_index == 0 else ctx.spec.perturbations[p_index - 1].id
+    confidences = _classify(ctx, image)
+    predicted = int(np.argmax(confidences))
+    if ctx.target == "ground_truth":
+        target_index = _ground_truth_index(ctx, unit.label)
+    elif ctx.target == "prediction" or ref is None:
+        target_index = predicted
+    else:
+        target_index = int(ref.target_index)  # type: ignore[arg-type]
+    common = {
+        "predicted_label": ctx.labels[predicted],
+        "predicted_confidence": float(confidences[predicted]),
+        "target_label": ctx.labels[target_index],
+        "target_confidence": float(confidences[target_index]),
+    }
+    rows, arrays = [], {"image": image}
+    for m, name in enumerate(ctx.spec.methods):
+        fields, method_arrays = _method_row(ctx, name, image, target_index, ref)
+        rows.append(
+            {"_method_index": m, "image_id": unit.image_id, "perturbation": pid, "method": name, **common, **fields}
+        )
+        arrays.update(method_arrays)
+    info = _Reference(OK, target_index, {k: v for k, v in arrays.items() if k in ctx.spec.methods})
+    record = {"rows": rows, "target_index": target_index, "item_status": OK}
+    return record, arrays, info
+
+
+def _record(unit: ImageUnit, ctx: StudyContext, p_index: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "key": item_key(unit.image_index, p_index),
+        "config_hash": ctx.digest,
+        "image_index": unit.image_index,
+        "image_id": unit.image_id,
+        "perturbation_index": p_index,
+    }
+    if p_index == 0:
+        meta.update({"perturbation": REFERENCE, "group": None, "axis": None, "strength": None})
+    else:
+        p = ctx.spec.perturbations[p_index - 1]
+        meta.update({"perturbation": p.id, "group": p.group, "axis": p.axis, "strength": p.strength})
+    return {**meta, **body}
+
+
+def _load_reference(ctx: StudyContext, store: ResultsStore, unit: ImageUnit) -> _Reference:
+    key = item_key(unit.image_index, 0)
+    record = store.load_item(key)
+    if record is None:
+        return _Reference("reference item missing")
+    if record.get("item_status") != OK:
+        return _Reference(str(record.get("item_status")))
+    arrays = store.load_arrays(key)
+    return _Reference(OK, record["target_index"], {k: v for k, v in arrays.items() if k in ctx.spec.methods})
+
+
+def run_unit(
+    ctx: StudyContext,
+    store: ResultsStore,
+    unit: ImageUnit,
+    on_commit: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Compute and commit the items ``unit.todo`` of one image, reference first.
+
+    Errors of the image (unreadable, wrong shape), of the perturber or of the classifier are recorded in
+    the ``status`` of the item's rows, and the study goes on; a perturbed item of an image whose reference
+    failed records ``reference failed: ...``.
+
+    :param ctx: The worker's context.
+    :param store: Output folder.
+    :param unit: The image and the perturbation indices to do.
+    :param on_commit: Called with each committed key (progress).
+    :return: Committed keys, in order.
+    """
+    committed: list[str] = []
+
+    def commit(p_index: int, body: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        key = item_key(unit.image_index, p_index)
+        store.commit(key, _record(unit, ctx, p_index, body), arrays)
+        committed.append(key)
+        if on_commit is not None:
+            on_commit(key)
+
+    def pid(p_index: int) -> str:
+        return REFERENCE if p_index == 0 else ctx.spec.perturbations[p_index - 1].id
+
+    def fail(p_index: int, status: str) -> None:
+        commit(p_index, {"rows": _blank_rows(ctx, unit, pid(p_index), status), "item_status": status}, {})
+
+    image_error = unit.error
+    image = None
+    if image_error is None:
+        try:
+            image = check_image(unit.image)
+        except (TypeError, ValueError) as err:
+            image_error = _error_text(err)
+    if image_error is not None:
+        for p_index in unit.todo:
+            fail(p_index, image_error)
+        return committed
+    assert image is not None
+
+    ref: _Reference | None = None
+    for p_index in unit.todo:
+        if p_index == 0:
+            try:
+                body, arrays, ref = _compute_item(ctx, unit, 0, image, None)
+            except Exception as err:
+                ref = _Reference(_error_text(err))
+                fail(0, ref.status)
+                continue
+            commit(0, body, arrays)
+            continue
+        if ref is None:
+            ref = _load_reference(ctx, store, unit)
+        if ref.status != OK:
+            fail(p_index, f"reference failed: {ref.status}")
+            continue
+        try:
+            perturbed, _ = ctx.spec.perturber(p_index)(image=np.copy(image))
+            perturbed = check_image(np.asarray(perturbed))
+            body, arrays, _ = _compute_item(ctx, unit, p_index, perturbed, ref)
+        except Exception as err:
+            fail(p_index, _error_text(err))
+            continue
+        commit(p_index, body, arrays)
+    return committed
