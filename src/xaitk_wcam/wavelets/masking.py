@@ -54,16 +54,29 @@ class MaskedWaveletImages:
         :param masks: ``n x g x g`` float tensor of mask values (typically in ``[0, 1]``).
         :return: ``n x H x W x C`` float tensor (channels last, as xaitk and nrtk images).
         """
-        coefficient_masks = masks.flatten(1)[:, self._cell_of_coefficient].view(len(masks), *self.layout.shape[1:])
         if self.wavelet != "haar":
+            coefficient_masks = masks.flatten(1)[:, self._cell_of_coefficient].view(len(masks), *self.layout.shape[1:])
             masked = self.layout.unsqueeze(0) * coefficient_masks.unsqueeze(1)
             return waverec_layout(masked, self.wavelet, self.levels).permute(0, 2, 3, 1)
         out = torch.empty((len(masks), *self._scaled_layout.shape), dtype=self._scaled_layout.dtype)
         for start in range(0, len(masks), self._chunk):
             stop = start + self._chunk
-            masked = self._scaled_layout * coefficient_masks[start:stop].unsqueeze(-1)
-            self._haar_synthesis(masked, out[start:stop])
+            self._haar_synthesis(self._mask_scaled_layout(masks[start:stop]), out[start:stop])
         return out
+
+    def _mask_scaled_layout(self, masks: torch.Tensor) -> torch.Tensor:
+        """``k x H x W x C`` masked, pre-scaled layouts for ``k`` grid masks.
+
+        When the grid divides the layout, a cell is a ``H/g x W/g`` block and the mask broadcasts over a
+        blocked view (no full-resolution gather); otherwise each coefficient's cell is gathered.
+        """
+        height, width, channels = self._scaled_layout.shape
+        g = masks.shape[-1]
+        if height % g == 0 and width % g == 0:
+            blocks = self._scaled_layout.view(g, height // g, g, width // g, channels)
+            return (blocks * masks[:, :, None, :, None, None]).view(len(masks), height, width, channels)
+        cells = masks.flatten(1)[:, self._cell_of_coefficient].view(len(masks), height, width, 1)
+        return self._scaled_layout * cells
 
     def _haar_synthesis(self, masked: torch.Tensor, out: torch.Tensor) -> None:
         """Inverse Haar DWT of pre-scaled, masked ``k x H x W x C`` layouts into ``out``.
