@@ -22,6 +22,9 @@ from xaitk_wcam.sobol import ESTIMATORS, SobolDesign, check_nb_design
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
 
+#: Perturbed images built and cast together (a few MB of float32 at 224 x 224 x 3).
+_CAST_CHUNK = 8
+
 #: Classes per block of the estimator (bounds its temporaries to d x N x 64 floats).
 _CLASS_BLOCK = 64
 
@@ -123,7 +126,13 @@ def sobol_total_indices(
     outputs = np.empty((len(design), len(labels)), dtype=np.float32)  # 25 MB for 6,288 x 1000 classes
     for start in range(0, len(design), batch_size):
         masks = torch.from_numpy(design.rows(start, start + batch_size)).view(-1, grid_size, grid_size)
-        batch = to_input_dtype(perturb(masks).contiguous(), image, low, high)
+        # Perturb and cast a few images at a time, so the float images are cast while still in cache.
+        batch = np.concatenate(
+            [
+                to_input_dtype(perturb(masks[i : i + _CAST_CHUNK]).contiguous(), image, low, high)
+                for i in range(0, len(masks), _CAST_CHUNK)
+            ]
+        )
         if alpha is not None:
             batch = np.concatenate([batch, np.broadcast_to(alpha, (*batch.shape[:3], 1))], axis=-1)
         elif image.ndim == 2:
