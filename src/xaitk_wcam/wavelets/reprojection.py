@@ -76,11 +76,21 @@ def scale_profile(indices: np.ndarray, layout_shape: tuple[int, int], levels: in
     :param indices: ``K x g x g`` cell importances.
     :return: ``K x (levels + 1)``; column 0 is the approximation band, column ``levels`` the finest details.
     """
-    grid_size = indices.shape[-1]
+    area = cell_level_areas(layout_shape, levels, indices.shape[-1])
+    mass = np.clip(indices.reshape(len(indices), -1), 0, None) @ area
+    total = mass.sum(axis=1, keepdims=True)
+    return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
+
+
+def cell_level_areas(layout_shape: tuple[int, int], levels: int, grid_size: int) -> np.ndarray:
+    """Number of layout coefficients of each level in each grid cell.
+
+    :param layout_shape: ``(Hp, Wp)`` of the padded layout.
+    :return: ``g**2 x (levels + 1)`` float array (cells in row-major order, levels coarse to fine);
+        ``argmax(axis=1)`` is the level that holds most of a cell.
+    """
     cells = _cell_of_layout(*layout_shape, grid_size).ravel()
     levels_of = level_index_map(*layout_shape, levels).ravel()
     area = np.zeros((grid_size * grid_size, levels + 1))
     np.add.at(area, (cells, levels_of), 1.0)
-    mass = np.clip(indices.reshape(len(indices), -1), 0, None) @ area
-    total = mass.sum(axis=1, keepdims=True)
-    return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
+    return area
