@@ -230,7 +230,7 @@ def test_full_study_tiny_model(tiny_resnet_dir: Path, tmp_path: Path, monkeypatc
     store = ResultsStore(out)
     ref_maps = store.load_arrays("000001-0000")
     blur_maps = store.load_arrays("000001-0002")
-    assert set(ref_maps) >= {"image", "wcam", "wcam__wavelet", "wcam__spatial", "sliding"}
+    assert set(ref_maps) >= {"image", "wcam", "wcam__wavelet", "wcam__pixel", "sliding", "sliding__pixel"}
     row = frame[(frame["image_id"] == "img1") & (frame["perturbation"] == perturbations[2])]
     for method in ("wcam", "sliding"):
         value = row[row["method"] == method]["XCorr"].iloc[0]

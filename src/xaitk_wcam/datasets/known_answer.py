@@ -35,6 +35,7 @@ from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import Generate
 
 from xaitk_wcam.datasets.scale_shapes import ScaleShapesSample, stack_images
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+from xaitk_wcam.utils.confidences import classify
 from xaitk_wcam.wavelets.layout import band_layout, grid_cell_index
 
 __all__ = [
@@ -249,10 +250,7 @@ def predict(classifier: ClassifyImage, samples: Sequence[ScaleShapesSample]) -> 
     """
     _check_samples(samples)
     labels = _class_count_check(classifier, samples)
-    scores = np.array(
-        [[result[label] for label in labels] for result in classifier.classify_images(stack_images(list(samples)))]
-    )
-    return scores.argmax(axis=1)
+    return classify(classifier, [stack_images(list(samples))], labels).argmax(axis=1)
 
 
 @dataclass(frozen=True)

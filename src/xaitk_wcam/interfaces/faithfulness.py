@@ -12,13 +12,15 @@ Implementations live in :mod:`xaitk_wcam.impls.faithfulness`; this module only f
 from __future__ import annotations
 
 import abc
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from smqtk_core.plugfigurable import Plugfigurable
+
+from xaitk_wcam.interfaces.explanation import PIXEL
+from xaitk_wcam.utils.checks import check_image, check_int, check_map
 
 
 @dataclass
@@ -36,49 +38,20 @@ class FaithfulnessResult:
     curve_y: np.ndarray | None = None
 
 
-def _check_image(ref_image: object) -> np.ndarray:
-    if not isinstance(ref_image, np.ndarray):
-        raise TypeError(f"ref_image must be a numpy array (H x W or H x W x C), got {type(ref_image).__name__}")
-    if ref_image.ndim not in (2, 3) or min(ref_image.shape[:2]) < 1:
-        raise ValueError(f"ref_image must have shape H x W or H x W x C with H, W >= 1, got {ref_image.shape}")
-    if not (np.issubdtype(ref_image.dtype, np.number) or ref_image.dtype == np.bool_):
-        raise TypeError(f"ref_image must have a numeric dtype, got {ref_image.dtype}")
-    return ref_image
-
-
 def _check_map(sal_map: object, image_shape: tuple[int, ...]) -> np.ndarray:
-    if not isinstance(sal_map, np.ndarray):
-        raise TypeError(f"sal_map must be a 2-D numpy array (H' x W'), got {type(sal_map).__name__}")
-    if sal_map.ndim != 2 or min(sal_map.shape) < 1:
-        raise ValueError(f"sal_map must have shape H' x W' with H', W' >= 1, got {sal_map.shape}")
-    if not np.issubdtype(sal_map.dtype, np.number) or np.iscomplexobj(sal_map):
-        raise TypeError(f"sal_map must have a real numeric dtype, got {sal_map.dtype}")
-    if sal_map.shape[0] > image_shape[0] or sal_map.shape[1] > image_shape[1]:
+    values = check_map(sal_map, nan_as_min=True)
+    if values.shape[0] > image_shape[0] or values.shape[1] > image_shape[1]:
         raise ValueError(
-            f"sal_map of shape {sal_map.shape} cannot be upsampled to the image's {image_shape[:2]}: "
+            f"sal_map of shape {values.shape} cannot be upsampled to the image's {image_shape[:2]}: "
             "each side of the map must be at most the image's"
         )
-    values = sal_map.astype(np.float64)
-    nan = np.isnan(values)
-    if nan.all():
-        raise ValueError("sal_map is all NaN: there is no importance to order")
-    if np.isinf(values).any():
-        raise ValueError("sal_map holds infinite values; accepted: finite values (NaN entries are least important)")
-    if nan.any():
-        warnings.warn(
-            f"sal_map holds {int(nan.sum())} NaN entries; they are given the map's minimum (least important)",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-        values[nan] = np.nanmin(values)
     return values
 
 
 def _check_class_index(class_index: object, blackbox: ClassifyImage) -> int:
     if not isinstance(blackbox, ClassifyImage):
         raise TypeError(f"blackbox must be a smqtk_classifier ClassifyImage, got {type(blackbox).__name__}")
-    if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)):
-        raise TypeError(f"class_index must be an int, got {type(class_index).__name__}")
+    class_index = check_int("class_index", class_index, 0)
     n_labels = len(blackbox.get_labels())
     if not 0 <= int(class_index) < n_labels:
         raise ValueError(f"class_index must be in [0, {n_labels}) (the blackbox's labels), got {class_index}")
@@ -91,7 +64,13 @@ class FaithfulnessMetric(Plugfigurable):
     ``compute`` is a template: it validates the image, the map and the class index (raising
     ``ValueError``/``TypeError`` before any black-box call) and then calls ``_compute`` with a float64
     copy of the map (NaN entries replaced by the map's minimum, with a warning).
+
+    The maps scored are pixel maps (:data:`map_spaces`): regions of the image are removed or inserted in
+    the map's order. A metric that reads another kind of map (e.g. wavelet maps) overrides ``map_spaces``.
     """
+
+    #: Map spaces this metric reads (see :mod:`xaitk_wcam.interfaces.explanation`).
+    map_spaces: tuple[str, ...] = (PIXEL,)
 
     @property
     @abc.abstractmethod
@@ -172,7 +151,7 @@ class FaithfulnessMetric(Plugfigurable):
         blackbox: ClassifyImage,
         class_index: int,
     ) -> tuple[np.ndarray, np.ndarray, int]:
-        image = _check_image(ref_image)
+        image = check_image(ref_image)
         values = _check_map(sal_map, image.shape)
         index = _check_class_index(class_index, blackbox)
         self._check_inputs(image, values)

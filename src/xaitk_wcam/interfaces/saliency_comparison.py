@@ -12,6 +12,8 @@ import abc
 import numpy as np
 from smqtk_core.plugfigurable import Plugfigurable
 
+from xaitk_wcam.utils.checks import check_map
+
 
 class SaliencyComparison(Plugfigurable):
     """Compares two saliency maps of the same shape.
@@ -28,8 +30,8 @@ class SaliencyComparison(Plugfigurable):
         :param ref_sal_map: Reference map ``H x W`` (e.g. of the unperturbed image).
         :return: The comparison value (see each implementation for its range and direction).
         """
-        a = _check_map(sal_map, "sal_map")
-        b = _check_map(ref_sal_map, "ref_sal_map")
+        a = check_map(sal_map, "sal_map")
+        b = check_map(ref_sal_map, "ref_sal_map")
         if a.shape != b.shape:
             raise ValueError(f"sal_map and ref_sal_map must have the same shape, got {a.shape} and {b.shape}")
         return float(self._compute(a, b))
@@ -46,16 +48,3 @@ class SaliencyComparison(Plugfigurable):
     @abc.abstractmethod
     def _compute(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
         """Compare two validated float64 maps of the same shape."""
-
-
-def _check_map(sal_map: object, name: str) -> np.ndarray:
-    if not isinstance(sal_map, np.ndarray):
-        raise TypeError(f"{name} must be a 2-D numpy array, got {type(sal_map).__name__}")
-    if sal_map.ndim != 2 or min(sal_map.shape) < 1:
-        raise ValueError(f"{name} must have shape H x W with H, W >= 1, got {sal_map.shape}")
-    if not np.issubdtype(sal_map.dtype, np.number) or np.iscomplexobj(sal_map):
-        raise TypeError(f"{name} must have a real numeric dtype, got {sal_map.dtype}")
-    values = sal_map.astype(np.float64)  # a copy
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name} holds NaN or infinite values; accepted: finite values")
-    return values

@@ -21,7 +21,8 @@ import numpy as np
 from smqtk_core.plugfigurable import Plugfigurable
 from xaitk_saliency.exceptions import ShapeMismatchError
 
-from xaitk_wcam.utils.images import check_image
+from xaitk_wcam.interfaces.explanation import PIXEL, MapExplanation
+from xaitk_wcam.utils.checks import check_image
 
 __all__ = ["GenerateImageClassifierWhiteboxSaliency", "WhiteboxClassifier", "check_whitebox_inputs"]
 
@@ -102,6 +103,13 @@ class GenerateImageClassifierWhiteboxSaliency(Plugfigurable):
         :return: ``len(class_indices) x H x W`` float maps in ``[-1, 1]``; positive values support the class.
         :raises ShapeMismatchError: The implementation returned maps of the wrong shape.
         """
+        return self.explain(ref_image, classifier, class_indices).maps
+
+    def explain(
+        self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: Sequence[int]
+    ) -> MapExplanation:
+        """:meth:`generate`'s maps as an :class:`~xaitk_wcam.interfaces.explanation.Explanation` (pixel space),
+        labelled with the explained classes. Same parameters as :meth:`generate`."""
         image, indices = check_whitebox_inputs(ref_image, classifier, class_indices)
         maps = np.asarray(self._generate(image, classifier, indices))
         expected = (len(indices), *image.shape[:2])
@@ -109,7 +117,18 @@ class GenerateImageClassifierWhiteboxSaliency(Plugfigurable):
             raise ShapeMismatchError(f"saliency maps have shape {maps.shape}, expected {expected}")
         if not np.isfinite(maps).all() or np.abs(maps).max(initial=0.0) > 1.0 + 1e-6:
             raise ValueError("saliency maps must be finite and lie in [-1, 1]")
-        return maps
+        labels = list(classifier.get_labels())
+        return MapExplanation({PIXEL: maps}, [labels[i] for i in indices])
+
+    @property
+    def map_spaces(self) -> tuple[str, ...]:
+        """Gradient maps are pixel maps."""
+        return (PIXEL,)
+
+    @property
+    def seeded(self) -> bool:
+        """Whether the maps depend on a random seed (``seed`` in :meth:`get_config`)."""
+        return "seed" in self.get_config()
 
     def __call__(
         self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: Sequence[int]

@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
 from xaitk_wcam.study.spec import REFERENCE, Perturbation, StudySpec
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.viz.curves import plot_metric_curve
-from xaitk_wcam.viz.maps import plot_image, plot_spatial_map, plot_wavelet_map
+from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
 from xaitk_wcam.viz.profiles import plot_grouped_profiles
 
 #: Images that get a maps figure (the first ones of the source); tables always hold every image.
@@ -56,12 +57,7 @@ def image_figure(store: ResultsStore, spec: StudySpec, image_index: int) -> Any 
             columns.append((record, store.load_arrays(item_key(image_index, p_index))))
     if not columns:
         return None
-    map_rows: list[tuple[str, str]] = []
-    for name in spec.methods:
-        if name in spec.wcam_levels:
-            map_rows += [(name, "wavelet"), (name, "spatial")]
-        else:
-            map_rows.append((name, "map"))
+    map_rows = [(name, space) for name, method in spec.method_info.items() for space in method.spaces]
     n_rows, n_cols = 1 + len(map_rows), len(columns)
     fig = Figure(figsize=(2.2 * n_cols, 2.2 * n_rows), layout="constrained")
     axes = np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
@@ -77,22 +73,23 @@ def image_figure(store: ResultsStore, spec: StudySpec, image_index: int) -> Any 
         else:
             axes[0, c].axis("off")
             axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6)
-        for r, (name, kind) in enumerate(map_rows, start=1):
+        for r, (name, space) in enumerate(map_rows, start=1):
             ax = axes[r, c]
             row = rows.get(name, {})
-            if kind == "wavelet" and f"{name}__wavelet" in arrays:
-                plot_wavelet_map(ax, arrays[f"{name}__wavelet"], spec.wcam_levels[name])
-            elif kind == "spatial" and f"{name}__spatial" in arrays:
-                plot_spatial_map(ax, image, arrays[f"{name}__spatial"])
-            elif kind == "map" and name in arrays:
-                plot_spatial_map(ax, image, arrays[name])
+            sal_map = arrays.get(f"{name}__{space}")
+            if sal_map is not None and space == WAVELET:
+                plot_wavelet_map(ax, sal_map, spec.wavelet_levels[name])
+            elif sal_map is not None and space == PIXEL:
+                plot_spatial_map(ax, image, sal_map)
+            elif sal_map is not None:
+                plot_map(ax, sal_map, space)
             else:
                 ax.axis("off")
                 ax.text(
                     0.5, 0.5, str(row.get("status", "no map"))[:60], ha="center", va="center", fontsize=6, wrap=True
                 )
             if c == 0:
-                ax.set_ylabel(name if kind == "map" else f"{name} ({kind})", fontsize=7)
+                ax.set_ylabel(f"{name} ({space})", fontsize=7)
     fig.suptitle(
         f"image {columns[0][0]['image_id']} (target: {columns[0][0]['rows'][0].get('target_label')})", fontsize=9
     )
@@ -149,10 +146,10 @@ def curves_figure(frame: Any, spec: StudySpec, group: str, perturbations: list[P
 def profile_figure(
     frame: Any, spec: StudySpec, method: str, group: str, perturbations: list[Perturbation]
 ) -> Any | None:
-    """Mean WCAM scale profile of ``method`` for the reference and each strength of one sweep."""
+    """Mean scale profile of a wavelet-map ``method`` for the reference and each strength of one sweep."""
     from matplotlib.figure import Figure
 
-    share_cols = [f"scale_share_{i}" for i in range(spec.wcam_levels[method] + 1)]
+    share_cols = [f"scale_share_{i}" for i in range(spec.wavelet_levels[method] + 1)]
     ok = frame[(frame["status"] == "ok") & (frame["method"] == method)]
     profiles: dict[str, np.ndarray] = {}
     for pid, label in [(REFERENCE, REFERENCE)] + [(p.id, f"{p.axis}={p.strength:g}") for p in perturbations]:
@@ -170,6 +167,15 @@ def _embed(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     name = html.escape(path.name)
     return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"/><figcaption>{name}</figcaption></figure>'
+
+
+def _not_applicable_html(spec: StudySpec) -> str:
+    """One line per (method, metric) pair the study skipped because the metric does not read that kind of map."""
+    pairs = spec.not_applicable()
+    if not pairs:
+        return "<p>None: every metric applies to every method's maps.</p>"
+    items = "".join(f"<li>{html.escape(reason)}: not applicable, left empty</li>" for _, _, reason in pairs)
+    return f"<ul>{items}</ul>"
 
 
 def write_report(store: ResultsStore, spec: StudySpec, frame: Any) -> Path:
@@ -195,7 +201,7 @@ def write_report(store: ResultsStore, spec: StudySpec, frame: Any) -> Path:
             curve_figs.append(
                 _save(curves_figure(frame, spec, group, perturbations), figures_dir / f"curves_{_slug(group)}.png")
             )
-            for method in spec.wcam_levels:
+            for method in spec.wavelet_levels:
                 fig = profile_figure(frame, spec, method, group, perturbations)
                 if fig is not None:
                     profile_figs.append(_save(fig, figures_dir / f"profile_{_slug(group)}_{_slug(method)}.png"))
@@ -226,6 +232,8 @@ def write_report(store: ResultsStore, spec: StudySpec, frame: Any) -> Path:
         *[_embed(p) for p in profile_figs],
         "<h2>Images and maps</h2>",
         *[_embed(p) for p in image_figs],
+        "<h2>Metrics that do not apply</h2>",
+        _not_applicable_html(spec),
         "<h2>Errors</h2>",
         errors.to_html(index=False) if len(errors) else "<p>None.</p>",
         "<h2>All results</h2>",

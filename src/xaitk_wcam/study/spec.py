@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
+from xaitk_wcam.interfaces.explanation import MAP_SPACES, PIXEL, accepted_spaces, choose_space
+from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency
 from xaitk_wcam.study.config import StudyConfigError, build_plugin
 from xaitk_wcam.study.plugins import interface_of
 
@@ -71,12 +74,41 @@ class MetricColumn:
     :param kind: ``"metric"`` (``SaliencyMetric``), ``"comparison"`` (``SaliencyComparison``) or
         ``"faithfulness"`` (``FaithfulnessMetric``).
     :param score: Score name inside a ``FaithfulnessResult`` (faithfulness only).
+    :param spaces: Map spaces the metric accepts (:func:`~xaitk_wcam.interfaces.explanation.accepted_spaces`).
     """
 
     column: str
     metric: int
     kind: str
     score: str | None = None
+    spaces: tuple[str, ...] = MAP_SPACES
+
+
+@dataclass(frozen=True)
+class Method:
+    """One saliency method of the study, as declared by its generator before anything runs.
+
+    :param name: The config's name for it (the ``method`` column).
+    :param whitebox: Whether it is a white-box generator (gets the classifier and the class index).
+    :param spaces: Spaces of its maps, the space of its main map (``generate``'s) first.
+    :param levels: Decomposition levels of its wavelet maps, or ``None``.
+    :param seeded: Whether its maps depend on a random seed.
+    """
+
+    name: str
+    whitebox: bool
+    spaces: tuple[str, ...]
+    levels: int | None
+    seeded: bool
+
+
+def describe_method(name: str, generator: Any) -> Method:
+    """What ``generator`` declares about its maps (xaitk's own black-box generators give pixel maps)."""
+    declared = isinstance(generator, (BlackboxExplainer, GenerateImageClassifierWhiteboxSaliency))
+    spaces = tuple(generator.map_spaces) if declared else (PIXEL,)
+    levels = generator.wavelet_levels if isinstance(generator, BlackboxExplainer) else None
+    seeded = generator.seeded if declared else "seed" in generator.get_config()
+    return Method(name, isinstance(generator, GenerateImageClassifierWhiteboxSaliency), spaces, levels, seeded)
 
 
 _KINDS = {"SaliencyMetric": "metric", "SaliencyComparison": "comparison", "FaithfulnessMetric": "faithfulness"}
@@ -102,10 +134,11 @@ def metric_columns(resolved_metrics: list[dict[str, Any]], instances: list[Any])
     for i, metric in enumerate(instances):
         interface = interface_of(type(metric), "metrics")
         kind = _KINDS[interface.__name__] if interface is not None else "metric"
+        spaces = accepted_spaces(metric)
         if kind == "faithfulness":
-            base += [MetricColumn(str(s), i, kind, str(s)) for s in metric.score_names]
+            base += [MetricColumn(str(s), i, kind, str(s), spaces) for s in metric.score_names]
         else:
-            base.append(MetricColumn(str(metric.name), i, kind))
+            base.append(MetricColumn(str(metric.name), i, kind, None, spaces))
     groups: dict[str, list[int]] = defaultdict(list)
     for j, col in enumerate(base):
         groups[col.column].append(j)
@@ -124,7 +157,7 @@ def metric_columns(resolved_metrics: list[dict[str, Any]], instances: list[Any])
                 raise StudyConfigError(
                     f"metrics[{m}] repeats another metric's config ({t} {p}); configure each metric once"
                 )
-            out[j] = MetricColumn(f"{name}[{','.join(parts)}]", m, base[j].kind, base[j].score)
+            out[j] = replace(base[j], column=f"{name}[{','.join(parts)}]")
     return out
 
 
@@ -134,9 +167,7 @@ class StudySpec:
 
     resolved: dict[str, Any]
     perturbations: list[Perturbation] = field(default_factory=list)
-    methods: list[str] = field(default_factory=list)
-    wcam_levels: dict[str, int] = field(default_factory=dict)
-    whitebox: list[str] = field(default_factory=list)
+    method_info: dict[str, Method] = field(default_factory=dict)
     columns: list[MetricColumn] = field(default_factory=list)
 
     @classmethod
@@ -148,16 +179,42 @@ class StudySpec:
         spec = cls(resolved=resolved)
         spec._plan_perturbations()
         for name, entry in resolved["saliency"].items():
-            generator = build_plugin("saliency", entry, f"saliency[{name!r}]")
-            spec.methods.append(name)
-            if interface_of(type(generator), "saliency").__name__ == "GenerateImageClassifierWhiteboxSaliency":
-                spec.whitebox.append(name)
-            elif callable(getattr(generator, "explain", None)):
-                cfg = generator.get_config()
-                spec.wcam_levels[name] = int(cfg.get("levels", 3))
+            spec.method_info[name] = describe_method(name, build_plugin("saliency", entry, f"saliency[{name!r}]"))
         metrics = [build_plugin("metrics", m, f"metrics[{i}]") for i, m in enumerate(resolved["metrics"])]
         spec.columns = metric_columns(resolved["metrics"], metrics)
         return spec
+
+    @property
+    def methods(self) -> list[str]:
+        """Saliency method names, in config order."""
+        return list(self.method_info)
+
+    @property
+    def whitebox(self) -> list[str]:
+        """Names of the white-box methods."""
+        return [m.name for m in self.method_info.values() if m.whitebox]
+
+    @property
+    def wavelet_levels(self) -> dict[str, int]:
+        """Method name -> decomposition levels, for the methods with wavelet maps."""
+        return {m.name: m.levels for m in self.method_info.values() if m.levels is not None}
+
+    def metric_space(self, method: str, column: MetricColumn) -> str | None:
+        """Which of ``method``'s map spaces ``column``'s metric scores, or ``None`` when it accepts none of them."""
+        return choose_space(self.method_info[method].spaces, column.spaces)
+
+    def not_applicable(self) -> list[tuple[str, str, str]]:
+        """``(method, column, reason)`` for every metric column that does not apply to a method's maps."""
+        out = []
+        for method in self.method_info.values():
+            for column in self.columns:
+                if self.metric_space(method.name, column) is None:
+                    reason = (
+                        f"{column.column} accepts {'/'.join(column.spaces)} maps; {method.name} gives "
+                        f"{'/'.join(method.spaces)} maps"
+                    )
+                    out.append((method.name, column.column, reason))
+        return out
 
     def _plan_perturbations(self) -> None:
         raw: list[tuple[int, int | None, Any, str | None, Any]] = []
@@ -232,8 +289,8 @@ class StudySpec:
 
     @property
     def max_levels(self) -> int:
-        """Most wavelet levels of any WCAM method (``-1`` when there is none): the ``scale_share_*`` columns."""
-        return max(self.wcam_levels.values(), default=-1)
+        """Most wavelet levels of any method (``-1`` when there is none): the ``scale_share_*`` columns."""
+        return max(self.wavelet_levels.values(), default=-1)
 
     def row_columns(self) -> list[str]:
         """Every column of ``results.csv``, in order."""

@@ -3,7 +3,7 @@
 Layout of ``OUT_DIR``::
 
     config.json        the resolved config (its SHA-256 is the config hash, kept in study.json)
-    study.json         {"config_hash": ..., "format": 1}
+    study.json         {"config_hash": ..., "format": 2}
     items/<key>.json   one committed work item: its rows and metadata (the commit marker)
     maps/<key>.npz     the item's image and maps (compressed, written before the item's JSON)
     results.csv        rows of every committed item, in study order
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Columns of ``results.csv`` that hold text; every other column is float64.
 TEXT_COLUMNS = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")

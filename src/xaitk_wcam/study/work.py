@@ -27,10 +27,14 @@ from typing import Any
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.interfaces.whitebox import WhiteboxClassifier
+from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
+from xaitk_wcam.interfaces.explanation import MAP_SPACES, PIXEL, Explanation, MapExplanation
+from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency, WhiteboxClassifier
 from xaitk_wcam.study.config import StudyConfigError, build_plugin
 from xaitk_wcam.study.spec import REFERENCE, StudySpec
 from xaitk_wcam.study.store import ResultsStore, item_key
+from xaitk_wcam.utils.checks import check_image
+from xaitk_wcam.utils.confidences import classify
 
 OK = "ok"
 
@@ -118,7 +122,7 @@ class _Reference:
 
     status: str
     target_index: int | None = None
-    maps: dict[str, np.ndarray] = field(default_factory=dict)
+    maps: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # method -> space -> map
 
 
 def _error_text(err: BaseException) -> str:
@@ -126,29 +130,8 @@ def _error_text(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-def check_image(image: Any) -> np.ndarray:
-    """Validate an image from a source.
-
-    :param image: Expected ``H x W`` or ``H x W x C`` (``C`` in 1, 3, 4) numeric array, ``H, W >= 2``.
-    :raises TypeError: Not a numeric numpy array.
-    :raises ValueError: Wrong shape or non-finite values.
-    """
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy array H x W [x C], got {type(image).__name__}")
-    if not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
-        raise TypeError(f"image must have an integer or float dtype, got {image.dtype}")
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-        raise ValueError(f"image must have shape H x W or H x W x C with C in (1, 3, 4), got {image.shape}")
-    if min(image.shape[:2]) < 2:
-        raise ValueError(f"image must be at least 2 x 2 pixels, got {image.shape}")
-    if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
-        raise ValueError("image holds NaN or infinite values")
-    return image
-
-
 def _classify(ctx: StudyContext, image: np.ndarray) -> np.ndarray:
-    conf = next(iter(ctx.classifier.classify_images([image])))
-    return np.asarray([float(conf[label]) for label in ctx.labels], dtype=np.float64)
+    return classify(ctx.classifier, [[image]], ctx.labels)[0]
 
 
 def _ground_truth_index(ctx: StudyContext, label: Any) -> int:
@@ -161,13 +144,6 @@ def _ground_truth_index(ctx: StudyContext, label: Any) -> int:
     if isinstance(label, str) and label.isdigit() and int(label) < len(ctx.labels):
         return int(label)
     raise ValueError(f"ground-truth label {label!r} is not one of the classifier's {len(ctx.labels)} labels")
-
-
-def _row_label(labels: Any, label: Hashable) -> int:
-    if labels is None:
-        return 0
-    labels = list(labels)
-    return labels.index(label) if label in labels else 0
 
 
 def _blank_rows(ctx: StudyContext, unit: ImageUnit, pid: str, status: str) -> list[dict[str, Any]]:
@@ -185,13 +161,17 @@ def _blank_rows(ctx: StudyContext, unit: ImageUnit, pid: str, status: str) -> li
 
 def _score_metrics(
     ctx: StudyContext,
-    sal_map: np.ndarray,
-    spatial_map: np.ndarray,
-    ref_map: np.ndarray | None,
-    is_reference: bool,
+    name: str,
+    maps: Mapping[str, np.ndarray],
+    ref_maps: Mapping[str, np.ndarray] | None,
     image: np.ndarray,
     target_index: int,
 ) -> tuple[dict[str, float | None], list[str]]:
+    """Every metric column of one method's maps (``ref_maps`` is ``None`` on the reference item).
+
+    Each metric scores the map in the space it accepts (:meth:`StudySpec.metric_space`); a metric that
+    accepts none of the method's spaces gets no value and no error (the report lists it once).
+    """
     values: dict[str, float | None] = {}
     errors: list[str] = []
     metrics = ctx.spec.metric_instances()
@@ -200,26 +180,42 @@ def _score_metrics(
         by_metric.setdefault(col.metric, []).append(col)
     for m, cols in by_metric.items():
         metric, kind = metrics[m], cols[0].kind
+        space = ctx.spec.metric_space(name, cols[0])
+        for col in cols:
+            values[col.column] = None
+        if space is None or (kind == "comparison" and ref_maps is None):
+            continue
         try:
             if kind == "metric":
-                values[cols[0].column] = float(metric.compute(sal_map))
+                values[cols[0].column] = float(metric.compute(maps[space]))
             elif kind == "comparison":
-                if is_reference:
-                    values[cols[0].column] = None
-                elif ref_map is None:
-                    values[cols[0].column] = None
+                if space not in ref_maps:
                     errors.append(f"{cols[0].column}: no reference map")
                 else:
-                    values[cols[0].column] = float(metric.compute(sal_map, ref_map))
+                    values[cols[0].column] = float(metric.compute(maps[space], ref_maps[space]))
             else:
-                result = metric.compute(image, spatial_map, ctx.classifier, target_index)
+                result = metric.compute(image, maps[space], ctx.classifier, target_index)
                 for col in cols:
                     values[col.column] = float(result.scores[col.score])
         except Exception as err:
-            for col in cols:
-                values[col.column] = None
             errors.append(f"{cols[0].column}: {_error_text(err)}")
     return values, errors
+
+
+def explain(ctx: StudyContext, generator: Any, image: np.ndarray, target_index: int) -> Explanation:
+    """The explanation of the target class by any generator the study accepts.
+
+    White-box generators get the classifier and the class index; this package's black-box generators
+    (:class:`~xaitk_wcam.interfaces.blackbox_explainer.BlackboxExplainer`) and xaitk's (whose ``generate``
+    returns pixel maps) get the one-label view :class:`TargetClassBlackbox`.
+    """
+    label = ctx.labels[target_index]
+    if isinstance(generator, GenerateImageClassifierWhiteboxSaliency):
+        return generator.explain(image, ctx.classifier, [target_index])
+    blackbox = TargetClassBlackbox(ctx.classifier, label)
+    if isinstance(generator, BlackboxExplainer):
+        return generator.explain(image, blackbox)
+    return MapExplanation({PIXEL: np.asarray(generator.generate(image, blackbox))}, [label])
 
 
 def _method_row(
@@ -229,36 +225,26 @@ def _method_row(
     target_index: int,
     ref: _Reference | None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Map, metrics and scale profile of one method on one item (``ref`` is ``None`` on the reference)."""
+    """Maps, metrics and scale shares of one method on one item (``ref`` is ``None`` on the reference)."""
     start = time.perf_counter()
     fields: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
-    target_label = ctx.labels[target_index]
     try:
-        generator = ctx.spec.saliency(name)
-        if name in ctx.spec.whitebox:
-            sal_map = spatial = np.asarray(generator.generate(image, ctx.classifier, [target_index]))[0]
-        elif name in ctx.spec.wcam_levels:
-            result = generator.explain(image, TargetClassBlackbox(ctx.classifier, target_label))
-            row = _row_label(getattr(result, "labels", None), target_label)
-            wavelet = np.asarray(result.wavelet_maps[row])
-            spatial = np.asarray(result.spatial_maps[row])
-            output = generator.get_config().get("output", "wavelet")
-            sal_map = wavelet if output == "wavelet" else spatial
-            arrays[f"{name}__wavelet"] = wavelet
-            arrays[f"{name}__spatial"] = spatial
-            for level, share in enumerate(np.asarray(result.scale_profile[row], dtype=np.float64)):
-                fields[f"scale_share_{level}"] = float(share)
-        else:
-            maps = np.asarray(generator.generate(image, TargetClassBlackbox(ctx.classifier, target_label)))
-            sal_map = spatial = maps[0]
-        arrays[name] = sal_map
+        explanation = explain(ctx, ctx.spec.saliency(name), image, target_index)
+        labels = list(explanation.labels)
+        row = labels.index(ctx.labels[target_index]) if ctx.labels[target_index] in labels else 0
+        maps = {space: np.asarray(explanation.maps_in(space)[row]) for space in explanation.spaces}
+        arrays[name] = maps[explanation.space]
+        arrays.update({f"{name}__{space}": value for space, value in maps.items()})
+        shares = explanation.level_shares()
+        if shares is not None:
+            fields.update({f"scale_share_{level}": float(v) for level, v in enumerate(shares[row])})
     except Exception as err:
         fields["status"] = _error_text(err)
         fields["seconds"] = time.perf_counter() - start
         return fields, arrays
-    ref_map = None if ref is None else ref.maps.get(name)
-    values, errors = _score_metrics(ctx, sal_map, spatial, ref_map, ref is None, image, target_index)
+    ref_maps = None if ref is None else ref.maps.get(name, {})
+    values, errors = _score_metrics(ctx, name, maps, ref_maps, image, target_index)
     fields.update(values)
     fields["status"] = OK if not errors else "; ".join(errors)
     fields["seconds"] = time.perf_counter() - start
@@ -295,7 +281,7 @@ def _compute_item(
             {"_method_index": m, "image_id": unit.image_id, "perturbation": pid, "method": name, **common, **fields}
         )
         arrays.update(method_arrays)
-    info = _Reference(OK, target_index, {k: v for k, v in arrays.items() if k in ctx.spec.methods})
+    info = _Reference(OK, target_index, _maps_by_method(ctx, arrays))
     record = {"rows": rows, "target_index": target_index, "item_status": OK}
     return record, arrays, info
 
@@ -323,8 +309,17 @@ def _load_reference(ctx: StudyContext, store: ResultsStore, unit: ImageUnit) -> 
         return _Reference("reference item missing")
     if record.get("item_status") != OK:
         return _Reference(str(record.get("item_status")))
-    arrays = store.load_arrays(key)
-    return _Reference(OK, record["target_index"], {k: v for k, v in arrays.items() if k in ctx.spec.methods})
+    return _Reference(OK, record["target_index"], _maps_by_method(ctx, store.load_arrays(key)))
+
+
+def _maps_by_method(ctx: StudyContext, arrays: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """``{method: {space: map}}`` from an item's arrays (named ``<method>__<space>``)."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in arrays.items():
+        method, _, space = key.rpartition("__")
+        if method in ctx.spec.method_info and space in MAP_SPACES:
+            out.setdefault(method, {})[space] = value
+    return out
 
 
 def run_unit(

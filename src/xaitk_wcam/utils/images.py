@@ -12,27 +12,6 @@ import numpy as np
 import torch
 
 
-def check_image(image: object, name: str = "ref_image") -> np.ndarray:
-    """Return ``image`` as an array after checking it is an ``H x W`` or ``H x W x C`` (C in 1..4) finite image.
-
-    :raises TypeError: not a numpy array, or not a numeric dtype.
-    :raises ValueError: wrong number of dimensions, of channels, empty, or NaN/inf values.
-    """
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array (H x W or H x W x C), got {type(image).__name__}")
-    if image.dtype == bool or not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
-        raise TypeError(f"{name} must have an integer or float dtype (e.g. uint8, float32), got {image.dtype}")
-    if image.ndim not in (2, 3):
-        raise ValueError(f"{name} must have 2 (H x W) or 3 (H x W x C) dimensions, got ndim={image.ndim}")
-    if image.ndim == 3 and not 1 <= image.shape[2] <= 4:
-        raise ValueError(f"{name} must have 1 to 4 channels (gray, gray+alpha, RGB, RGBA), got {image.shape[2]}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {image.shape}")
-    if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
-        raise ValueError(f"{name} contains NaN or infinite pixel values; only finite values are accepted")
-    return image
-
-
 def value_range(image: np.ndarray) -> tuple[float, float]:
     """The range perturbed versions of ``image`` are clipped to (see the module docstring)."""
     if np.issubdtype(image.dtype, np.integer):

@@ -105,6 +105,24 @@ def plot_spatial_map(
     return artist
 
 
+def plot_map(ax: Any, sal_map: np.ndarray, space: str, *, cmap: str = "jet") -> Any:
+    """Draw a map that does not overlay the image (e.g. a Fourier-spectrum map), titled by its space.
+
+    :param ax: Matplotlib axes.
+    :param sal_map: ``H x W`` map.
+    :param space: Its space, written in the corner (``"spectrum"``: centred, DC in the middle).
+    :return: The image artist.
+    """
+    sal_map = np.asarray(sal_map)
+    if sal_map.ndim != 2:
+        raise ValueError(f"sal_map must be H x W, got shape {sal_map.shape}")
+    artist = ax.imshow(sal_map, cmap=cmap, interpolation="nearest")
+    ax.text(0.02, 0.98, space, transform=ax.transAxes, va="top", fontsize=6, color="white")
+    ax.set_xticks(())
+    ax.set_yticks(())
+    return artist
+
+
 def plot_image(ax: Any, image: np.ndarray, title: str | None = None) -> None:
     """Draw an image (``H x W`` grey or ``H x W x C``) without ticks."""
     image = np.asarray(image)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from xaitk_wcam.utils.images import check_image, split_alpha, to_input_dtype, value_range
+from xaitk_wcam.utils.checks import check_image
+from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
 from xaitk_wcam.wavelets.layout import padded_size
 from xaitk_wcam.wavelets.transform import check_wavelet, wavedec_layout, waverec_layout
 

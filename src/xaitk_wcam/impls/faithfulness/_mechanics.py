@@ -18,13 +18,14 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from numbers import Real
 from typing import Any
 
 import numpy as np
 from scipy.ndimage import uniform_filter
-from smqtk_classifier.interfaces.classify_image import ClassifyImage
+
+from xaitk_wcam.utils.maps import nearest_source_index, upsample_nearest
 
 FILL_NAMES = ("black", "blur", "mean")
 
@@ -32,18 +33,6 @@ FillSpec = str | float | np.ndarray
 
 
 # ----------------------------------------------------------------------------------------- map geometry
-def nearest_source_index(n_out: int, n_in: int) -> np.ndarray:
-    """Source index of each of ``n_out`` output cells when ``n_in`` cells are upsampled (nearest)."""
-    return (np.arange(n_out, dtype=np.int64) * n_in) // n_out
-
-
-def upsample_nearest(sal_map: np.ndarray, image_hw: tuple[int, int]) -> np.ndarray:
-    """Nearest-neighbour upsampling of an ``H' x W'`` map to ``H x W`` (``H' <= H``, ``W' <= W``)."""
-    rows = nearest_source_index(image_hw[0], sal_map.shape[0])
-    cols = nearest_source_index(image_hw[1], sal_map.shape[1])
-    return sal_map[np.ix_(rows, cols)]
-
-
 def block_starts(n: int, size: int) -> np.ndarray:
     """Start index of each block of ``size`` cells along an axis of ``n`` cells (last block may be short)."""
     return np.arange(0, n, size, dtype=np.int64)
@@ -360,38 +349,6 @@ def soft_mask_batches(
             group = []
     if group:
         yield batch(group)
-
-
-def classify(blackbox: ClassifyImage, batches: Iterable[np.ndarray], label: Hashable) -> np.ndarray:
-    """Confidence of ``label`` for every image of every batch (one ``classify_images`` call per batch).
-
-    :return: float64 array, one confidence per image, in order.
-    """
-    return np.asarray([result[label] for result in _classifications(blackbox, batches)], dtype=np.float64)
-
-
-def classify_per_image(
-    blackbox: ClassifyImage,
-    batches: Iterable[np.ndarray],
-    labels: list[Hashable],
-) -> np.ndarray:
-    """Confidence of ``labels[i]`` for image ``i`` of the concatenated batches."""
-    results = _classifications(blackbox, batches)
-    if len(results) != len(labels):
-        raise RuntimeError(f"got {len(results)} classifications for {len(labels)} labels")
-    return np.asarray([result[label] for result, label in zip(results, labels, strict=True)], dtype=np.float64)
-
-
-def _classifications(blackbox: ClassifyImage, batches: Iterable[np.ndarray]) -> list[dict]:
-    results: list[dict] = []
-    for batch in batches:
-        before = len(results)
-        results.extend(blackbox.classify_images(batch))
-        if len(results) - before != len(batch):
-            raise RuntimeError(
-                f"the blackbox returned {len(results) - before} classifications for a batch of {len(batch)} images"
-            )
-    return results
 
 
 # ------------------------------------------------------------------------------------------------ scores

@@ -31,14 +31,14 @@ from xaitk_wcam.impls.faithfulness._mechanics import (
     build_fill,
     check_fill,
     check_fill_shape,
-    classify_per_image,
     fill_config,
     soft_mask_batches,
     superpixel_sum,
-    upsample_nearest,
 )
-from xaitk_wcam.impls.faithfulness._options import check_positive_int
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
+from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.confidences import classify
+from xaitk_wcam.utils.maps import upsample_nearest
 
 
 class _SoftMaskMetric(FaithfulnessMetric):
@@ -61,8 +61,8 @@ class _SoftMaskMetric(FaithfulnessMetric):
         :param batch_size: Images per ``classify_images`` call in ``compute_many`` (>= 1).
         """
         self.fill = check_fill(fill)
-        self.superpixel_size = check_positive_int(superpixel_size, "superpixel_size", allow_none=True)
-        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.superpixel_size = check_int("superpixel_size", superpixel_size, 1, allow_none=True)
+        self.batch_size = check_int("batch_size", batch_size, 1)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -114,9 +114,13 @@ class _SoftMaskMetric(FaithfulnessMetric):
                 yield image, None, None
                 yield image, build_fill(image, self.fill), self.soft_mask(values, image.shape[:2])
 
-        all_labels = blackbox.get_labels()
-        labels = [all_labels[index] for _, _, index in checked for _ in range(2)]
-        scores = classify_per_image(blackbox, soft_mask_batches(items(), self.batch_size), labels)
+        all_labels = list(blackbox.get_labels())
+        explained = sorted({index for _, _, index in checked})
+        columns = np.array([explained.index(index) for _, _, index in checked for _ in range(2)])
+        confidences = classify(
+            blackbox, soft_mask_batches(items(), self.batch_size), [all_labels[i] for i in explained]
+        )
+        scores = confidences[np.arange(len(columns)), columns]
         return [self._scores(y, y_masked) for y, y_masked in zip(scores[0::2], scores[1::2], strict=True)]
 
     def _scores(self, y: float, y_masked: float) -> FaithfulnessResult:

@@ -24,7 +24,6 @@ from xaitk_wcam.impls.faithfulness._mechanics import (
     build_fill,
     check_fill,
     check_fill_shape,
-    classify,
     feature_map,
     feature_ranks,
     fill_config,
@@ -33,8 +32,9 @@ from xaitk_wcam.impls.faithfulness._mechanics import (
     step_counts,
     trapezoid,
 )
-from xaitk_wcam.impls.faithfulness._options import check_positive_int
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
+from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.confidences import classify
 
 
 class _MultiStepMetric(FaithfulnessMetric):
@@ -66,12 +66,12 @@ class _MultiStepMetric(FaithfulnessMetric):
         :param batch_size: Images per ``classify_images`` call (>= 1).
         """
         self.fill = check_fill(fill)
-        self.max_steps = check_positive_int(max_steps, "max_steps", allow_none=True)
-        self.superpixel_size = check_positive_int(superpixel_size, "superpixel_size", allow_none=True)
+        self.max_steps = check_int("max_steps", max_steps, 1, allow_none=True)
+        self.superpixel_size = check_int("superpixel_size", superpixel_size, 1, allow_none=True)
         if not isinstance(cumulative, (bool, np.bool_)):
             raise TypeError(f"cumulative must be a bool, got {cumulative!r}")
         self.cumulative = bool(cumulative)
-        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.batch_size = check_int("batch_size", batch_size, 1)
 
     # score_names is left abstract here, so plugin discovery lists only Deletion and Insertion.
 
@@ -108,7 +108,7 @@ class _MultiStepMetric(FaithfulnessMetric):
             lo = np.concatenate([[0], counts[:-1]])
             hi = np.concatenate([[0], counts[1:]])
         label = blackbox.get_labels()[class_index]
-        y = classify(blackbox, step_batches(base, replacement, pixel_rank, lo, hi, self.batch_size), label)
+        y = classify(blackbox, step_batches(base, replacement, pixel_rank, lo, hi, self.batch_size), [label])[:, 0]
 
         step_saliency = np.add.reduceat(values[order], counts[:-1]) / np.diff(counts)
         if self.cumulative:

@@ -25,14 +25,13 @@ from xaitk_wcam.impls.faithfulness._mechanics import (
     build_fill,
     check_fill,
     check_fill_shape,
-    classify,
     fill_config,
-    nearest_source_index,
     pearson,
-    upsample_nearest,
 )
-from xaitk_wcam.impls.faithfulness._options import check_positive_int
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
+from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.confidences import classify
+from xaitk_wcam.utils.maps import nearest_source_index, upsample_nearest
 
 
 class MuFidelity(FaithfulnessMetric):
@@ -61,20 +60,20 @@ class MuFidelity(FaithfulnessMetric):
         :param seed: Seed of the subsets.
         :param batch_size: Images per ``classify_images`` call (>= 1).
         """
-        self.grid_size = check_positive_int(grid_size, "grid_size", allow_none=True)
+        self.grid_size = check_int("grid_size", grid_size, 1, allow_none=True)
         if isinstance(subset_percent, bool) or not isinstance(subset_percent, (int, float)):
             raise TypeError(f"subset_percent must be a float in (0, 1), got {subset_percent!r}")
         if not 0.0 < subset_percent < 1.0:
             raise ValueError(f"subset_percent must be in (0, 1), got {subset_percent}")
         self.subset_percent = float(subset_percent)
-        self.n_samples = check_positive_int(n_samples, "n_samples")
+        self.n_samples = check_int("n_samples", n_samples, 1)
         if self.n_samples < 2:
             raise ValueError(f"n_samples must be >= 2 (a correlation needs two points), got {n_samples}")
         self.fill = check_fill(fill)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int, got {seed!r}")
         self.seed = seed
-        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.batch_size = check_int("batch_size", batch_size, 1)
         if self.grid_size is not None:
             self._subset_size(self.grid_size**2)
 
@@ -145,6 +144,6 @@ class MuFidelity(FaithfulnessMetric):
                 mask = np.take(np.take(block, rows, axis=1), cols, axis=2)  # separable, C-contiguous
                 yield np.where(mask.reshape(mask.shape + channel), filled[None], ref_image[None])
 
-        y = classify(blackbox, batches(), blackbox.get_labels()[class_index])
+        y = classify(blackbox, batches(), [blackbox.get_labels()[class_index]])[:, 0]
         score = pearson(y[0] - y[1:], removed_saliency, "mufidelity", stacklevel=5)
         return FaithfulnessResult(scores={"mufidelity": score})

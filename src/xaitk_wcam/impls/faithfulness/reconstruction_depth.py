@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.faithfulness._options import check_positive_int
+from xaitk_wcam.interfaces.explanation import WAVELET
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
+from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.confidences import classify
 from xaitk_wcam.wavelets.sufficient import sufficient_images
 from xaitk_wcam.wavelets.transform import check_wavelet
 
@@ -35,12 +37,14 @@ class ReconstructionDepth(FaithfulnessMetric):
     predicted as the class.
     """
 
+    map_spaces = (WAVELET,)
+
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32) -> None:
         check_wavelet(wavelet)
         self.wavelet = wavelet
-        self.levels = check_positive_int(levels, "levels")
-        self.max_steps = check_positive_int(max_steps, "max_steps")
-        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.levels = check_int("levels", levels, 1)
+        self.max_steps = check_int("max_steps", max_steps, 1)
+        self.batch_size = check_int("batch_size", batch_size, 1)
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -67,17 +71,13 @@ class ReconstructionDepth(FaithfulnessMetric):
     ) -> FaithfulnessResult:
         labels = list(blackbox.get_labels())
         keeps = np.arange(1, self.max_steps + 1) / self.max_steps
-        confidences = []
-        for start in range(0, len(keeps), self.batch_size):
-            batch = sufficient_images(
-                ref_image,
-                sal_map,
-                keeps[start : start + self.batch_size],
-                wavelet=self.wavelet,
-                levels=self.levels,
+        batches = (
+            sufficient_images(
+                ref_image, sal_map, keeps[start : start + self.batch_size], wavelet=self.wavelet, levels=self.levels
             )
-            confidences += [[result[label] for label in labels] for result in blackbox.classify_images(batch)]
-        scores = np.asarray(confidences, dtype=np.float64)
+            for start in range(0, len(keeps), self.batch_size)
+        )
+        scores = classify(blackbox, batches, labels)
         restored = np.flatnonzero(scores.argmax(axis=1) == class_index)
         if restored.size == 0:
             warnings.warn(

@@ -8,7 +8,6 @@ its confidences in label order, and the total-order estimator.
 
 from __future__ import annotations
 
-import operator
 import warnings
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -16,10 +15,11 @@ from typing import Any
 import numpy as np
 import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
-from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
 
+from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.sobol import ESTIMATORS, SobolDesign, check_nb_design
 from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.confidences import read_confidences
 from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
 
 #: Perturbed images built and cast together (a few MB of float32 at 224 x 224 x 3).
@@ -32,7 +32,7 @@ _CLASS_BLOCK = 64
 Perturber = Callable[[torch.Tensor], torch.Tensor]
 
 
-class SobolSaliency(GenerateImageClassifierBlackboxSaliency):
+class SobolSaliency(BlackboxExplainer):
     """The keywords every Sobol method shares, validated; subclasses add theirs and the mask -> image step.
 
     :param grid_size: Side ``g`` of the grid of Sobol variables (``g**2`` variables).
@@ -137,7 +137,7 @@ def sobol_total_indices(
             batch = np.concatenate([batch, np.broadcast_to(alpha, (*batch.shape[:3], 1))], axis=-1)
         elif image.ndim == 2:
             batch = batch[..., 0]
-        outputs[start : start + len(batch)] = _confidences(blackbox.classify_images(batch), labels, len(batch))
+        outputs[start : start + len(batch)] = read_confidences(blackbox.classify_images(batch), labels, len(batch))
 
     constant = ~(np.ptp(outputs, axis=0) > 0)
     if constant.any():
@@ -153,21 +153,3 @@ def sobol_total_indices(
         [ESTIMATORS[estimator](outputs[:, k : k + step], nb_design) for k in range(0, len(labels), step)], axis=1
     )  # d x K
     return indices.T.reshape(len(labels), grid_size, grid_size), len(outputs)
-
-
-def _confidences(results: Any, labels: list, expected: int) -> np.ndarray:
-    """Blackbox label->confidence dicts -> ``n x K`` array in label order."""
-    pick = operator.itemgetter(*labels) if len(labels) > 1 else (lambda result: (result[labels[0]],))
-    rows = []
-    for result in results:
-        try:
-            rows.append(pick(result))
-        except KeyError as error:
-            missing = [label for label in labels if label not in result]
-            raise ValueError(
-                f"blackbox result lacks {len(missing)} label(s) of get_labels(), e.g. {missing[:5]}; "
-                "classify_images must return a confidence for every label"
-            ) from error
-    if len(rows) != expected:
-        raise ValueError(f"blackbox returned {len(rows)} results for a batch of {expected} images")
-    return np.asarray(rows, dtype=np.float64)

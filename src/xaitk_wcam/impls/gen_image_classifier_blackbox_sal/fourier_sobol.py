@@ -42,7 +42,9 @@ from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
     check_blackbox,
     normalise_max,
 )
-from xaitk_wcam.utils.images import check_image, split_alpha
+from xaitk_wcam.interfaces.explanation import SPECTRUM, Explanation
+from xaitk_wcam.utils.checks import check_image
+from xaitk_wcam.utils.images import split_alpha
 
 #: Largest radial frequency of a 2-D spectrum (the corner, ``|(1/2, 1/2)|`` cycles per pixel).
 MAX_RADIUS = math.sqrt(0.5)
@@ -63,7 +65,7 @@ def polar_cells(fy: torch.Tensor, fx: torch.Tensor, grid_size: int) -> torch.Ten
 
 
 @dataclass
-class FourierSobolResult:
+class FourierSobolResult(Explanation):
     """One Fourier-Sobol explanation.
 
     :param sobol_indices: ``n_classes x grid_size (bands, inner to outer) x grid_size (sectors)`` raw
@@ -81,6 +83,16 @@ class FourierSobolResult:
     labels: list
     n_evaluations: int
     image_shape: tuple[int, int]
+    space: str = SPECTRUM
+    stability: float | None = None
+    index_std: np.ndarray | None = None
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return (SPECTRUM,)
+
+    def _maps_in(self, space: str) -> np.ndarray:
+        return self.spectrum_maps
 
     @cached_property
     def band_profile(self) -> np.ndarray:
@@ -123,10 +135,11 @@ class FourierSobol(SobolSaliency):
             grid_size=grid_size, nb_design=nb_design, estimator=estimator, batch_size=batch_size, seed=seed
         )
 
-    def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
-        return self.attribute(ref_image, blackbox).spectrum_maps
+    @property
+    def map_spaces(self) -> tuple[str, ...]:
+        return (SPECTRUM,)
 
-    def attribute(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> FourierSobolResult:
+    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> FourierSobolResult:
         """Explain every class of ``blackbox`` on ``ref_image``.
 
         :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4; alpha is left untouched) image, integer
@@ -158,3 +171,5 @@ class FourierSobol(SobolSaliency):
 
         indices, n_evaluations = self._total_indices(image, blackbox, labels, perturb)
         return FourierSobolResult(indices, labels, n_evaluations, (height, width))
+
+    attribute = explain  # the 0.1 name

@@ -9,12 +9,13 @@ from typing import Any
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
-from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import (
-    GenerateImageClassifierBlackboxSaliency,
-)
+
+from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
+from xaitk_wcam.interfaces.explanation import PIXEL, MapExplanation
+from xaitk_wcam.utils.checks import check_image, check_int
 
 
-class RandomSaliency(GenerateImageClassifierBlackboxSaliency):
+class RandomSaliency(BlackboxExplainer):
     """Seeded Gaussian-noise maps, one per class label of the blackbox, scaled to ``[-1, 1]``.
 
     The noise is drawn from ``numpy.random.default_rng([seed, crc32(image bytes)])``: the same seed and
@@ -26,24 +27,22 @@ class RandomSaliency(GenerateImageClassifierBlackboxSaliency):
 
     def __init__(self, seed: int = 0) -> None:
         """:param seed: Non-negative int seed of the noise."""
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed}")
-        self.seed = seed
+        self.seed = check_int("seed", seed, 0)
 
-    def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
+    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> MapExplanation:
         """
         :param ref_image: ``H x W`` or ``H x W x C`` image (only its bytes and shape are used).
         :param blackbox: Classifier whose ``get_labels()`` gives the number of maps.
-        :return: ``n_classes x H x W`` float64 maps in ``[-1, 1]``.
+        :return: ``n_classes x H x W`` float64 pixel maps in ``[-1, 1]``.
         """
-        n_classes = len(blackbox.get_labels())
+        ref_image = check_image(ref_image)
+        labels = list(blackbox.get_labels())
+        n_classes = len(labels)
         image_key = zlib.crc32(np.ascontiguousarray(ref_image).tobytes()) ^ zlib.crc32(repr(ref_image.shape).encode())
         rng = np.random.default_rng([self.seed, image_key])
         maps = rng.standard_normal((n_classes, *ref_image.shape[:2]))
         scale = np.abs(maps).max(axis=(1, 2), keepdims=True)
-        return maps / np.where(scale > 0, scale, 1.0)
+        return MapExplanation({PIXEL: maps / np.where(scale > 0, scale, 1.0)}, labels)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed}

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
@@ -30,19 +29,17 @@ from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
     check_blackbox,
     normalise_max,
 )
-from xaitk_wcam.utils.images import check_image, split_alpha
+from xaitk_wcam.interfaces.explanation import PIXEL, Explanation
+from xaitk_wcam.utils.checks import check_image
+from xaitk_wcam.utils.images import split_alpha
+from xaitk_wcam.utils.maps import upsample_nearest
 
 #: What replaces a masked-out cell: black (0, Fel et al.) or the image's per-channel mean.
 FILLS = ("black", "mean")
 
 
-def upsample_nearest(grid: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """``n x g x g`` -> ``n x height x width`` by nearest-neighbour upsampling (mask and map use the same)."""
-    return F.interpolate(grid[:, None], size=(height, width), mode="nearest")[:, 0]
-
-
 @dataclass
-class SobolAttributionResult:
+class SobolAttributionResult(Explanation):
     """One pixel-space Sobol explanation.
 
     :param sobol_indices: ``n_classes x grid_size x grid_size`` raw total Sobol indices.
@@ -50,19 +47,30 @@ class SobolAttributionResult:
     :param n_evaluations: Images sent to the blackbox.
     :param image_shape: ``(H, W)`` of the explained image.
 
-    ``maps``: ``n_classes x H x W`` float32 in ``[0, 1]``, each cell's index upsampled (nearest) over its
-    pixels and each map divided by its maximum.
+    ``maps`` (space ``"pixel"``): ``n_classes x H x W`` float32 in ``[0, 1]``, each cell's index upsampled
+    (nearest) over its pixels and each map divided by its maximum.
     """
 
     sobol_indices: np.ndarray
     labels: list
     n_evaluations: int
     image_shape: tuple[int, int]
+    space: str = PIXEL
+    stability: float | None = None
+    index_std: np.ndarray | None = None
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return (PIXEL,)
 
     @cached_property
-    def maps(self) -> np.ndarray:
-        grid = torch.from_numpy(np.ascontiguousarray(self.sobol_indices, dtype=np.float32))
-        return normalise_max(upsample_nearest(grid, *self.image_shape).numpy())
+    def pixel_maps(self) -> np.ndarray:
+        return normalise_max(
+            upsample_nearest(np.ascontiguousarray(self.sobol_indices, dtype=np.float32), self.image_shape)
+        )
+
+    def _maps_in(self, space: str) -> np.ndarray:
+        return self.pixel_maps
 
 
 class SobolAttribution(SobolSaliency):
@@ -97,10 +105,7 @@ class SobolAttribution(SobolSaliency):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "fill": self.fill}
 
-    def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
-        return self.attribute(ref_image, blackbox).maps
-
-    def attribute(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> SobolAttributionResult:
+    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> SobolAttributionResult:
         """Explain every class of ``blackbox`` on ``ref_image``.
 
         :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4; alpha is left untouched) image, integer
@@ -120,8 +125,10 @@ class SobolAttribution(SobolSaliency):
         difference = colour - fill
 
         def perturb(masks: torch.Tensor) -> torch.Tensor:
-            cells = upsample_nearest(masks, height, width)[..., None]  # n x H x W x 1
+            cells = upsample_nearest(masks, (height, width))[..., None]  # n x H x W x 1
             return torch.addcmul(fill, cells, difference)
 
         indices, n_evaluations = self._total_indices(image, blackbox, labels, perturb)
         return SobolAttributionResult(indices, labels, n_evaluations, (height, width))
+
+    attribute = explain  # the 0.1 name

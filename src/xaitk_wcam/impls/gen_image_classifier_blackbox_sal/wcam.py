@@ -28,18 +28,20 @@ from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
     check_blackbox,
     normalise_max,
 )
-from xaitk_wcam.utils.checks import check_int
-from xaitk_wcam.utils.images import check_image, split_alpha
+from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET, Explanation
+from xaitk_wcam.utils.checks import check_choice, check_image, check_int
+from xaitk_wcam.utils.images import split_alpha
 from xaitk_wcam.wavelets.layout import padded_size
 from xaitk_wcam.wavelets.masking import MaskedWaveletImages
 from xaitk_wcam.wavelets.reprojection import scale_profile, spatial_maps, wavelet_maps
 from xaitk_wcam.wavelets.transform import check_wavelet
 
-OUTPUTS = ("wavelet", "spatial")
+#: WCAM's ``output`` keyword -> the space of the maps ``generate`` returns.
+OUTPUT_SPACES = {"wavelet": WAVELET, "spatial": PIXEL}
 
 
 @dataclass
-class WCAMResult:
+class WCAMResult(Explanation):
     """Everything one WCAM explanation computes.
 
     :param sobol_indices: ``n_classes x grid_size x grid_size`` raw total Sobol indices.
@@ -50,13 +52,19 @@ class WCAMResult:
     :param levels: Decomposition levels.
     :param image_shape: ``(H, W)`` of the explained image.
     :param padded_shape: ``(Hp, Wp)``, the image shape after symmetric padding to multiples of ``2**levels``.
+    :param space: Space of :attr:`maps` (what ``generate`` returns): ``"wavelet"`` or ``"pixel"`` (WCAM's
+        ``output="spatial"``).
+    :param stability: Split-half reliability of the cell ranking, in ``[-1, 1]`` (see the estimators), or
+        ``None`` where the estimator does not give one.
+    :param index_std: ``n_classes x grid_size x grid_size`` standard error of each raw index, or ``None``.
 
     The maps, ``n_classes x H x W`` in ``[0, 1]`` (each class scaled by its maximum), are computed on
     first access, so a 1000-class explanation only pays for the maps it reads:
 
-    - ``wavelet_maps``: importance in the coefficient layout (resampled, nearest, from the padded
-      layout when the image was padded, so level boundaries keep their relative positions);
-    - ``spatial_maps``: importance of every band reprojected onto the pixels it covers, summed.
+    - ``wavelet_maps`` (space ``"wavelet"``): importance in the coefficient layout (resampled, nearest,
+      from the padded layout when the image was padded, so level boundaries keep their relative positions);
+    - ``spatial_maps`` (space ``"pixel"``): importance of every band reprojected onto the pixels it covers,
+      summed.
     """
 
     sobol_indices: np.ndarray
@@ -66,6 +74,9 @@ class WCAMResult:
     levels: int
     image_shape: tuple[int, int]
     padded_shape: tuple[int, int]
+    space: str = WAVELET
+    stability: float | None = None
+    index_std: np.ndarray | None = None
 
     @cached_property
     def wavelet_maps(self) -> np.ndarray:
@@ -76,6 +87,19 @@ class WCAMResult:
     def spatial_maps(self) -> np.ndarray:
         positive = np.clip(self.sobol_indices, 0, None)
         return normalise_max(spatial_maps(positive, self.padded_shape, self.levels, self.image_shape))
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return (WAVELET, PIXEL) if self.space == WAVELET else (PIXEL, WAVELET)
+
+    def _maps_in(self, space: str) -> np.ndarray:
+        return self.wavelet_maps if space == WAVELET else self.spatial_maps
+
+    def geometry(self, space: str) -> dict[str, Any]:
+        return {"levels": self.levels, "padded_shape": self.padded_shape} if space == WAVELET else {}
+
+    def level_shares(self) -> np.ndarray:
+        return self.scale_profile
 
 
 class WCAM(SobolSaliency):
@@ -107,16 +131,19 @@ class WCAM(SobolSaliency):
             grid_size=grid_size, nb_design=nb_design, estimator=estimator, batch_size=batch_size, seed=seed
         )
         check_wavelet(wavelet)
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-        self.wavelet, self.levels, self.output = wavelet, check_int("levels", levels, 1), output
+        self.output = check_choice("output", output, OUTPUT_SPACES)
+        self.wavelet, self.levels = wavelet, check_int("levels", levels, 1)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "wavelet": self.wavelet, "levels": self.levels, "output": self.output}
 
-    def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
-        result = self.explain(ref_image, blackbox)
-        return result.wavelet_maps if self.output == "wavelet" else result.spatial_maps
+    @property
+    def map_spaces(self) -> tuple[str, ...]:
+        return (WAVELET, PIXEL) if self.output == "wavelet" else (PIXEL, WAVELET)
+
+    @property
+    def wavelet_levels(self) -> int:
+        return self.levels
 
     def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> WCAMResult:
         """Explain every class of ``blackbox`` on ``ref_image``.
@@ -154,4 +181,5 @@ class WCAM(SobolSaliency):
             levels=self.levels,
             image_shape=(height, width),
             padded_shape=padded,
+            space=OUTPUT_SPACES[self.output],
         )

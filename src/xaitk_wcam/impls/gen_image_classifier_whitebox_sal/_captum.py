@@ -25,12 +25,13 @@ from xaitk_wcam.interfaces.whitebox import (
     WhiteboxClassifier,
     check_whitebox_inputs,
 )
+from xaitk_wcam.utils.checks import check_choice
 from xaitk_wcam.utils.images import split_alpha
 
 #: Model outputs a method can attribute: ``"probability"`` (softmax, or the classifier's own
 #: ``probabilities``: what ``classify_images`` returns and the faithfulness metrics measure) or
 #: ``"logit"`` (the pre-softmax class score of Simonyan et al. 2014 and Selvaraju et al. 2017).
-OUTPUTS = ("probability", "logit")
+MODEL_OUTPUTS = ("probability", "logit")
 
 #: Channel reductions of ``K x C x H x W`` attributions to ``K x H x W`` maps.
 REDUCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -38,23 +39,6 @@ REDUCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "abs_sum": lambda a: a.abs().sum(dim=1),  # the CSEP 590B homework's "absolute value, summed over channels"
     "max_abs": lambda a: a.abs().amax(dim=1),  # Simonyan et al. 2014
 }
-
-
-def check_choice(name: str, value: object, choices: tuple[str, ...] | dict[str, Any]) -> str:
-    """``value`` if it is one of ``choices``, else ``ValueError`` naming ``name`` and the choices."""
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
-    return value
-
-
-def check_float(name: str, value: object, minimum: float, *, strict: bool = True) -> float:
-    """``value`` as a finite float ``> minimum`` (``>=`` when ``strict`` is false)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or (value <= minimum if strict else value < minimum):
-        raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} {minimum}, got {value}")
-    return value
 
 
 def image_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -92,7 +76,7 @@ def _logits(output: Any) -> torch.Tensor:
 
 
 def forward_function(classifier: WhiteboxClassifier, output: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``N x C x H x W`` images in ``[0, 1]`` -> ``N x n_labels`` outputs (``output``: see :data:`OUTPUTS`)."""
+    """``N x C x H x W`` images in ``[0, 1]`` -> ``N x n_labels`` outputs (``output``: see :data:`MODEL_OUTPUTS`)."""
     probabilities = getattr(classifier, "probabilities", None)
 
     def forward(images: torch.Tensor) -> torch.Tensor:
@@ -116,12 +100,12 @@ def normalise(maps: torch.Tensor) -> np.ndarray:
 class CaptumSaliency(GenerateImageClassifierWhiteboxSaliency):
     """Base of the Captum-backed methods: subclasses implement :meth:`_attribute`.
 
-    :param output: Which model output to attribute, one of :data:`OUTPUTS`.
+    :param output: Which model output to attribute, one of :data:`MODEL_OUTPUTS`.
     :param reduction: Channel reduction, one of :data:`REDUCTIONS` (``None`` for methods without channels).
     """
 
     def __init__(self, *, output: str, reduction: str | None) -> None:
-        self.output = check_choice("output", output, OUTPUTS)
+        self.output = check_choice("output", output, MODEL_OUTPUTS)
         self.reduction = None if reduction is None else check_choice("reduction", reduction, REDUCTIONS)
 
     @classmethod

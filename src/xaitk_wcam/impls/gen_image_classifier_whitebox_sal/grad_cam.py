@@ -22,8 +22,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import CaptumSaliency, check_choice
+from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import MODEL_OUTPUTS, CaptumSaliency
 from xaitk_wcam.interfaces.whitebox import WhiteboxClassifier
+from xaitk_wcam.utils.checks import check_choice
 
 
 def _conv_names(model: nn.Module) -> list[str]:
@@ -103,7 +104,7 @@ class GradCAM(CaptumSaliency):
         if not isinstance(relu, bool):
             raise TypeError(f"relu must be a bool, got {type(relu).__name__}")
         self.layer, self.relu = layer, relu
-        check_choice("output", output, ("probability", "logit"))
+        check_choice("output", output, MODEL_OUTPUTS)
 
     def get_config(self) -> dict[str, Any]:
         return {"layer": self.layer, "relu": self.relu, "output": self.output}

@@ -20,10 +20,9 @@ import torch
 
 from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import (
     CaptumSaliency,
-    check_float,
 )
 from xaitk_wcam.interfaces.whitebox import WhiteboxClassifier
-from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.checks import check_float, check_int
 
 
 class VanillaGradients(CaptumSaliency):

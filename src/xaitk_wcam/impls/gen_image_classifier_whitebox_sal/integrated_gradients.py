@@ -19,11 +19,9 @@ from scipy.ndimage import gaussian_filter
 
 from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import (
     CaptumSaliency,
-    check_choice,
-    check_float,
 )
 from xaitk_wcam.interfaces.whitebox import WhiteboxClassifier
-from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.checks import check_choice, check_float, check_int
 
 #: Baseline images of the CSEP 590B homework: black (0), white (1), or the image blurred.
 BASELINES = ("black", "white", "blurred")

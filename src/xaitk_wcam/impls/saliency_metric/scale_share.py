@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 
-from xaitk_wcam.impls.saliency_metric._checks import check_levels, check_map, positive_mass
+from xaitk_wcam.impls.saliency_metric._mass import positive_mass
+from xaitk_wcam.interfaces.explanation import WAVELET
+from xaitk_wcam.utils.checks import check_int, check_map
 from xaitk_wcam.wavelets.layout import level_index_map
 
 
@@ -42,17 +44,17 @@ class ScaleShare(SaliencyMetric):
     ``level = 0`` is the approximation band, ``1`` the coarsest detail level, ``levels`` the finest.
     """
 
+    map_spaces = (WAVELET,)
+
     def __init__(self, level: int = 0, levels: int = 3) -> None:
         """
         :param level: Level in ``[0, levels]``.
         :param levels: Number of wavelet levels of the layout (``>= 1``).
         """
-        self.levels = check_levels(levels)
-        if isinstance(level, bool) or not isinstance(level, int):
-            raise TypeError(f"level must be an int in [0, {self.levels}], got {level!r}")
-        if not 0 <= level <= self.levels:
-            raise ValueError(f"level must be in [0, levels={self.levels}], got {level}")
-        self.level = level
+        self.levels = check_int("levels", levels, 1)
+        self.level = check_int("level", level, 0)
+        if self.level > self.levels:
+            raise ValueError(f"level must be an int in [0, levels={self.levels}], got {level}")
 
     def compute(self, sal_map: np.ndarray) -> float:
         """
@@ -73,9 +75,11 @@ class FineScaleShare(SaliencyMetric):
     model relies on fine scales (details), which perturbations such as noise or blur destroy first.
     """
 
+    map_spaces = (WAVELET,)
+
     def __init__(self, levels: int = 3) -> None:
         """:param levels: Number of wavelet levels of the layout (``>= 1``)."""
-        self.levels = check_levels(levels)
+        self.levels = check_int("levels", levels, 1)
 
     def compute(self, sal_map: np.ndarray) -> float:
         """

@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 
-from xaitk_wcam.impls.saliency_metric._checks import check_map, positive_mass
+from xaitk_wcam.impls.saliency_metric._mass import positive_mass
+from xaitk_wcam.interfaces.explanation import PIXEL
+from xaitk_wcam.utils.checks import check_map
 
 
 class SpatialSpread(SaliencyMetric):
@@ -23,6 +25,8 @@ class SpatialSpread(SaliencyMetric):
     scale; defined for any map with positive mass (otherwise ``nan`` with a warning). Meant for spatial
     maps (image layout), e.g. WCAM's spatial maps, not for wavelet-layout maps.
     """
+
+    map_spaces = (PIXEL,)
 
     def compute(self, sal_map: np.ndarray) -> float:
         """

@@ -1,0 +1,147 @@
+"""What an explanation is: per-class maps, each declared in the space it lives in.
+
+A saliency map is only meaningful with its coordinate system. This package's methods return maps in
+three spaces, and every consumer (metrics, the study, the report, figures) dispatches on the declared
+space, never on a method's class or name:
+
+- ``"pixel"`` (:data:`PIXEL`): ``H x W``, aligned with the image (overlays it);
+- ``"wavelet"`` (:data:`WAVELET`): ``H x W`` in the layout of ``pywt.coeffs_to_array`` of a ``levels``-level
+  DWT of the image padded to ``padded_shape`` (:mod:`xaitk_wcam.wavelets.layout`);
+- ``"spectrum"`` (:data:`SPECTRUM`): ``H x W`` on the centred Fourier spectrum (``numpy.fft.fftshift``: the DC
+  component at ``(H // 2, W // 2)``).
+
+An :class:`Explanation` holds one or more of them (WCAM gives a wavelet map and its pixel reprojection);
+:attr:`Explanation.space` is the one ``generate`` returns. Metrics declare the spaces they accept with a
+``map_spaces`` class attribute (:func:`accepted_spaces`; a metric without it accepts any map), so a pixel
+metric is never handed a spectrum map. ``explain(ref_image, classifier, ...) -> Explanation`` is the one
+verb of this package's saliency methods; ``generate`` stays xaitk-saliency's.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+PIXEL, WAVELET, SPECTRUM = "pixel", "wavelet", "spectrum"
+#: Every map space, in the order a consumer that accepts several prefers them.
+MAP_SPACES: tuple[str, ...] = (PIXEL, WAVELET, SPECTRUM)
+
+
+class Explanation(abc.ABC):
+    """Per-class maps of one image in one or more spaces.
+
+    Subclasses (dataclasses) provide the attributes ``labels`` (class labels, the maps' first axis),
+    ``n_evaluations`` (forward passes spent; 0 for a method that needs none) and ``space`` (the space of
+    :attr:`maps`), and implement :attr:`spaces` and :meth:`_maps_in`.
+
+    Stochastic methods may fill ``stability`` (a number in ``[-1, 1]``; see each method) so that a
+    consumer can tell a stable map from a noisy one; it is ``None`` where the method does not measure it.
+    """
+
+    labels: list[Hashable]
+    n_evaluations: int
+    space: str
+    stability: float | None = None
+
+    @property
+    @abc.abstractmethod
+    def spaces(self) -> tuple[str, ...]:
+        """Spaces this explanation has maps in, :attr:`space` first."""
+
+    @abc.abstractmethod
+    def _maps_in(self, space: str) -> np.ndarray:
+        """``n_classes x H x W`` maps in ``space`` (one of :attr:`spaces`)."""
+
+    def maps_in(self, space: str) -> np.ndarray:
+        """``n_classes x H x W`` maps in ``space``.
+
+        :raises ValueError: The explanation has no map in ``space``.
+        """
+        if space not in self.spaces:
+            raise ValueError(f"this explanation has {', '.join(self.spaces)} maps, not {space!r} maps")
+        return self._maps_in(space)
+
+    @property
+    def maps(self) -> np.ndarray:
+        """The maps in :attr:`space` (what the method's ``generate`` returns)."""
+        return self.maps_in(self.space)
+
+    def geometry(self, space: str) -> dict[str, Any]:
+        """What a consumer needs to read a map of ``space`` beyond its shape (``levels`` for wavelet maps)."""
+        return {}
+
+    def level_shares(self) -> np.ndarray | None:
+        """``n_classes x (levels + 1)`` share of the non-negative importance per wavelet level, coarse to fine
+        (the WCAM scale profile), or ``None`` without a wavelet map. Rows sum to 1, or are all 0."""
+        if WAVELET not in self.spaces:
+            return None
+        from xaitk_wcam.wavelets.layout import level_index_map
+
+        maps = np.clip(self.maps_in(WAVELET), 0.0, None)
+        levels = int(self.geometry(WAVELET)["levels"])
+        level_of = level_index_map(*maps.shape[1:], levels).ravel()
+        mass = np.stack([np.bincount(level_of, m.ravel(), minlength=levels + 1) for m in maps])
+        total = mass.sum(axis=1, keepdims=True)
+        return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
+
+
+@dataclass
+class MapExplanation(Explanation):
+    """An explanation made of ready maps, e.g. the output of any xaitk ``generate``.
+
+    :param maps_by_space: Space -> ``n_classes x H x W`` maps; the first key is :attr:`space`.
+    :param labels: Class labels, the maps' first axis.
+    :param n_evaluations: Forward passes spent (0 when unknown or none).
+    :param levels: Decomposition levels, required for a wavelet map.
+    """
+
+    maps_by_space: dict[str, np.ndarray]
+    labels: list[Hashable]
+    n_evaluations: int = 0
+    levels: int | None = None
+    stability: float | None = None
+    space: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.maps_by_space:
+            raise ValueError("maps_by_space must hold at least one map space")
+        unknown = [s for s in self.maps_by_space if s not in MAP_SPACES]
+        if unknown:
+            raise ValueError(f"map spaces must be among {list(MAP_SPACES)}, got {unknown}")
+        if WAVELET in self.maps_by_space and self.levels is None:
+            raise ValueError("a wavelet map needs its decomposition levels")
+        self.space = next(iter(self.maps_by_space))
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return tuple(self.maps_by_space)
+
+    def _maps_in(self, space: str) -> np.ndarray:
+        return self.maps_by_space[space]
+
+    def geometry(self, space: str) -> dict[str, Any]:
+        return {"levels": self.levels} if space == WAVELET else {}
+
+
+def accepted_spaces(metric: object) -> tuple[str, ...]:
+    """The map spaces ``metric`` accepts: its ``map_spaces`` attribute, or every space when it declares none.
+
+    This package's metrics declare theirs (faithfulness metrics and ``SpatialSpread``: pixel; ``ScaleShare``,
+    ``FineScaleShare``, ``ReconstructionDepth``: wavelet); a metric of another package (xaitk's ``Entropy``)
+    is taken to accept any 2-D map.
+    """
+    declared = getattr(metric, "map_spaces", None)
+    return MAP_SPACES if declared is None else tuple(s for s in MAP_SPACES if s in declared)
+
+
+def choose_space(available: Sequence[str], accepted: Sequence[str]) -> str | None:
+    """The space a metric should score: the explanation's own (``available[0]``) when accepted, else the first
+    other available space the metric accepts, else ``None`` (the metric does not apply)."""
+    for space in available:
+        if space in accepted:
+            return space
+    return None

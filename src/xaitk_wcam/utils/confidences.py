@@ -1,0 +1,64 @@
+"""The one reader of a ``ClassifyImage``'s confidences: label -> confidence dicts to an ``n x K`` array.
+
+Every caller (the Sobol loop, the faithfulness metrics, the study, the known-answer scoring) goes
+through :func:`read_confidences`, so a blackbox that forgets a label, returns the wrong number of results
+or a NaN gets the same clear ``ValueError`` everywhere.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+
+
+def read_confidences(
+    results: Iterable[Mapping[Hashable, float]], labels: Sequence[Hashable], expected: int
+) -> np.ndarray:
+    """Confidences of ``labels`` (in that order) for each of ``expected`` results.
+
+    :param results: What ``classify_images`` returned for a batch of ``expected`` images.
+    :param labels: Labels to read, e.g. ``blackbox.get_labels()`` or a subset.
+    :param expected: Number of images in the batch.
+    :return: ``expected x len(labels)`` float64 array, finite.
+    :raises ValueError: A result lacks a label, the number of results is not ``expected``, or a confidence
+        is NaN or infinite.
+    """
+    labels = list(labels)
+    pick = operator.itemgetter(*labels) if len(labels) > 1 else (lambda result: (result[labels[0]],))
+    rows = []
+    for result in results:
+        try:
+            rows.append(pick(result))
+        except KeyError as error:
+            missing = [label for label in labels if label not in result]
+            raise ValueError(
+                f"blackbox result lacks {len(missing)} label(s) of get_labels(), e.g. {missing[:5]}; "
+                "classify_images must return a confidence for every label"
+            ) from error
+    if len(rows) != expected:
+        raise ValueError(f"blackbox returned {len(rows)} results for a batch of {expected} images")
+    values = np.asarray(rows, dtype=np.float64).reshape(expected, len(labels))
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad_images = int((~finite).any(axis=1).sum())
+        raise ValueError(
+            f"blackbox returned {int((~finite).sum())} non-finite confidence(s) (NaN or inf) for {bad_images} of "
+            f"{expected} images; confidences must be finite"
+        )
+    return values
+
+
+def classify(blackbox: ClassifyImage, batches: Iterable[Any], labels: Sequence[Hashable] | None = None) -> np.ndarray:
+    """Classify batches of images and read the confidences of ``labels`` (default: all, in label order).
+
+    :param batches: Batches (``N x H x W [x C]`` arrays or sequences of images), one ``classify_images``
+        call each.
+    :return: ``n_images x K`` float64 array, batches concatenated in order.
+    """
+    labels = list(blackbox.get_labels()) if labels is None else list(labels)
+    parts = [read_confidences(blackbox.classify_images(batch), labels, len(batch)) for batch in batches]
+    return np.concatenate(parts) if parts else np.empty((0, len(labels)))
