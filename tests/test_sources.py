@@ -36,7 +36,7 @@ def test_skimage_images():
     assert all(r[2] is None for r in records)
     assert [r[0] for r in SkimageImages(["chelsea", "camera", "coffee"], limit=2)] == ["chelsea", "camera"]
     again = SkimageImages.from_config(SkimageImages(["coffee"], limit=1).get_config())
-    assert again.get_config() == {"names": ["coffee"], "limit": 1}
+    assert again.get_config() == {"names": ["coffee"], "limit": 1, "max_pixels": 64_000_000}
 
 
 def test_skimage_wrong_input():
@@ -192,10 +192,10 @@ def test_maite_dataset_config(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     source = MaiteDatasetImages("my_maite_data:DATASET", limit=2)
     again = MaiteDatasetImages.from_config(source.get_config())
-    assert again.get_config() == {"dataset": "my_maite_data:DATASET", "limit": 2}
+    assert again.get_config() == {"dataset": "my_maite_data:DATASET", "limit": 2, "max_pixels": 64_000_000}
     assert [r[0] for r in again] == ["img0", "img1"]
     from_object = MaiteDatasetImages(TinyMaiteDataset())
-    assert from_object.get_config() == {"dataset": None, "limit": None}
+    assert from_object.get_config() == {"dataset": None, "limit": None, "max_pixels": 64_000_000}
     with pytest.raises(ValueError, match="dataset"):
         MaiteDatasetImages.from_config(from_object.get_config())
     with pytest.raises(ValueError, match="__getitem__"):

@@ -33,7 +33,7 @@ from xaitk_wcam.study import (
     parse_executor,
     resolve_config,
 )
-from xaitk_wcam.study.executors import ExecutorSpec
+from xaitk_wcam.study.executors import DaskExecutor, LocalExecutor, ProcessExecutor
 from xaitk_wcam.study.spec import StudySpec
 
 TIMING = ["seconds"]
@@ -341,11 +341,11 @@ def test_ground_truth_and_prediction_targets(tmp_path: Path) -> None:
 
 # -- executors ---------------------------------------------------------------------------------------------
 def test_parse_executor() -> None:
-    assert parse_executor("local") == ExecutorSpec("local")
-    assert parse_executor("processes:3") == ExecutorSpec("processes", workers=3)
-    assert parse_executor("dask:local:2") == ExecutorSpec("dask", workers=2)
-    assert parse_executor("dask:tcp://10.0.0.1:8786") == ExecutorSpec("dask", address="tcp://10.0.0.1:8786")
-    for bad in ("threads", "processes:0", "processes:x", "dask:", "dask:local:-1"):
+    assert parse_executor("local") == (LocalExecutor, {})
+    assert parse_executor("processes:3") == (ProcessExecutor, {"workers": 3})
+    assert parse_executor("dask:local:2") == (DaskExecutor, {"workers": 2})
+    assert parse_executor("dask:tcp://10.0.0.1:8786") == (DaskExecutor, {"address": "tcp://10.0.0.1:8786"})
+    for bad in ("threads", "processes:0", "processes:x", "dask:", "dask:local:-1", "local:2"):
         with pytest.raises(ValueError, match="executor"):
             parse_executor(bad)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
@@ -13,10 +14,8 @@ from smqtk_classifier import ClassifyImage
 from smqtk_classifier.interfaces.classification_element import CLASSIFICATION_DICT_T
 from smqtk_classifier.interfaces.classify_image import IMAGE_ITER_T
 
-# Importing the models package registers the offline EfficientNet-Lite with the Auto classes, so that
-# its exported folders load here like any Hub model.
-import xaitk_wcam.models.efficientnet_lite0  # noqa: F401
 from xaitk_wcam.classifiers._inputs import chw_batches, hwc_batches, tensor_from_numpy
+from xaitk_wcam.classifiers.model_registry import register_model_type, resolve_alias
 from xaitk_wcam.classifiers.preprocessing import (
     PreprocessingSpec,
     TorchImagePreprocessor,
@@ -73,6 +72,16 @@ def _offline() -> bool:
         return os.environ.get("HF_HUB_OFFLINE", "0").upper() in {"1", "ON", "YES", "TRUE"}
 
 
+def _register_model_type(folder: Path) -> None:
+    """Let a package register the folder's ``model_type`` with transformers when transformers lacks it."""
+    try:
+        model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return  # _load_config reports the unreadable config
+    if isinstance(model_type, str):
+        register_model_type(model_type)
+
+
 def _load_config(name: str, local: bool) -> Any:
     from transformers import AutoConfig
 
@@ -119,8 +128,8 @@ class HuggingFaceImageClassifier(ClassifyImage):
 
     :param model_name_or_path: A folder written by ``save_pretrained`` (weights, ``config.json``,
         ``preprocessor_config.json``), a Hub id such as ``"google/vit-base-patch16-224"``, or the name of an
-        offline model of this package (:data:`xaitk_wcam.models.OFFLINE_MODELS`: ``"efficientnet-lite0"``,
-        ``"scale-shapes-standard"``, ``"scale-shapes-robust"``).
+        registered model alias (:mod:`xaitk_wcam.classifiers.model_registry`; this package registers its
+        offline models ``"efficientnet-lite0"``, ``"scale-shapes-standard"``, ``"scale-shapes-robust"``).
     :param device: ``"auto"`` (CUDA, then MPS, then CPU), or any torch device string.
     :param batch_size: Images per forward pass (positive).
     """
@@ -137,9 +146,7 @@ class HuggingFaceImageClassifier(ClassifyImage):
         self._batch_size = batch_size
         self._device = _resolve_device(device)
 
-        from xaitk_wcam.models import offline_model_folder
-
-        path = offline_model_folder(self._name) or Path(self._name).expanduser()
+        path = resolve_alias(self._name) or Path(self._name).expanduser()
         local = path.is_dir()
         if path.exists() and not local:
             raise OSError(f"model_name_or_path={self._name!r} is a file; expected a save_pretrained folder")
@@ -153,6 +160,8 @@ class HuggingFaceImageClassifier(ClassifyImage):
         from transformers import AutoImageProcessor, AutoModelForImageClassification
         from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING
 
+        if local:
+            _register_model_type(path)
         config = _load_config(source, local)
         if type(config) not in MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING:
             raise ValueError(

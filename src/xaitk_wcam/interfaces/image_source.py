@@ -3,36 +3,53 @@
 An image source yields ``(image_id, image, label)`` triples: ``image_id`` a string unique within the
 source, ``image`` an ``H x W x C`` ``uint8`` numpy array (``C`` = 1 for grayscale, 3 for colour; alpha
 is dropped), ``label`` a hashable ground-truth label or ``None``. Implementations live in
-:mod:`xaitk_wcam.sources`; as in xaitk-saliency, the public method is a template: :meth:`__iter__`
-applies ``limit`` and normalises every image, ``_iter_images`` does the reading.
+:mod:`xaitk_wcam.sources`; as in xaitk-saliency, the public methods are templates: :meth:`ImageSource.records`
+applies ``limit``, reads and normalises every image and turns a failure into that image's error, never
+into the end of the stream; ``__iter__`` gives the readable images; ``_iter_images`` lists them.
+
+One unreadable image costs one record: ``_iter_images`` yields each image as an array, or as a zero-argument
+callable that reads it (a file, a lazily decoded dataset row), or as the exception that prevented reading it;
+:meth:`~ImageSource.records` calls the reader and records any exception it raises, with the image's id.
+Images larger than ``max_pixels`` (decompression bombs among them) are refused the same way.
 """
 
 from __future__ import annotations
 
 import abc
 import itertools
-from collections.abc import Hashable, Iterator
-from typing import Any
+import warnings
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 from smqtk_core import Plugfigurable
 
-__all__ = ["ImageRecord", "ImageSource", "as_hwc_uint8", "check_limit"]
+from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.errors import error_text
+
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageRecord", "ImageSource", "SourceRecord", "as_hwc_uint8"]
 
 #: ``(image_id, H x W x C uint8 image, label or None)``.
 ImageRecord = tuple[str, np.ndarray, Hashable | None]
 
+#: Largest image (height x width) a source reads by default: 64 megapixels, about 200 MB as RGB uint8
+#: (a 20000 x 20000 decompression bomb is 400 megapixels).
+DEFAULT_MAX_PIXELS = 64_000_000
 
-def check_limit(limit: Any) -> int | None:
-    """Validate ``limit``: ``None`` (all images) or a positive int.
 
-    :raises ValueError: Otherwise.
+class SourceRecord(NamedTuple):
+    """One image of a source, or why it could not be read.
+
+    :param image_id: The source's id of the image (a file name, a ``skimage.data`` name, ``split/index``).
+    :param image: ``H x W x C`` ``uint8`` image, or ``None`` when unreadable.
+    :param label: Ground-truth label, or ``None``.
+    :param error: ``"ExceptionType: message"`` when unreadable, else ``None``.
     """
-    if limit is None:
-        return None
-    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
-        raise ValueError(f"limit: expected None or a positive int; got {limit!r}")
-    return int(limit)
+
+    image_id: str
+    image: np.ndarray | None
+    label: Hashable | None
+    error: str | None = None
 
 
 def as_hwc_uint8(image: Any, *, channels_first: bool = False, image_id: str = "image") -> np.ndarray:
@@ -73,29 +90,86 @@ def as_hwc_uint8(image: Any, *, channels_first: bool = False, image_id: str = "i
 
 
 class ImageSource(Plugfigurable):
-    """Iterable of ``(image_id, H x W x C uint8 image, label or None)``.
+    """Iterable of ``(image_id, H x W x C uint8 image, label or None)``; :meth:`records` also gives the failures.
 
     :param limit: Yield at most this many images (``None``: all).
+    :param max_pixels: Refuse images of more than this many pixels (height x width), before decoding them
+        where the source can (files); default :data:`DEFAULT_MAX_PIXELS`.
     """
 
-    def __init__(self, limit: int | None = None) -> None:
-        self._limit = check_limit(limit)
+    def __init__(self, limit: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        self._limit = check_int("limit", limit, 1, allow_none=True)
+        self._max_pixels = check_int("max_pixels", max_pixels, 1)
 
     @property
     def limit(self) -> int | None:
         """Maximum number of images yielded, or ``None``."""
         return self._limit
 
+    @property
+    def max_pixels(self) -> int:
+        """Largest number of pixels (height x width) of an image read."""
+        return self._max_pixels
+
+    def __len__(self) -> int:
+        """Number of records :meth:`records` yields (``limit`` applied).
+
+        :raises TypeError: The source does not know its length (e.g. a streamed dataset).
+        """
+        count = self._count()
+        if count is None:
+            raise TypeError(f"{type(self).__name__} does not know how many images it holds")
+        return count if self._limit is None else min(count, self._limit)
+
+    def records(self) -> Iterator[SourceRecord]:
+        """Every image of the source (``limit`` applied), as a :class:`SourceRecord`.
+
+        Reading or converting one image may fail; the failure becomes that record's ``error`` and the stream
+        goes on. Only a failure of the listing itself (``_iter_images`` raising) ends it, after one error record.
+        """
+        items = self._iter_images()
+        for index in itertools.count() if self._limit is None else range(self._limit):
+            try:
+                image_id, image, label = next(items)
+            except StopIteration:
+                return
+            except Exception as err:
+                yield SourceRecord(f"#{index}", None, None, f"the source stopped listing images: {error_text(err)}")
+                return
+            image_id = str(image_id)
+            try:
+                if isinstance(image, BaseException):
+                    raise image
+                yield SourceRecord(image_id, self._read(image, image_id), label)
+            except Exception as err:
+                yield SourceRecord(image_id, None, label, error_text(err))
+
     def __iter__(self) -> Iterator[ImageRecord]:
-        records = self._iter_images()
-        if self._limit is not None:
-            records = itertools.islice(records, self._limit)
-        for image_id, image, label in records:
-            yield str(image_id), as_hwc_uint8(image, image_id=str(image_id)), label
+        """``(image_id, image, label)`` of every readable image; an unreadable one is skipped with a warning."""
+        for record in self.records():
+            if record.error is None:
+                yield record.image_id, record.image, record.label
+            else:
+                warnings.warn(f"skipped image {record.image_id!r}: {record.error}", RuntimeWarning, stacklevel=2)
+
+    def _read(self, image: Any, image_id: str) -> np.ndarray:
+        if callable(image):
+            image = image()
+        array = as_hwc_uint8(image, image_id=image_id)
+        if array.shape[0] * array.shape[1] > self._max_pixels:
+            raise ValueError(
+                f"{image_id}: {array.shape[0]} x {array.shape[1]} pixels exceed max_pixels={self._max_pixels}"
+            )
+        return array
 
     @abc.abstractmethod
-    def _iter_images(self) -> Iterator[tuple[str, Any, Hashable | None]]:
-        """Yield ``(image_id, image, label)`` with any array-like image; :meth:`__iter__` normalises it."""
+    def _iter_images(self) -> Iterator[tuple[str, Any | Callable[[], Any] | BaseException, Hashable | None]]:
+        """Yield ``(image_id, image, label)``; ``image`` an array-like, a zero-argument reader of one, or the
+        exception that prevented reading it. Do the fallible reading in the reader, not in the generator."""
+
+    def _count(self) -> int | None:
+        """Number of images the source lists (before ``limit``), or ``None`` when unknown."""
+        return None
 
     def get_config(self) -> dict[str, Any]:
-        return {"limit": self._limit}
+        return {"limit": self._limit, "max_pixels": self._max_pixels}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import warnings
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from xaitk_wcam.interfaces.image_source import ImageSource
+from xaitk_wcam.interfaces.image_source import DEFAULT_MAX_PIXELS, ImageSource
 
 __all__ = ["IMAGE_EXTENSIONS", "FolderImages"]
 
@@ -17,14 +19,27 @@ __all__ = ["IMAGE_EXTENSIONS", "FolderImages"]
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
 
-def read_image(path: Path) -> np.ndarray:
+def read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
     """Read an image file with PIL as ``H x W`` (grayscale) or ``H x W x 3`` ``uint8``.
 
     Palette, CMYK, RGBA and other modes are converted to RGB; 16-bit grayscale is scaled to 8 bits.
+
+    :param max_pixels: Refuse (``ValueError``) an image of more pixels, from its header, before decoding it.
     """
     from PIL import Image
 
-    with Image.open(path) as im:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides
+        try:
+            im = Image.open(path)
+        except Image.DecompressionBombError as err:
+            raise ValueError(f"{path.name}: refused by PIL as a decompression bomb ({err})") from err
+    with im:
+        if max_pixels is not None and im.size[0] * im.size[1] > max_pixels:
+            raise ValueError(
+                f"{path.name}: {im.size[1]} x {im.size[0]} pixels exceed max_pixels={max_pixels} "
+                "(a decompression bomb, or raise max_pixels)"
+            )
         if im.mode in ("L", "RGB"):
             return np.asarray(im)
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):
@@ -44,13 +59,21 @@ class FolderImages(ImageSource):
     :param path: An existing folder.
     :param limit: Yield at most this many images.
     :param recursive: Also read images in sub-folders.
+    :param max_pixels: Refuse images of more pixels, from the file header, before decoding (decompression
+        bombs); an unreadable or refused file is one error record, the others are read.
     :raises FileNotFoundError: ``path`` does not exist.
     :raises NotADirectoryError: ``path`` is not a folder.
     :raises ValueError: The folder holds no file with an extension in :data:`IMAGE_EXTENSIONS`.
     """
 
-    def __init__(self, path: str | os.PathLike[str], limit: int | None = None, recursive: bool = False) -> None:
-        super().__init__(limit=limit)
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        limit: int | None = None,
+        recursive: bool = False,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        super().__init__(limit=limit, max_pixels=max_pixels)
         folder = Path(path).expanduser()
         if not folder.exists():
             raise FileNotFoundError(f"path: folder {str(path)!r} does not exist; expected a folder of images")
@@ -68,12 +91,12 @@ class FolderImages(ImageSource):
         self._recursive = bool(recursive)
         self._files = files
 
-    def __len__(self) -> int:
-        return len(self._files) if self.limit is None else min(self.limit, len(self._files))
+    def _count(self) -> int:
+        return len(self._files)
 
     def _iter_images(self) -> Iterator[tuple[str, Any, Hashable | None]]:
         for file in self._files:
-            yield file.relative_to(self._folder).as_posix(), read_image(file), None
+            yield file.relative_to(self._folder).as_posix(), functools.partial(read_image, file, self.max_pixels), None
 
     def get_config(self) -> dict[str, Any]:
-        return {"path": self._path, "limit": self.limit, "recursive": self._recursive}
+        return {"path": self._path, "recursive": self._recursive, **super().get_config()}

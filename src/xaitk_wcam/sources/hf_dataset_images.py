@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
-from xaitk_wcam.interfaces.image_source import ImageSource
+from xaitk_wcam.interfaces.image_source import DEFAULT_MAX_PIXELS, ImageSource
 
 __all__ = ["HFDatasetImages"]
 
@@ -35,6 +36,7 @@ class HFDatasetImages(ImageSource):
     :param cache_dir: ``datasets`` cache folder (``None``: the ``datasets`` default,
         ``~/.cache/huggingface/datasets``).
     :param streaming: Stream a Hub dataset instead of downloading it whole (useful with ``limit``).
+    :param max_pixels: Refuse larger images (see :class:`~xaitk_wcam.interfaces.image_source.ImageSource`).
     """
 
     def __init__(
@@ -46,8 +48,9 @@ class HFDatasetImages(ImageSource):
         limit: int | None = None,
         cache_dir: str | None = None,
         streaming: bool = False,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
-        super().__init__(limit=limit)
+        super().__init__(limit=limit, max_pixels=max_pixels)
         if not isinstance(path_or_id, (str, os.PathLike)) or not str(path_or_id):
             raise ValueError(f"path_or_id: expected a folder or a Hub dataset id; got {path_or_id!r}")
         self._path_or_id = str(path_or_id)
@@ -98,14 +101,27 @@ class HFDatasetImages(ImageSource):
                 "folder, or a Hub id with network access (HF_DATASETS_OFFLINE / HF_HUB_OFFLINE block downloads)"
             ) from exc
 
+    def _label(self, label: Any) -> Hashable | None:
+        if self._int2str is not None and isinstance(label, int):
+            return self._int2str(label)
+        return label
+
     def _iter_images(self) -> Iterator[tuple[str, Any, Hashable | None]]:
-        for index, row in enumerate(self._dataset):
-            label = None
-            if self._label_column is not None:
-                label = row[self._label_column]
-                if self._int2str is not None and isinstance(label, int):
-                    label = self._int2str(label)
-            yield f"{self._split}/{index}", _to_array(row[self._image_column]), label
+        if self._streaming:  # no random access: a row that fails to decode ends the stream (one error record)
+            for index, row in enumerate(self._dataset):
+                label = None if self._label_column is None else self._label(row[self._label_column])
+                yield f"{self._split}/{index}", _to_array(row[self._image_column]), label
+            return
+        # Labels are read as a column (no image decoding); each image is decoded on its own, so a corrupt
+        # one costs one record.
+        n = self._count()
+        labels = [None] * n if self._label_column is None else self._dataset[self._label_column]
+        for index in range(n):
+            read = functools.partial(_read_row, self._dataset, index, self._image_column)
+            yield f"{self._split}/{index}", read, None if labels[index] is None else self._label(labels[index])
+
+    def _count(self) -> int | None:
+        return None if self._streaming else len(self._dataset)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -113,10 +129,14 @@ class HFDatasetImages(ImageSource):
             "split": self._split,
             "image_column": self._image_column,
             "label_column": self._label_column,
-            "limit": self.limit,
+            **super().get_config(),
             "cache_dir": self._cache_dir,
             "streaming": self._streaming,
         }
+
+
+def _read_row(dataset: Any, index: int, column: str) -> Any:
+    return _to_array(dataset[index][column])
 
 
 def _to_array(image: Any) -> Any:

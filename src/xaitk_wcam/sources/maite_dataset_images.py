@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from xaitk_wcam.interfaces.image_source import ImageSource
+from xaitk_wcam.interfaces.image_source import DEFAULT_MAX_PIXELS, ImageSource
 
 __all__ = ["MaiteDatasetImages"]
 
@@ -27,10 +27,11 @@ class MaiteDatasetImages(ImageSource):
 
     :param dataset: A MAITE image-classification dataset, or an import path to one.
     :param limit: Yield at most this many images.
+    :param max_pixels: Refuse larger images (see :class:`~xaitk_wcam.interfaces.image_source.ImageSource`).
     """
 
-    def __init__(self, dataset: Any, limit: int | None = None) -> None:
-        super().__init__(limit=limit)
+    def __init__(self, dataset: Any, limit: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        super().__init__(limit=limit, max_pixels=max_pixels)
         if dataset is None:
             raise ValueError(
                 "dataset: expected a MAITE image-classification dataset or an import path 'package.module:attr'; "
@@ -51,13 +52,16 @@ class MaiteDatasetImages(ImageSource):
     def dataset(self) -> Any:
         return self._dataset
 
-    def __len__(self) -> int:
-        n = len(self._dataset)
-        return n if self.limit is None else min(n, self.limit)
+    def _count(self) -> int:
+        return len(self._dataset)
 
     def _iter_images(self) -> Iterator[tuple[str, Any, Hashable | None]]:
         for index in range(len(self._dataset)):
-            image, target, datum_metadata = self._dataset[index]
+            try:
+                image, target, datum_metadata = self._dataset[index]
+            except Exception as err:  # one unreadable datum is one error record
+                yield str(index), err, None
+                continue
             image = _to_numpy(image)
             if image.ndim == 3:
                 image = np.moveaxis(image, 0, -1)
@@ -70,7 +74,7 @@ class MaiteDatasetImages(ImageSource):
             yield str(image_id), image, label
 
     def get_config(self) -> dict[str, Any]:
-        return {"dataset": self._dataset_spec, "limit": self.limit}
+        return {"dataset": self._dataset_spec, **super().get_config()}
 
 
 def _to_numpy(value: Any) -> np.ndarray:

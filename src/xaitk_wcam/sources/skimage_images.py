@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Iterator, Sequence
 from typing import Any
 
-from xaitk_wcam.interfaces.image_source import ImageSource
+from xaitk_wcam.interfaces.image_source import DEFAULT_MAX_PIXELS, ImageSource
 
 __all__ = ["SkimageImages", "skimage_image_names"]
 
@@ -45,10 +46,11 @@ class SkimageImages(ImageSource):
 
     :param names: ``skimage.data`` function names (see :func:`skimage_image_names`).
     :param limit: Yield at most this many images.
+    :param max_pixels: Refuse larger images (see :class:`~xaitk_wcam.interfaces.image_source.ImageSource`).
     """
 
-    def __init__(self, names: Sequence[str], limit: int | None = None) -> None:
-        super().__init__(limit=limit)
+    def __init__(self, names: Sequence[str], limit: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        super().__init__(limit=limit, max_pixels=max_pixels)
         if isinstance(names, str) or not all(isinstance(n, str) for n in names) or len(names) == 0:
             raise ValueError(f"names: expected a non-empty list of skimage.data names; got {names!r}")
         valid = set(skimage_image_names())
@@ -62,14 +64,20 @@ class SkimageImages(ImageSource):
         return list(self._names)
 
     def _iter_images(self) -> Iterator[tuple[str, Any, Hashable | None]]:
-        import skimage.data
-
         for name in self._names:
-            try:
-                image = getattr(skimage.data, name)()
-            except (OSError, ConnectionError, ValueError) as exc:
-                raise OSError(f"skimage.data.{name}() failed (it may need a download): {exc}") from exc
-            yield name, image, None
+            yield name, functools.partial(_load, name), None
+
+    def _count(self) -> int:
+        return len(self._names)
 
     def get_config(self) -> dict[str, Any]:
-        return {"names": list(self._names), "limit": self.limit}
+        return {"names": list(self._names), **super().get_config()}
+
+
+def _load(name: str) -> Any:
+    import skimage.data
+
+    try:
+        return getattr(skimage.data, name)()
+    except (OSError, ConnectionError, ValueError) as exc:
+        raise OSError(f"skimage.data.{name}() failed (it may need a download): {exc}") from exc

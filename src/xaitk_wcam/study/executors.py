@@ -1,200 +1,290 @@
-"""Where the work items of a study run: in-process, in a process pool, or on a Dask cluster.
+"""Where a study's work units run: one interface, three implementations.
 
-Every executor is a ``concurrent.futures.Executor``; the spec string picks one:
+A work unit is one image and the perturbation items still to do (:class:`~xaitk_wcam.study.work.ImageUnit`).
+A :class:`StudyExecutor` runs units and hands back a ``concurrent.futures.Future`` per unit whose result
+is the list of item keys the unit committed to the results store. The runner has one loop for all of them
+(submit while fewer than :attr:`StudyExecutor.max_in_flight` are pending, collect as they finish).
 
-- ``local`` (default): in the calling process, one image after the other;
-- ``processes:N``: ``concurrent.futures.ProcessPoolExecutor`` with ``N`` worker processes (``spawn``
-  start method, safe with torch's thread pools); each worker builds the classifier once, in the pool's
-  initializer, and sets torch's intra-op threads (1 by default, see
-  :meth:`~xaitk_wcam.study.runner.SaliencyRobustnessStudy.run`) so that workers do not compete;
-- ``dask:local:N``: a ``dask.distributed.LocalCluster`` of ``N`` single-threaded worker processes;
-- ``dask:ADDRESS``: an existing ``dask.distributed`` scheduler (``tcp://host:8786``); its workers must see
-  ``OUT_DIR`` at the same path (a shared filesystem), since each commits its items there.
+- ``local`` (:class:`LocalExecutor`, the default): in the calling process, one unit after the other;
+- ``processes:N`` (:class:`ProcessExecutor`): a ``concurrent.futures.ProcessPoolExecutor`` of ``N``
+  ``spawn``-ed workers;
+- ``dask:local:N`` / ``dask:ADDRESS`` (:class:`DaskExecutor`): a ``dask.distributed`` ``LocalCluster`` of
+  ``N`` single-threaded worker processes, or an existing scheduler (``tcp://host:8786``), whose workers
+  must see ``OUT_DIR`` at the same path (a shared filesystem), since each commits its items there.
 
-On Dask, "once per worker" is kept by a per-process cache of built contexts keyed by the config hash.
+Every worker process builds the study context (the classifier, the plan) once per config, through
+:data:`CONTEXTS`, and runs torch with the study's thread count (:func:`set_torch_threads`): torch's CPU
+kernels sum in an order that depends on the thread count, so equal ``threads`` is what makes the results
+of all executors identical. A new executor is a subclass registered in :data:`EXECUTORS`.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
-import os
 import threading
-from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, ClassVar
 
 from xaitk_wcam.study.store import ResultsStore
 from xaitk_wcam.study.work import ImageUnit, StudyContext, run_unit
+
+ACCEPTED = "accepted: 'local', 'processes:N', 'dask:local:N', 'dask:ADDRESS' (e.g. dask:tcp://host:8786)"
 
 
 class StudySetupError(RuntimeError):
     """A worker could not build the study's classifier or plan: the study cannot run."""
 
 
-@dataclass(frozen=True)
-class ExecutorSpec:
-    """A parsed ``--executor`` value.
-
-    :param kind: ``"local"``, ``"processes"`` or ``"dask"``.
-    :param workers: Number of workers (``processes:N``, ``dask:local:N``), else ``None``.
-    :param address: Scheduler address (``dask:ADDRESS``), else ``None``.
-    """
-
-    kind: str
-    workers: int | None = None
-    address: str | None = None
-
-    @property
-    def parallel(self) -> bool:
-        """Whether items run outside the calling process."""
-        return self.kind != "local"
-
-
-def parse_executor(spec: str) -> ExecutorSpec:
-    """Parse ``local``, ``processes:N``, ``dask:local:N`` or ``dask:ADDRESS``.
-
-    :raises ValueError: Any other value, or ``N < 1``.
-    """
-    accepted = "accepted: 'local', 'processes:N', 'dask:local:N', 'dask:ADDRESS' (e.g. dask:tcp://host:8786)"
-    if not isinstance(spec, str):
-        raise TypeError(f"executor must be a string; {accepted}")
-    if spec == "local":
-        return ExecutorSpec("local")
-
-    def count(text: str) -> int:
-        if not text.isdigit() or int(text) < 1:
-            raise ValueError(f"executor {spec!r}: N must be a positive integer; {accepted}")
-        return int(text)
-
-    if spec.startswith("processes:"):
-        return ExecutorSpec("processes", workers=count(spec.split(":", 1)[1]))
-    if spec.startswith("dask:local:"):
-        return ExecutorSpec("dask", workers=count(spec.split(":", 2)[2]))
-    if spec.startswith("dask:") and len(spec) > len("dask:"):
-        return ExecutorSpec("dask", address=spec.split(":", 1)[1])
-    raise ValueError(f"executor {spec!r} is not understood; {accepted}")
-
-
-def available_cores() -> int:
-    """CPU cores this process may use (its affinity mask where the platform has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-# -- per-process contexts ------------------------------------------------------------------------------
-_CONTEXTS: dict[str, StudyContext] = {}
-_LOCK = threading.Lock()
-
-
 def set_torch_threads(threads: int | None) -> int | None:
-    """Set torch's intra-op threads in this process; return the previous count.
-
-    Nothing happens (and ``None`` is returned) when ``threads`` is ``None`` or torch is absent.
-    """
+    """Set torch's intra-op threads in this process; return the previous count (``None``: nothing done)."""
     if threads is None:
         return None
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return None
+    import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(int(threads))
     return previous
 
 
-def register_context(ctx: StudyContext) -> None:
-    """Make ``ctx`` the context of its config hash in this process (the local executor's own)."""
-    with _LOCK:
-        _CONTEXTS[ctx.digest] = ctx
+class ContextCache:
+    """The study contexts of this process, one per config hash, built on first use (thread-safe).
+
+    Building one loads the classifier, so a worker that runs many units of one study loads it once.
+    Importing plugin packages while building may reset torch's thread count, so the count is set after.
+    """
+
+    def __init__(self) -> None:
+        self._contexts: dict[str, StudyContext] = {}
+        self._lock = threading.Lock()
+
+    def get(self, resolved: dict[str, Any], digest: str, threads: int | None = None) -> StudyContext:
+        """This process's context of the config ``digest``.
+
+        :raises StudySetupError: The classifier or the plan could not be built.
+        """
+        with self._lock:
+            ctx = self._contexts.get(digest)
+            if ctx is None:
+                try:
+                    ctx = StudyContext(resolved, digest)
+                except Exception as err:
+                    raise StudySetupError(f"a worker could not build the study: {type(err).__name__}: {err}") from err
+                self._contexts[digest] = ctx
+            set_torch_threads(threads)
+            return ctx
+
+    def put(self, ctx: StudyContext) -> None:
+        """Use ``ctx`` for its config in this process (e.g. one built with a live classifier)."""
+        with self._lock:
+            self._contexts[ctx.digest] = ctx
 
 
-def get_context(resolved: dict[str, Any], digest: str, threads: int | None = None) -> StudyContext:
-    """This process's context for a config, built on first use (the classifier is loaded once)."""
-    with _LOCK:
-        ctx = _CONTEXTS.get(digest)
-        if ctx is None:
-            try:
-                ctx = StudyContext(resolved, digest)
-            except Exception as err:
-                raise StudySetupError(f"a worker could not build the study: {type(err).__name__}: {err}") from err
-            _CONTEXTS[digest] = ctx
-        # after the build: importing some plugin packages (found by discovery) resets torch's thread count
-        set_torch_threads(threads)
-        return ctx
+#: The context cache of this process (each pool or Dask worker process has its own).
+CONTEXTS = ContextCache()
 
 
-def init_worker(resolved: dict[str, Any], digest: str, threads: int | None) -> None:
-    """``ProcessPoolExecutor`` initializer: build the worker's context once."""
-    get_context(resolved, digest, threads)
+def build_context(resolved: dict[str, Any], digest: str, threads: int | None) -> None:
+    """Pool initializer: build this worker's context once, before its first unit."""
+    CONTEXTS.get(resolved, digest, threads)
 
 
 def process_unit(
-    resolved: dict[str, Any], digest: str, out_dir: str, unit: ImageUnit, threads: int | None = None
+    resolved: dict[str, Any], digest: str, out_dir: str, unit: ImageUnit, threads: int | None
 ) -> list[str]:
     """Task run by a pool or Dask worker: compute and commit one image's items; return the keys."""
-    ctx = get_context(resolved, digest, threads)
-    return run_unit(ctx, ResultsStore(out_dir), unit)
+    return run_unit(CONTEXTS.get(resolved, digest, threads), ResultsStore(out_dir), unit)
 
 
-class InlineExecutor(Executor):
-    """A ``concurrent.futures.Executor`` that runs each task at ``submit`` in the calling thread."""
+class StudyExecutor(abc.ABC):
+    """Runs the units of one study.
 
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
-        """Run ``fn(*args, **kwargs)`` now; return its completed future.
+    :param resolved: Resolved study config.
+    :param digest: Its config hash.
+    :param out_dir: The study's output folder (workers commit their items there).
+    :param threads: Torch threads per worker.
+    """
 
-        ``BaseException``s that are not ``Exception``s (``KeyboardInterrupt``, ``SystemExit``) propagate at
-        once, as they would in plain code.
+    #: Scheme of the ``--executor`` value (``local``, ``processes``, ``dask``).
+    scheme: ClassVar[str]
+
+    def __init__(self, resolved: dict[str, Any], digest: str, out_dir: str, threads: int | None) -> None:
+        self.resolved, self.digest, self.out_dir, self.threads = resolved, digest, str(out_dir), threads
+
+    @classmethod
+    @abc.abstractmethod
+    def parse(cls, argument: str) -> dict[str, Any]:
+        """Keyword arguments of the constructor from the text after ``scheme:`` (``""`` when none).
+
+        :raises ValueError: The argument is not understood.
         """
+
+    @property
+    def max_in_flight(self) -> int:
+        """Units submitted but not finished at most (the runner waits for one before submitting more)."""
+        return 1
+
+    @abc.abstractmethod
+    def submit(self, unit: ImageUnit, on_commit: Callable[[str], None] | None = None) -> Future:
+        """Run ``unit``; the future's result is the list of keys it committed.
+
+        :param on_commit: Called with each committed key, where the executor can (in this process).
+        """
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop the workers (and any cluster this executor started)."""
+
+    def __enter__(self) -> StudyExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LocalExecutor(StudyExecutor):
+    """Units run in this process, at ``submit``, one after the other; torch threads restored on close."""
+
+    scheme = "local"
+
+    def __init__(self, resolved: dict[str, Any], digest: str, out_dir: str, threads: int | None) -> None:
+        super().__init__(resolved, digest, out_dir, threads)
+        self._previous_threads = set_torch_threads(threads)
+        self._ctx = StudyContext(resolved, digest)  # errors propagate as they are (config, missing model)
+        set_torch_threads(threads)  # building may import plugin packages that reset it
+        self._store = ResultsStore(out_dir)
+
+    @classmethod
+    def parse(cls, argument: str) -> dict[str, Any]:
+        if argument:
+            raise ValueError(f"executor 'local' takes no argument, got 'local:{argument}'; {ACCEPTED}")
+        return {}
+
+    def submit(self, unit: ImageUnit, on_commit: Callable[[str], None] | None = None) -> Future:
+        """Run the unit now. ``KeyboardInterrupt`` and other non-``Exception`` errors propagate at once."""
         future: Future = Future()
         try:
-            future.set_result(fn(*args, **kwargs))
+            future.set_result(run_unit(self._ctx, self._store, unit, on_commit=on_commit))
         except Exception as err:
             future.set_exception(err)
         return future
 
+    def close(self) -> None:
+        set_torch_threads(self._previous_threads)
 
-@contextlib.contextmanager
-def open_executor(
-    spec: ExecutorSpec, resolved: dict[str, Any], digest: str, threads: int | None = None
-) -> Iterator[Executor]:
-    """Start the executor of ``spec`` and shut it down (and any cluster it started) on exit.
 
-    :param spec: Parsed executor spec.
-    :param resolved: Resolved config (the pool initializer builds its context from it).
-    :param digest: Config hash.
-    :param threads: Torch threads per worker.
-    """
-    if spec.kind == "local":
-        yield InlineExecutor()
-        return
-    if spec.kind == "processes":
+def _worker_count(text: str, spec: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"executor {spec!r}: N must be a positive integer; {ACCEPTED}")
+    return int(text)
+
+
+class ProcessExecutor(StudyExecutor):
+    """A ``ProcessPoolExecutor`` of ``workers`` ``spawn``-ed processes (safe with torch's thread pools); each
+    builds its context in the pool's initializer."""
+
+    scheme = "processes"
+
+    def __init__(self, resolved: dict[str, Any], digest: str, out_dir: str, threads: int | None, workers: int) -> None:
+        super().__init__(resolved, digest, out_dir, threads)
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(
-            max_workers=spec.workers,
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
+            initializer=build_context,
             initargs=(resolved, digest, threads),
         )
-        try:
-            yield pool
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        return
-    from distributed import Client, LocalCluster
 
-    if spec.address is None:
-        cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        cluster = None
-        client = Client(spec.address)
-    try:
-        yield client.get_executor(pure=False)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    @classmethod
+    def parse(cls, argument: str) -> dict[str, Any]:
+        return {"workers": _worker_count(argument, f"processes:{argument}")}
+
+    @property
+    def max_in_flight(self) -> int:
+        return 2 * self.workers
+
+    def submit(self, unit: ImageUnit, on_commit: Callable[[str], None] | None = None) -> Future:
+        return self._pool.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(StudyExecutor):
+    """Units as tasks of a ``dask.distributed`` cluster: a ``LocalCluster`` of ``workers`` single-threaded
+    processes, or the scheduler at ``address``."""
+
+    scheme = "dask"
+
+    def __init__(
+        self,
+        resolved: dict[str, Any],
+        digest: str,
+        out_dir: str,
+        threads: int | None,
+        workers: int | None = None,
+        address: str | None = None,
+    ) -> None:
+        super().__init__(resolved, digest, out_dir, threads)
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address is None:
+            self._cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(address)
+        self._executor = self._client.get_executor(pure=False)
+        self._slots = workers or max(1, sum(self._client.nthreads().values()))
+
+    @classmethod
+    def parse(cls, argument: str) -> dict[str, Any]:
+        if argument.startswith("local:"):
+            return {"workers": _worker_count(argument.removeprefix("local:"), f"dask:{argument}")}
+        if not argument:
+            raise ValueError(f"executor 'dask' needs 'local:N' or a scheduler address; {ACCEPTED}")
+        return {"address": argument}
+
+    @property
+    def max_in_flight(self) -> int:
+        return 2 * self._slots
+
+    def submit(self, unit: ImageUnit, on_commit: Callable[[str], None] | None = None) -> Future:
+        return self._executor.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+#: Executor classes by ``--executor`` scheme.
+EXECUTORS: dict[str, type[StudyExecutor]] = {cls.scheme: cls for cls in (LocalExecutor, ProcessExecutor, DaskExecutor)}
+
+
+def parse_executor(spec: str) -> tuple[type[StudyExecutor], dict[str, Any]]:
+    """The executor class and its keyword arguments for an ``--executor`` value.
+
+    :raises TypeError: ``spec`` is not a string.
+    :raises ValueError: Unknown scheme or malformed argument.
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"executor must be a string; {ACCEPTED}")
+    scheme, _, argument = spec.partition(":")
+    if scheme not in EXECUTORS:
+        raise ValueError(f"executor {spec!r} is not understood; {ACCEPTED}")
+    return EXECUTORS[scheme], EXECUTORS[scheme].parse(argument)
+
+
+@contextlib.contextmanager
+def open_executor(spec: str, resolved: dict[str, Any], digest: str, out_dir: str, threads: int | None):
+    """Start the executor of ``spec`` for one study; close it on exit."""
+    cls, kwargs = parse_executor(spec)
+    with cls(resolved, digest, out_dir, threads, **kwargs) as executor:
+        yield executor

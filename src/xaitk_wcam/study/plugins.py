@@ -40,45 +40,61 @@ class Section:
     """One pluggable part of a study config.
 
     :param key: Config key (``"classifier"``, ``"images"``, ...).
-    :param interfaces: Fully qualified names of the interfaces whose implementations the key accepts.
+    :param interfaces: Public names (``module.Class``) of the interfaces whose implementations the key accepts,
+        each with the role its implementations play (``"factory"``, ``"comparison"``, ...).
     """
 
     key: str
-    interfaces: tuple[str, ...]
+    interfaces: tuple[tuple[str, str], ...]
 
 
 SECTIONS: dict[str, Section] = {
-    "classifier": Section("classifier", ("smqtk_classifier.interfaces.classify_image.ClassifyImage",)),
-    "images": Section("images", ("xaitk_wcam.interfaces.image_source.ImageSource",)),
+    "classifier": Section("classifier", (("smqtk_classifier.interfaces.classify_image.ClassifyImage", "classifier"),)),
+    "images": Section("images", (("xaitk_wcam.interfaces.image_source.ImageSource", "images"),)),
     "perturbers": Section(
         "perturbers",
-        ("nrtk.interfaces._perturb_image.PerturbImage", "nrtk.interfaces._perturb_factory.PerturbFactory"),
+        (("nrtk.interfaces.PerturbImage", "perturber"), ("nrtk.interfaces.PerturbFactory", "factory")),
     ),
     "saliency": Section(
         "saliency",
         (
-            "xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal.GenerateImageClassifierBlackboxSaliency",
-            "xaitk_wcam.interfaces.whitebox.GenerateImageClassifierWhiteboxSaliency",
+            (
+                "xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal.GenerateImageClassifierBlackboxSaliency",
+                "blackbox",
+            ),
+            ("xaitk_wcam.interfaces.whitebox.GenerateImageClassifierWhiteboxSaliency", "whitebox"),
         ),
     ),
     "metrics": Section(
         "metrics",
         (
-            "xaitk_saliency.interfaces.saliency_metric.SaliencyMetric",
-            "xaitk_wcam.interfaces.saliency_comparison.SaliencyComparison",
-            "xaitk_wcam.interfaces.faithfulness.FaithfulnessMetric",
+            ("xaitk_saliency.interfaces.saliency_metric.SaliencyMetric", "metric"),
+            ("xaitk_wcam.interfaces.saliency_comparison.SaliencyComparison", "comparison"),
+            ("xaitk_wcam.interfaces.faithfulness.FaithfulnessMetric", "faithfulness"),
         ),
     ),
 }
 
 
-def _interface(qualname: str) -> type | None:
+def _interface(qualname: str) -> type:
+    """Import a section's interface by its public name.
+
+    :raises StudyConfigError: It cannot be imported (a missing or incompatible package): the study cannot
+        resolve that section, and says so instead of offering no plugin.
+    """
+    from xaitk_wcam.study.config import StudyConfigError
+
     module_name, _, attr = qualname.rpartition(".")
     try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, attr, None)
+        interface = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as err:
+        raise StudyConfigError(
+            f"the plugin interface {qualname} cannot be imported ({type(err).__name__}: {err}); "
+            "install or upgrade the package that provides it"
+        ) from err
+    if not isinstance(interface, type):
+        raise StudyConfigError(f"{qualname} is not a class; the installed package changed its interface")
+    return interface
 
 
 def type_key(cls: type) -> str:
@@ -108,10 +124,8 @@ def implementations(section: str, refresh: bool = False) -> dict[str, type]:
         return _CACHE[section]
     load_upstream_plugins()
     found: dict[str, type] = {}
-    for qualname in SECTIONS[section].interfaces:
+    for qualname, _ in SECTIONS[section].interfaces:
         interface = _interface(qualname)
-        if interface is None:
-            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             impls = interface.get_impls()
@@ -129,12 +143,11 @@ def public_names(section: str) -> list[str]:
     return sorted({type_key(cls) for cls in implementations(section).values()})
 
 
-def interface_of(cls: type, section: str) -> type | None:
-    """Which of ``section``'s interfaces ``cls`` implements (first match), or ``None``."""
-    for qualname in SECTIONS[section].interfaces:
-        interface = _interface(qualname)
-        if interface is not None and issubclass(cls, interface):
-            return interface
+def role_of(cls: type, section: str) -> str | None:
+    """The role (see :data:`SECTIONS`) of the first of ``section``'s interfaces that ``cls`` implements, or ``None``."""
+    for qualname, role in SECTIONS[section].interfaces:
+        if issubclass(cls, _interface(qualname)):
+            return role
     return None
 
 

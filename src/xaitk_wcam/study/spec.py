@@ -19,7 +19,7 @@ from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import MAP_SPACES, PIXEL, accepted_spaces, choose_space
 from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency
 from xaitk_wcam.study.config import StudyConfigError, build_plugin
-from xaitk_wcam.study.plugins import interface_of
+from xaitk_wcam.study.plugins import role_of
 
 REFERENCE = "reference"
 
@@ -111,9 +111,6 @@ def describe_method(name: str, generator: Any) -> Method:
     return Method(name, isinstance(generator, GenerateImageClassifierWhiteboxSaliency), spaces, levels, seeded)
 
 
-_KINDS = {"SaliencyMetric": "metric", "SaliencyComparison": "comparison", "FaithfulnessMetric": "faithfulness"}
-
-
 def _differing_params(configs: list[dict[str, Any]]) -> list[str]:
     keys = sorted(set().union(*configs))
     return [k for k in keys if len({_compact(c.get(k)) for c in configs}) > 1]
@@ -132,8 +129,7 @@ def metric_columns(resolved_metrics: list[dict[str, Any]], instances: list[Any])
     """
     base: list[MetricColumn] = []
     for i, metric in enumerate(instances):
-        interface = interface_of(type(metric), "metrics")
-        kind = _KINDS[interface.__name__] if interface is not None else "metric"
+        kind = role_of(type(metric), "metrics") or "metric"
         spaces = accepted_spaces(metric)
         if kind == "faithfulness":
             base += [MetricColumn(str(s), i, kind, str(s), spaces) for s in metric.score_names]
@@ -220,7 +216,7 @@ class StudySpec:
         raw: list[tuple[int, int | None, Any, str | None, Any]] = []
         for e, entry in enumerate(self.resolved["perturbers"]):
             obj = build_plugin("perturbers", entry, f"perturbers[{e}]")
-            if interface_of(type(obj), "perturbers").__name__ == "PerturbFactory":
+            if role_of(type(obj), "perturbers") == "factory":
                 cfg = obj.get_config()
                 theta_key = cfg.get("theta_key")
                 for k, theta in enumerate(obj.thetas):

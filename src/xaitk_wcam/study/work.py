@@ -35,6 +35,7 @@ from xaitk_wcam.study.spec import REFERENCE, StudySpec
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.utils.checks import check_image
 from xaitk_wcam.utils.confidences import classify
+from xaitk_wcam.utils.errors import error_text
 
 OK = "ok"
 
@@ -125,11 +126,6 @@ class _Reference:
     maps: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # method -> space -> map
 
 
-def _error_text(err: BaseException) -> str:
-    text = str(err).strip().replace("\n", " ")
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
-
-
 def _classify(ctx: StudyContext, image: np.ndarray) -> np.ndarray:
     return classify(ctx.classifier, [[image]], ctx.labels)[0]
 
@@ -198,7 +194,7 @@ def _score_metrics(
                 for col in cols:
                     values[col.column] = float(result.scores[col.score])
         except Exception as err:
-            errors.append(f"{cols[0].column}: {_error_text(err)}")
+            errors.append(f"{cols[0].column}: {error_text(err)}")
     return values, errors
 
 
@@ -240,7 +236,7 @@ def _method_row(
         if shares is not None:
             fields.update({f"scale_share_{level}": float(v) for level, v in enumerate(shares[row])})
     except Exception as err:
-        fields["status"] = _error_text(err)
+        fields["status"] = error_text(err)
         fields["seconds"] = time.perf_counter() - start
         return fields, arrays
     ref_maps = None if ref is None else ref.maps.get(name, {})
@@ -361,7 +357,7 @@ def run_unit(
         try:
             image = check_image(unit.image)
         except (TypeError, ValueError) as err:
-            image_error = _error_text(err)
+            image_error = error_text(err)
     if image_error is not None:
         for p_index in unit.todo:
             fail(p_index, image_error)
@@ -374,7 +370,7 @@ def run_unit(
             try:
                 body, arrays, ref = _compute_item(ctx, unit, 0, image, None)
             except Exception as err:
-                ref = _Reference(_error_text(err))
+                ref = _Reference(error_text(err))
                 fail(0, ref.status)
                 continue
             commit(0, body, arrays)
@@ -389,7 +385,7 @@ def run_unit(
             perturbed = check_image(np.asarray(perturbed))
             body, arrays, _ = _compute_item(ctx, unit, p_index, perturbed, ref)
         except Exception as err:
-            fail(p_index, _error_text(err))
+            fail(p_index, error_text(err))
             continue
         commit(p_index, body, arrays)
     return committed
