@@ -270,3 +270,46 @@ def test_end_to_end_with_a_tiny_transformers_classifier():
     assert np.isfinite(result.sobol_indices).all()
     np.testing.assert_allclose(result.scale_profile.sum(axis=1), 1.0, atol=1e-9)
     assert result.wavelet_maps.max() == 1.0
+
+
+# -- design size, estimators, adaptive budget, uncertainty ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"nb_design": "auto"}, "max_evaluations"),
+        ({"nb_design": "auto", "max_evaluations": 100}, "max_evaluations"),  # below one minimal design
+        ({"nb_design": 8, "max_evaluations": 10_000}, "max_evaluations"),
+        ({"nb_design": "big"}, "nb_design"),
+        ({"tolerance": 0.0}, "tolerance"),
+        ({"tolerance": 1.0}, "tolerance"),
+        ({"tolerance": float("nan")}, "tolerance"),
+        ({"estimator": "saltelli"}, "estimator"),
+    ],
+)
+def test_wrong_budget_keywords_are_refused_before_any_forward_pass(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        WCAM(grid_size=8, **kwargs)
+
+
+@pytest.mark.parametrize("estimator", ["importance", "jansen", "homma", "janon"])
+def test_every_estimator_finds_the_known_cell_and_reports_its_uncertainty(estimator):
+    image = noise_image((64, 64, 3))
+    blackbox = CellEnergyClassifier(image, slice(48, 56), slice(16, 24))  # cell (6, 2), level 3
+    result = WCAM(**{**FAST, "estimator": estimator}).explain(image, blackbox)
+    assert np.unravel_index(result.sobol_indices[0].argmax(), (8, 8)) == (6, 2)
+    assert result.n_evaluations <= 8 * (64 + 2)
+    assert result.index_std.shape == result.sobol_indices.shape and np.isfinite(result.index_std).all()
+    assert -1 <= result.stability <= 1
+
+
+def test_auto_budget_stops_and_equals_the_fixed_design_of_its_size():
+    image = noise_image((64, 64, 3))
+    blackbox = CellEnergyClassifier(image, slice(48, 56), slice(16, 24))
+    budget = 64 * (64 + 2)
+    auto = WCAM(**{**FAST, "nb_design": "auto", "max_evaluations": budget, "tolerance": 0.3}).explain(image, blackbox)
+    assert auto.stability >= 0.7 and auto.n_evaluations < budget  # a one-cell model is easy: it stops early
+    fixed_size = {8 * 66: 8, 16 * 66: 16, 32 * 66: 32}[auto.n_evaluations]
+    fixed = WCAM(**{**FAST, "nb_design": fixed_size}).explain(image, blackbox)
+    np.testing.assert_array_equal(auto.sobol_indices, fixed.sobol_indices)
+    config = WCAM(**{**FAST, "nb_design": "auto", "max_evaluations": budget}).get_config()
+    assert WCAM.from_config(json.loads(json.dumps(config))).get_config() == config

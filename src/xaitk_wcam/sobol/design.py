@@ -12,6 +12,8 @@ on demand, a slice at a time, so memory never holds the ``N * (d + 2) x d`` desi
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.stats import qmc
 
@@ -47,7 +49,11 @@ class SobolDesign:
 
     def rows(self, start: int, stop: int) -> np.ndarray:
         """Design rows ``[start, stop)`` as a ``(stop - start) x d`` float32 array."""
-        n, index = self.nb_design, np.arange(start, min(stop, len(self)))
+        return self.rows_at(np.arange(start, min(stop, len(self))))
+
+    def rows_at(self, index: np.ndarray) -> np.ndarray:
+        """Design rows at the given row indices, as a ``len(index) x d`` float32 array."""
+        n, index = self.nb_design, np.asarray(index, dtype=np.int64)
         out = np.where((index < n)[:, None], self.a[index % n], self.b[index % n])
         in_c = index >= 2 * n
         variable = (index[in_c] - 2 * n) // n
@@ -55,3 +61,18 @@ class SobolDesign:
         out[in_c] = self.a[sample]
         out[in_c, variable] = self.b[sample, variable]
         return out
+
+
+def sobol_points(nb_dim: int, start: int, stop: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``[start, stop)`` of the scrambled Sobol sequence of :class:`SobolDesign` (same seed, same points),
+    split into their ``A`` and ``B`` halves: two ``(stop - start) x nb_dim`` float32 arrays.
+
+    A design that grows block by block draws its blocks from consecutive ranges of one sequence.
+    """
+    engine = qmc.Sobol(d=2 * nb_dim, scramble=True, seed=seed)
+    if start:
+        engine.fast_forward(start)
+    with warnings.catch_warnings():  # blocks need not be powers of two; their union keeps the balance
+        warnings.simplefilter("ignore", UserWarning)
+        sample = engine.random(stop - start)
+    return sample[:, :nb_dim].astype(np.float32), sample[:, nb_dim:].astype(np.float32)

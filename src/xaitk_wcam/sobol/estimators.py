@@ -39,6 +39,13 @@ def _safe_divide(numerator: np.ndarray, variance: np.ndarray) -> np.ndarray:
         return np.where(variance > 0, numerator / np.where(variance > 0, variance, 1.0), 0.0)
 
 
+def jansen_terms(outputs: np.ndarray, nb_design: int) -> np.ndarray:
+    """Jansen's per-row terms ``(f(A_j) - f(C_ij))**2 / 2``: ``d x N x K`` (their mean over rows over the total
+    variance is :func:`jansen`)."""
+    f_a, _, f_c = _split(outputs, nb_design)
+    return (f_c - f_a[None]) ** 2 / 2
+
+
 def jansen(outputs: np.ndarray, nb_design: int) -> np.ndarray:
     """Jansen's total-order estimator; ``outputs`` is ``N * (d + 2) x K``, result ``d x K``."""
     f_a, f_b, f_c = _split(outputs, nb_design)

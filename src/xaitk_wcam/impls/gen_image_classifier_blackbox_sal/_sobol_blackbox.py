@@ -1,9 +1,10 @@
-"""The black-box half of every Sobol attribution method: stream the design through a classifier.
+"""The black-box half of every Sobol attribution method: stream a design through a classifier.
 
 WCAM (masks on wavelet coefficients), pixel-space Sobol (Fel et al. 2021) and Fourier-Sobol differ
-only in how a ``g x g`` mask becomes a perturbed image. This module owns everything else: the design,
-the batch loop, handing images to the blackbox in the input's dtype and range (alpha untouched), reading
-its confidences in label order, and the total-order estimator.
+only in how a ``g x g`` mask becomes a perturbed image. This module owns everything else: the keywords
+(design size, estimator, adaptive budget), the batch loop, handing images to the blackbox in the input's
+dtype and range (alpha untouched) and reading its confidences in label order. The designs and estimators
+are :mod:`xaitk_wcam.sobol`'s.
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
-from xaitk_wcam.sobol import ESTIMATORS, SobolDesign, check_nb_design
-from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.sobol import BASE_BLOCK, ESTIMATORS, ClassicRun, Estimate, ImportanceRun, check_nb_design
+from xaitk_wcam.utils.checks import check_choice, check_float, check_int
 from xaitk_wcam.utils.confidences import read_confidences
 from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
 
 #: Perturbed images built and cast together (a few MB of float32 at 224 x 224 x 3).
 _CAST_CHUNK = 8
 
-#: Classes per block of the estimator (bounds its temporaries to d x N x 64 floats).
-_CLASS_BLOCK = 64
+#: Estimator names: the classic ones (Saltelli's design) and ``"importance"`` (:mod:`xaitk_wcam.sobol.importance`).
+ESTIMATOR_NAMES = (*ESTIMATORS, "importance")
+
+#: ``nb_design`` value that grows the design until the map is stable (see :class:`SobolSaliency`).
+AUTO = "auto"
 
 # masks (n x g x g float32) -> perturbed colour images (n x H x W x C' float32, the input's units)
 Perturber = Callable[[torch.Tensor], torch.Tensor]
@@ -36,24 +40,66 @@ class SobolSaliency(BlackboxExplainer):
     """The keywords every Sobol method shares, validated; subclasses add theirs and the mask -> image step.
 
     :param grid_size: Side ``g`` of the grid of Sobol variables (``g**2`` variables).
-    :param nb_design: Sobol design size ``N`` (a power of two); cost ``N * (g**2 + 2)`` forward passes.
-    :param estimator: Total-order estimator: ``"jansen"``, ``"homma"`` or ``"janon"``.
+    :param nb_design: Sobol design size ``N`` (a power of two); cost at most ``N * (g**2 + 2)`` forward passes.
+        Or ``"auto"``: start at ``N = 8`` and double (reusing every evaluation) until the map's split-half
+        stability reaches ``1 - tolerance`` or the next doubling would exceed ``max_evaluations``.
+    :param estimator: ``"importance"`` (importance-sampled base points, :mod:`xaitk_wcam.sobol.importance`) or
+        a classic total-order estimator on Saltelli's design: ``"jansen"``, ``"homma"``, ``"janon"``.
     :param batch_size: Perturbed images per call to ``blackbox.classify_images``.
     :param seed: Seed of the Sobol scrambling; the same seed gives bit-identical maps.
+    :param max_evaluations: Forward-pass budget of ``nb_design="auto"`` (required then, refused otherwise).
+    :param tolerance: Stop ``"auto"`` growth once the stability is at least ``1 - tolerance``; in ``(0, 1)``.
     """
 
-    def __init__(self, *, grid_size: int, nb_design: int, estimator: str, batch_size: int, seed: int) -> None:
+    def __init__(
+        self,
+        *,
+        grid_size: int,
+        nb_design: int | str,
+        estimator: str,
+        batch_size: int,
+        seed: int,
+        max_evaluations: int | None = None,
+        tolerance: float = 0.2,
+    ) -> None:
         self.grid_size = check_int("grid_size", grid_size, 1)
-        check_nb_design(nb_design)
-        if not isinstance(estimator, str) or estimator not in ESTIMATORS:
-            raise ValueError(f"estimator must be one of {sorted(ESTIMATORS)}, got {estimator!r}")
-        self.nb_design, self.estimator = int(nb_design), estimator
+        self.estimator = check_choice("estimator", estimator, ESTIMATOR_NAMES)
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.seed = check_int("seed", seed, 0)
+        self.tolerance = check_float("tolerance", tolerance, 0.0, 1.0)
+        if nb_design == AUTO:
+            if max_evaluations is None:
+                raise ValueError(
+                    "max_evaluations is required with nb_design='auto' (the forward-pass budget), "
+                    f"e.g. {4 * self.minimal_evaluations}"
+                )
+            self.max_evaluations = check_int("max_evaluations", max_evaluations, 1)
+            if self.max_evaluations < self.minimal_evaluations:
+                raise ValueError(
+                    f"max_evaluations={max_evaluations} is below one minimal design (nb_design={BASE_BLOCK}: "
+                    f"{self.minimal_evaluations} forward passes at grid_size={self.grid_size}); accepted: >= "
+                    f"{self.minimal_evaluations}"
+                )
+        else:
+            if isinstance(nb_design, str):
+                raise ValueError(f"nb_design must be a power of two or 'auto', got {nb_design!r}")
+            check_nb_design(nb_design)
+            if max_evaluations is not None:
+                raise ValueError("max_evaluations only applies to nb_design='auto'; pass one or the other")
+            self.max_evaluations = None
+        self.nb_design = nb_design if nb_design == AUTO else int(nb_design)
+
+    @property
+    def minimal_evaluations(self) -> int:
+        """Forward passes of the smallest design ``nb_design="auto"`` starts from (``N = 8``)."""
+        return BASE_BLOCK * (self.grid_size**2 + 2)
 
     @property
     def n_evaluations(self) -> int:
-        """Forward passes per explanation: ``nb_design * (grid_size**2 + 2)``."""
+        """Forward passes per explanation at most: ``nb_design * (grid_size**2 + 2)`` (``max_evaluations``
+        for ``"auto"``)."""
+        if self.nb_design == AUTO:
+            return int(self.max_evaluations)
         return self.nb_design * (self.grid_size**2 + 2)
 
     def get_config(self) -> dict[str, Any]:
@@ -63,12 +109,19 @@ class SobolSaliency(BlackboxExplainer):
             "estimator": self.estimator,
             "batch_size": self.batch_size,
             "seed": self.seed,
+            "max_evaluations": self.max_evaluations,
+            "tolerance": self.tolerance,
         }
 
     def _total_indices(
-        self, image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable], perturb: Perturber
-    ) -> tuple[np.ndarray, int]:
-        """:func:`sobol_total_indices` with this method's keywords."""
+        self,
+        image: np.ndarray,
+        blackbox: ClassifyImage,
+        labels: list[Hashable],
+        perturb: Perturber,
+        dense: np.ndarray | None = None,
+    ) -> Estimate:
+        """:func:`sobol_total_indices` with this method's keywords (``dense``: see :class:`ImportanceRun`)."""
         return sobol_total_indices(
             image,
             blackbox,
@@ -79,6 +132,9 @@ class SobolSaliency(BlackboxExplainer):
             seed=self.seed,
             estimator=self.estimator,
             batch_size=self.batch_size,
+            max_evaluations=self.max_evaluations,
+            tolerance=self.tolerance,
+            dense=dense,
         )
 
 
@@ -108,48 +164,93 @@ def sobol_total_indices(
     perturb: Perturber,
     *,
     grid_size: int,
-    nb_design: int,
+    nb_design: int | str,
     seed: int,
     estimator: str,
     batch_size: int,
-) -> tuple[np.ndarray, int]:
-    """Total Sobol index of every mask cell for every class, and the number of blackbox evaluations.
+    max_evaluations: int | None = None,
+    tolerance: float = 0.2,
+    dense: np.ndarray | None = None,
+) -> Estimate:
+    """Total Sobol index of every mask cell for every class, with its errors, stability and cost.
 
     :param image: Validated ``H x W [x C]`` image.
     :param perturb: Maps a batch of masks to perturbed colour images (alpha is split off before and
         re-attached after); float, in ``image``'s units, any range (clipped here).
-    :return: ``(K x grid_size x grid_size indices, n_evaluations)``.
+    :param dense: ``g**2`` booleans: cells the importance design estimates on plain rows (WCAM: the
+        approximation band); ignored by the classic estimators.
+    :return: The :class:`~xaitk_wcam.sobol.Estimate`; its arrays are ``K x g x g`` here.
     """
-    _, alpha = split_alpha(image)
-    low, high = value_range(image)
-    design = SobolDesign(grid_size**2, nb_design, seed)
-    outputs = np.empty((len(design), len(labels)), dtype=np.float32)  # 25 MB for 6,288 x 1000 classes
-    for start in range(0, len(design), batch_size):
-        masks = torch.from_numpy(design.rows(start, start + batch_size)).view(-1, grid_size, grid_size)
-        # Perturb and cast a few images at a time, so the float images are cast while still in cache.
-        batch = np.concatenate(
-            [
-                to_input_dtype(perturb(masks[i : i + _CAST_CHUNK]).contiguous(), image, low, high)
-                for i in range(0, len(masks), _CAST_CHUNK)
-            ]
-        )
-        if alpha is not None:
-            batch = np.concatenate([batch, np.broadcast_to(alpha, (*batch.shape[:3], 1))], axis=-1)
-        elif image.ndim == 2:
-            batch = batch[..., 0]
-        outputs[start : start + len(batch)] = read_confidences(blackbox.classify_images(batch), labels, len(batch))
-
-    constant = ~(np.ptp(outputs, axis=0) > 0)
-    if constant.any():
+    evaluate = _Evaluator(image, blackbox, labels, perturb, grid_size, batch_size)
+    d = grid_size**2
+    run = (
+        ImportanceRun(d, seed, evaluate, dense)
+        if estimator == "importance"
+        else ClassicRun(d, seed, evaluate, estimator)
+    )
+    if nb_design == AUTO:
+        size = BASE_BLOCK
+        run.grow_to(size)
+        while run.cost_of(2 * size) <= max_evaluations:
+            stability = run.estimate().stability
+            if stability is not None and stability >= 1 - tolerance:
+                break
+            size *= 2
+            run.grow_to(size)
+    else:
+        run.grow_to(nb_design)
+    estimate = run.estimate()
+    constant = int((estimate.variance == 0).sum())
+    if constant:
         warnings.warn(
-            f"blackbox output does not vary for {int(constant.sum())} of {len(labels)} classes; "
-            "their maps are all zero",
+            f"blackbox output does not vary for {constant} of {len(labels)} classes; their maps are all zero",
             RuntimeWarning,
             stacklevel=3,
         )
-    # The estimator works in float64 on blocks of classes, so its d x N x K temporaries stay small.
-    step = _CLASS_BLOCK
-    indices = np.concatenate(
-        [ESTIMATORS[estimator](outputs[:, k : k + step], nb_design) for k in range(0, len(labels), step)], axis=1
-    )  # d x K
-    return indices.T.reshape(len(labels), grid_size, grid_size), len(outputs)
+    shape = (len(labels), grid_size, grid_size)
+    estimate.indices = estimate.indices.T.reshape(shape)
+    estimate.index_std = estimate.index_std.T.reshape(shape)
+    return estimate
+
+
+class _Evaluator:
+    """The model outputs at design rows: masks -> perturbed images in the input's dtype -> confidences.
+
+    Rows are built and classified ``batch_size`` at a time, so memory does not grow with the design.
+    """
+
+    def __init__(
+        self,
+        image: np.ndarray,
+        blackbox: ClassifyImage,
+        labels: list[Hashable],
+        perturb: Perturber,
+        grid_size: int,
+        batch_size: int,
+    ) -> None:
+        self.image, self.blackbox, self.labels, self.perturb = image, blackbox, labels, perturb
+        self.grid_size, self.batch_size = grid_size, batch_size
+        self.alpha = split_alpha(image)[1]
+        self.low, self.high = value_range(image)
+
+    def __call__(self, n_rows: int, rows: Callable[[int, int], np.ndarray]) -> np.ndarray:
+        outputs = np.empty((n_rows, len(self.labels)), dtype=np.float32)  # 25 MB for 6,288 x 1000 classes
+        for start in range(0, n_rows, self.batch_size):
+            stop = min(start + self.batch_size, n_rows)
+            masks = torch.from_numpy(np.ascontiguousarray(rows(start, stop))).view(-1, self.grid_size, self.grid_size)
+            batch = self._images(masks)
+            outputs[start:stop] = read_confidences(self.blackbox.classify_images(batch), self.labels, len(batch))
+        return outputs
+
+    def _images(self, masks: torch.Tensor) -> np.ndarray:
+        # Perturb and cast a few images at a time, so the float images are cast while still in cache.
+        image = self.image
+        batch = np.concatenate(
+            [
+                to_input_dtype(self.perturb(masks[i : i + _CAST_CHUNK]).contiguous(), image, self.low, self.high)
+                for i in range(0, len(masks), _CAST_CHUNK)
+            ]
+        )
+        if self.alpha is not None:
+            return np.concatenate([batch, np.broadcast_to(self.alpha, (*batch.shape[:3], 1))], axis=-1)
+        return batch[..., 0] if image.ndim == 2 else batch

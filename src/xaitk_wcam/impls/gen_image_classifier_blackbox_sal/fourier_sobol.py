@@ -126,13 +126,21 @@ class FourierSobol(SobolSaliency):
         self,
         *,
         grid_size: int = 8,
-        nb_design: int = 32,
+        nb_design: int | str = 32,
         estimator: str = "jansen",
         batch_size: int = 64,
         seed: int = 0,
+        max_evaluations: int | None = None,
+        tolerance: float = 0.2,
     ) -> None:
         super().__init__(
-            grid_size=grid_size, nb_design=nb_design, estimator=estimator, batch_size=batch_size, seed=seed
+            grid_size=grid_size,
+            nb_design=nb_design,
+            estimator=estimator,
+            batch_size=batch_size,
+            seed=seed,
+            max_evaluations=max_evaluations,
+            tolerance=tolerance,
         )
 
     @property
@@ -169,7 +177,14 @@ class FourierSobol(SobolSaliency):
             images = torch.fft.irfft2(spectrum[None] * scale[:, None], s=(height, width))
             return images.permute(0, 2, 3, 1)
 
-        indices, n_evaluations = self._total_indices(image, blackbox, labels, perturb)
-        return FourierSobolResult(indices, labels, n_evaluations, (height, width))
+        estimate = self._total_indices(image, blackbox, labels, perturb)
+        return FourierSobolResult(
+            estimate.indices,
+            labels,
+            estimate.n_evaluations,
+            (height, width),
+            stability=estimate.stability,
+            index_std=estimate.index_std,
+        )
 
     attribute = explain  # the 0.1 name

@@ -89,14 +89,22 @@ class SobolAttribution(SobolSaliency):
         self,
         *,
         grid_size: int = 8,
-        nb_design: int = 32,
+        nb_design: int | str = 32,
         fill: str = "black",
         estimator: str = "jansen",
         batch_size: int = 64,
         seed: int = 0,
+        max_evaluations: int | None = None,
+        tolerance: float = 0.2,
     ) -> None:
         super().__init__(
-            grid_size=grid_size, nb_design=nb_design, estimator=estimator, batch_size=batch_size, seed=seed
+            grid_size=grid_size,
+            nb_design=nb_design,
+            estimator=estimator,
+            batch_size=batch_size,
+            seed=seed,
+            max_evaluations=max_evaluations,
+            tolerance=tolerance,
         )
         if not isinstance(fill, str) or fill not in FILLS:
             raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
@@ -128,7 +136,14 @@ class SobolAttribution(SobolSaliency):
             cells = upsample_nearest(masks, (height, width))[..., None]  # n x H x W x 1
             return torch.addcmul(fill, cells, difference)
 
-        indices, n_evaluations = self._total_indices(image, blackbox, labels, perturb)
-        return SobolAttributionResult(indices, labels, n_evaluations, (height, width))
+        estimate = self._total_indices(image, blackbox, labels, perturb)
+        return SobolAttributionResult(
+            estimate.indices,
+            labels,
+            estimate.n_evaluations,
+            (height, width),
+            stability=estimate.stability,
+            index_std=estimate.index_std,
+        )
 
     attribute = explain  # the 0.1 name

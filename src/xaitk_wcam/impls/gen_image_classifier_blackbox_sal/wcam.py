@@ -33,7 +33,7 @@ from xaitk_wcam.utils.checks import check_choice, check_image, check_int
 from xaitk_wcam.utils.images import split_alpha
 from xaitk_wcam.wavelets.layout import padded_size
 from xaitk_wcam.wavelets.masking import MaskedWaveletImages
-from xaitk_wcam.wavelets.reprojection import scale_profile, spatial_maps, wavelet_maps
+from xaitk_wcam.wavelets.reprojection import cell_level_areas, scale_profile, spatial_maps, wavelet_maps
 from xaitk_wcam.wavelets.transform import check_wavelet
 
 #: WCAM's ``output`` keyword -> the space of the maps ``generate`` returns.
@@ -108,10 +108,15 @@ class WCAM(SobolSaliency):
     :param wavelet: An orthogonal pywt wavelet name ("haar", "db2", "sym4", ...). Haar is exact and fastest.
     :param levels: DWT levels (``>= 1``); images are padded to multiples of ``2**levels``.
     :param grid_size: Side of the grid of Sobol variables over the coefficient layout; ``<=`` the padded side.
-    :param nb_design: Sobol design size ``N`` (a power of two); cost is ``N * (grid_size**2 + 2)`` passes.
-    :param estimator: Total-order estimator: "jansen", "homma" or "janon".
+    :param nb_design: Sobol design size ``N`` (a power of two); cost at most ``N * (grid_size**2 + 2)`` passes.
+        ``"auto"``: grow from ``N = 8`` until stable to ``tolerance`` or ``max_evaluations`` is reached.
+    :param estimator: ``"importance"`` (default: importance-sampled base points, the approximation cells on
+        plain rows; :mod:`xaitk_wcam.sobol.importance`) or a classic estimator on Saltelli's design:
+        ``"jansen"`` (the 0.1 default, bit-identical maps), ``"homma"``, ``"janon"``.
     :param batch_size: Perturbed images per call to ``blackbox.classify_images``.
-    :param seed: Seed of the Sobol scrambling; the same seed gives bit-identical maps.
+    :param seed: Seed of the Sobol scrambling (and of the importance draws); the same seed gives bit-identical maps.
+    :param max_evaluations: Forward-pass budget of ``nb_design="auto"`` (required with it, refused otherwise).
+    :param tolerance: ``"auto"`` stops once :attr:`WCAMResult.stability` is at least ``1 - tolerance``.
     :param output: What :meth:`generate` returns: "wavelet" (layout maps) or "spatial" (pixel maps).
     """
 
@@ -121,14 +126,22 @@ class WCAM(SobolSaliency):
         wavelet: str = "haar",
         levels: int = 3,
         grid_size: int = 28,
-        nb_design: int = 8,
-        estimator: str = "jansen",
+        nb_design: int | str = 8,
+        estimator: str = "importance",
         batch_size: int = 64,
         seed: int = 0,
+        max_evaluations: int | None = None,
+        tolerance: float = 0.2,
         output: str = "wavelet",
     ) -> None:
         super().__init__(
-            grid_size=grid_size, nb_design=nb_design, estimator=estimator, batch_size=batch_size, seed=seed
+            grid_size=grid_size,
+            nb_design=nb_design,
+            estimator=estimator,
+            batch_size=batch_size,
+            seed=seed,
+            max_evaluations=max_evaluations,
+            tolerance=tolerance,
         )
         check_wavelet(wavelet)
         self.output = check_choice("output", output, OUTPUT_SPACES)
@@ -170,16 +183,20 @@ class WCAM(SobolSaliency):
         pad = ((0, padded[0] - height), (0, padded[1] - width), (0, 0))
         tensor = torch.from_numpy(np.pad(colour.astype(np.float32), pad, mode="symmetric")).permute(2, 0, 1)
         masked_images = MaskedWaveletImages(tensor, self.wavelet, self.levels, self.grid_size)
-        indices, n_evaluations = self._total_indices(
-            image, blackbox, labels, lambda masks: masked_images(masks)[:, :height, :width]
+        # the approximation cells are estimated on plain rows by the importance design (sobol/importance.py)
+        approximation = cell_level_areas(padded, self.levels, self.grid_size).argmax(axis=1) == 0
+        estimate = self._total_indices(
+            image, blackbox, labels, lambda masks: masked_images(masks)[:, :height, :width], dense=approximation
         )
         return WCAMResult(
-            sobol_indices=indices,
-            scale_profile=scale_profile(np.clip(indices, 0, None), padded, self.levels),
+            sobol_indices=estimate.indices,
+            scale_profile=scale_profile(np.clip(estimate.indices, 0, None), padded, self.levels),
             labels=labels,
-            n_evaluations=n_evaluations,
+            n_evaluations=estimate.n_evaluations,
             levels=self.levels,
             image_shape=(height, width),
             padded_shape=padded,
             space=OUTPUT_SPACES[self.output],
+            stability=estimate.stability,
+            index_std=estimate.index_std,
         )
