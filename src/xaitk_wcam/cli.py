@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
-#: ``--model`` value that selects the offline ImageNet EfficientNet-Lite0 (:mod:`xaitk_wcam.models`).
+#: ``--model`` default: the offline ImageNet EfficientNet-Lite0 (a model alias, :mod:`xaitk_wcam.models`).
 OFFLINE_MODEL = "efficientnet-lite0"
 
 
@@ -59,16 +58,6 @@ def study(config: Path, out_dir: Path, resume: bool, executor: str, threads: int
         click.echo(f"report: {out_dir / 'report.html'}")
 
 
-def _classifier(model: str) -> Any:
-    if model == OFFLINE_MODEL:
-        from xaitk_wcam.models import efficientnet_lite0_classifier
-
-        return efficientnet_lite0_classifier()
-    from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
-
-    return HuggingFaceImageClassifier(model)
-
-
 @main.command()
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG to write.")
@@ -101,9 +90,11 @@ def explain(
 
     Cost: nb_design * (grid_size**2 + 2) forward passes (6,288 at the defaults).
     """
+    from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
     from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
     from xaitk_wcam.sources.folder_images import read_image
     from xaitk_wcam.study.work import TargetClassBlackbox
+    from xaitk_wcam.utils.confidences import classify
     from xaitk_wcam.viz.figures import wcam_figure
 
     try:
@@ -111,9 +102,9 @@ def explain(
             wavelet=wavelet, levels=levels, grid_size=grid_size, nb_design=nb_design, batch_size=batch_size, seed=seed
         )
         pixels = read_image(image)
-        classifier = _classifier(model)
-        confidences = next(iter(classifier.classify_images([pixels])))
+        classifier = HuggingFaceImageClassifier(model)
         labels = list(classifier.get_labels())
+        confidences = dict(zip(labels, classify(classifier, [[pixels]])[0], strict=True))
         if label is None:
             target = max(labels, key=lambda name: confidences[name])
         elif label in labels:

@@ -32,7 +32,7 @@ covers a block of ``footprint(l) = 2 ** (levels - l + 1)`` pixels, the approxima
   coarsest details (levels 0 and 1 for ``s`` in 20 to 32 pixels at ``levels = 3``, footprint 8). A
   rendering on blocks of ``s / 4`` pixels (4 x 4 blocks across the shape) still tells the four shapes
   apart by their mass distribution, and these levels hold most of the shape's energy (its edges leak
-  some into finer levels; ``tests/test_scale_shapes.py`` measures the split).
+  some into finer levels; ``tests/datasets/test_scale_shapes.py`` measures the split).
 
 The ``"cue_conflict"`` split pairs the shape of class ``a`` with the texture of a class ``b != a``,
 as the texture/shape cue-conflict stimuli of Geirhos et al. ("ImageNet-trained CNNs are biased

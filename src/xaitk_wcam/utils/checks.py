@@ -7,7 +7,8 @@ Checks never modify the caller's data.
 - :func:`check_int`, :func:`check_float`, :func:`check_choice`: constructor keywords;
 - :func:`check_image`: an image to explain or score, ``H x W`` or ``H x W x C`` (``C`` in 1..4: gray,
   gray + alpha, RGB, RGBA), integer or float dtype, finite, non-empty;
-- :func:`check_map`: a 2-D saliency map, real, finite (or NaN entries tolerated where a metric says so).
+- :func:`check_map`: a 2-D saliency map, real, finite (or NaN entries tolerated where a metric says so);
+- :func:`check_blackbox`: an smqtk ``ClassifyImage``.
 """
 
 from __future__ import annotations
@@ -120,3 +121,12 @@ def check_map(sal_map: Any, name: str = "sal_map", *, nan_as_min: bool = False) 
         )
         values[nan] = np.nanmin(values)
     return values
+
+
+def check_blackbox(blackbox: Any, name: str = "blackbox") -> list:
+    """The labels of ``blackbox`` after checking it is an smqtk ``ClassifyImage``."""
+    from smqtk_classifier.interfaces.classify_image import ClassifyImage
+
+    if not isinstance(blackbox, ClassifyImage):
+        raise TypeError(f"{name} must be a smqtk_classifier.ClassifyImage, got {type(blackbox).__name__}")
+    return list(blackbox.get_labels())

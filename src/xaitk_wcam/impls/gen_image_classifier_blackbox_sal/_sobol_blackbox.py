@@ -150,13 +150,6 @@ def normalise_max(maps: np.ndarray) -> np.ndarray:
     return maps
 
 
-def check_blackbox(blackbox: object) -> list[Hashable]:
-    """The blackbox's labels, after checking it is a ``ClassifyImage``."""
-    if not isinstance(blackbox, ClassifyImage):
-        raise TypeError(f"blackbox must be a smqtk_classifier.ClassifyImage, got {type(blackbox).__name__}")
-    return list(blackbox.get_labels())
-
-
 def sobol_total_indices(
     image: np.ndarray,
     blackbox: ClassifyImage,

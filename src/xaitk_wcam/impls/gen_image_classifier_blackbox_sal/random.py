@@ -12,7 +12,7 @@ from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import PIXEL, MapExplanation
-from xaitk_wcam.utils.checks import check_image, check_int
+from xaitk_wcam.utils.checks import check_blackbox, check_image, check_int
 
 
 class RandomSaliency(BlackboxExplainer):
@@ -36,7 +36,7 @@ class RandomSaliency(BlackboxExplainer):
         :return: ``n_classes x H x W`` float64 pixel maps in ``[-1, 1]``.
         """
         ref_image = check_image(ref_image)
-        labels = list(blackbox.get_labels())
+        labels = check_blackbox(blackbox)
         n_classes = len(labels)
         image_key = zlib.crc32(np.ascontiguousarray(ref_image).tobytes()) ^ zlib.crc32(repr(ref_image.shape).encode())
         rng = np.random.default_rng([self.seed, image_key])

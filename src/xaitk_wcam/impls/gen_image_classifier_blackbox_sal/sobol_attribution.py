@@ -26,11 +26,10 @@ from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
     SobolSaliency,
-    check_blackbox,
     normalise_max,
 )
 from xaitk_wcam.interfaces.explanation import PIXEL, Explanation
-from xaitk_wcam.utils.checks import check_image
+from xaitk_wcam.utils.checks import check_blackbox, check_image
 from xaitk_wcam.utils.images import split_alpha
 from xaitk_wcam.utils.maps import upsample_nearest
 

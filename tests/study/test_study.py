@@ -528,7 +528,35 @@ def test_yaml_config_and_defaults_hash_equal(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["blur-study.json", "noise-study.yaml"])
 def test_example_configs_resolve(name: str) -> None:
-    path = Path(__file__).resolve().parents[1] / "examples" / name
+    path = Path(__file__).resolve().parents[2] / "examples" / name
     resolved = resolve_config(load_config(path))
     spec = StudySpec.from_resolved(resolved)
     assert len(spec.perturbations) >= 3 and "wcam" in spec.methods
+
+
+# -- metrics dispatch on the declared map space ----------------------------------------------------------------
+def test_spectrum_maps_get_no_pixel_metric_and_the_report_says_so(tmp_path: Path) -> None:
+    from xaitk_wcam.impls.faithfulness import Insertion
+    from xaitk_wcam.impls.gen_image_classifier_blackbox_sal import FourierSobol
+    from xaitk_wcam.impls.saliency_metric import ScaleShare, SpatialSpread
+
+    config = fake_config(n=1)
+    config["saliency"]["fourier"] = to_config_dict(FourierSobol(grid_size=4, nb_design=2, batch_size=16))
+    config["metrics"] += [
+        to_config_dict(Deletion(max_steps=4, fill="mean")),  # the fake classifier refuses all-black images
+        to_config_dict(Insertion(max_steps=4, fill="mean")),
+        to_config_dict(SpatialSpread()),
+        to_config_dict(ScaleShare(level=0, levels=2)),
+    ]
+    study = SaliencyRobustnessStudy(_json(config))
+    frame = study.run(tmp_path / "out", progress=False)
+    assert (frame["status"] == "ok").all(), frame["status"].tolist()
+    fourier, wcam, sw = (frame[frame["method"] == m] for m in ("fourier", "wcam", "sw"))
+    pixel_only = ["dauc", "dc", "iauc", "ic", "SpatialSpread"]
+    assert fourier[[*pixel_only, "ScaleShare"]].isna().all().all()  # spectrum maps: not applicable
+    assert fourier[["Entropy", "SSD"]].iloc[1:].notna().all().all()  # map metrics and comparisons apply
+    assert wcam[[*pixel_only, "ScaleShare"]].notna().all().all()  # WCAM: pixel map for pixel metrics, wavelet map
+    assert sw["ScaleShare"].isna().all() and sw[pixel_only].notna().all().all()  # a pixel method: no wavelet map
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "dauc accepts pixel maps; fourier gives spectrum maps: not applicable" in report
+    assert "ScaleShare accepts wavelet maps; sw gives pixel maps: not applicable" in report

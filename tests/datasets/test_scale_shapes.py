@@ -14,7 +14,7 @@ from xaitk_wcam.datasets import CLASS_NAMES, TEXTURES, scale_shapes, shape_level
 from xaitk_wcam.datasets.scale_shapes import _draw_parameters, _shape_coverage
 from xaitk_wcam.models.scale_shapes import scale_shapes_classifier, scale_shapes_folder
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,54 @@
+"""The import graph of ``src/xaitk_wcam``: no cycle between subpackages; classifiers never import models."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import xaitk_wcam
+
+ROOT = Path(xaitk_wcam.__file__).parent
+
+
+def subpackage_graph() -> dict[str, set[str]]:
+    """Subpackage -> the other subpackages it imports (every import statement, lazy ones included)."""
+    edges: dict[str, set[str]] = defaultdict(set)
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts == ("__init__",):
+            continue  # the package's public facade re-exports everything
+        source = parts[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                if name.startswith("xaitk_wcam.") and name.split(".")[1] != source:
+                    edges[source].add(name.split(".")[1])
+    return edges
+
+
+def test_subpackages_form_no_cycle():
+    edges = subpackage_graph()
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges.get(node, ())):
+            assert state.get(nxt) != 1, f"import cycle: {' -> '.join([*path, node, nxt])}"
+            if nxt not in state:
+                visit(nxt, [*path, node])
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node, [])
+    assert "models" not in edges["classifiers"]
+
+
+def test_importing_classifiers_loads_no_model_module():
+    code = "import sys, xaitk_wcam.classifiers; print(sorted(m for m in sys.modules if 'xaitk_wcam.models' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
