@@ -4,7 +4,7 @@ where possible."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -67,6 +67,14 @@ def _runs(tensors: Sequence[torch.Tensor]) -> Iterator[torch.Tensor]:
             start = i
 
 
+def _chunk_runs(
+    images: Any, batch_size: int, to_chw: Callable[[int, Any], torch.Tensor]
+) -> Iterator[list[torch.Tensor]]:
+    """Chunks of ``batch_size`` images of an iterable, each as runs of equal-shape ``n x C x H x W`` tensors."""
+    for chunk in _chunks(images, batch_size):
+        yield list(_runs([to_chw(k, image) for k, image in enumerate(chunk)]))
+
+
 def hwc_batches(images: Any, batch_size: int) -> Iterator[list[torch.Tensor]]:
     """Group ``H x W x C`` images into ``N x C x H x W`` batches (views of the input where possible).
 
@@ -90,14 +98,13 @@ def hwc_batches(images: Any, batch_size: int) -> Iterator[list[torch.Tensor]]:
         for start in range(0, batch.shape[0], batch_size):
             yield [batch[start : start + batch_size]]
         return
-    for chunk in _chunks(images, batch_size):
-        tensors = []
-        for k, image in enumerate(chunk):
-            t = _as_tensor(image)
-            _check_hwc(tuple(t.shape), f"images[{k}] of the chunk")
-            t = t[..., None] if t.ndim == 2 else t
-            tensors.append(t.permute(2, 0, 1))
-        yield list(_runs(tensors))
+
+    def chw(k: int, image: Any) -> torch.Tensor:
+        t = _as_tensor(image)
+        _check_hwc(tuple(t.shape), f"images[{k}] of the chunk")
+        return (t[..., None] if t.ndim == 2 else t).permute(2, 0, 1)
+
+    yield from _chunk_runs(images, batch_size, chw)
 
 
 def chw_batches(images: Any, batch_size: int) -> Iterator[list[torch.Tensor]]:
@@ -115,10 +122,10 @@ def chw_batches(images: Any, batch_size: int) -> Iterator[list[torch.Tensor]]:
         for start in range(0, batch.shape[0], batch_size):
             yield [batch[start : start + batch_size]]
         return
-    for chunk in _chunks(images, batch_size):
-        tensors = []
-        for k, image in enumerate(chunk):
-            t = _as_tensor(image)
-            _check_chw(tuple(t.shape), f"batch[{k}] of the chunk")
-            tensors.append(t)
-        yield list(_runs(tensors))
+
+    def chw(k: int, image: Any) -> torch.Tensor:
+        t = _as_tensor(image)
+        _check_chw(tuple(t.shape), f"batch[{k}] of the chunk")
+        return t
+
+    yield from _chunk_runs(images, batch_size, chw)

@@ -39,6 +39,22 @@ def import_object(spec: str) -> Any:
     return obj() if callable(obj) and not hasattr(obj, "metadata") else obj
 
 
+def resolve_object(value: Any, name: str, what: str) -> tuple[str | None, Any]:
+    """``(import path or None, object)`` of a parameter that takes an object or its ``"package.module:attr"``.
+
+    :param name: The parameter's name, for messages.
+    :param what: What the object is, for messages (``"MAITE image-classification model"``).
+    :raises ValueError: ``value`` is ``None`` (a config saved from an object records no import path) or an
+        import path that does not resolve.
+    """
+    if value is None:
+        raise ValueError(
+            f"{name}: expected a {what} or an import path 'package.module:attr'; got None (a config saved from "
+            f"a {what.split()[-1]} object cannot be rebuilt)"
+        )
+    return (value, import_object(value)) if isinstance(value, str) else (None, value)
+
+
 class MaiteImageClassifier(ClassifyImage):
     """Wrap a MAITE ``image_classification.Model`` as an smqtk ``ClassifyImage``.
 
@@ -61,13 +77,7 @@ class MaiteImageClassifier(ClassifyImage):
     """
 
     def __init__(self, model: Any, labels: Sequence[Hashable] | None = None, batch_size: int = 32) -> None:
-        if model is None:
-            raise ValueError(
-                "model: expected a MAITE image-classification model or an import path 'package.module:attr'; "
-                "got None (a config saved from a model object cannot be rebuilt)"
-            )
-        self._model_spec = model if isinstance(model, str) else None
-        self._model = import_object(model) if isinstance(model, str) else model
+        self._model_spec, self._model = resolve_object(model, "model", "MAITE image-classification model")
         if not callable(self._model):
             raise ValueError(f"model: expected a callable MAITE model; got {type(self._model).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

@@ -27,7 +27,7 @@ from smqtk_core import Plugfigurable
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.errors import error_text
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageRecord", "ImageSource", "SourceRecord", "as_hwc_uint8"]
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageRecord", "ImageSource", "SourceRecord", "as_hwc_uint8", "iter_records"]
 
 #: ``(image_id, H x W x C uint8 image, label or None)``.
 ImageRecord = tuple[str, np.ndarray, Hashable | None]
@@ -127,22 +127,8 @@ class ImageSource(Plugfigurable):
         Reading or converting one image may fail; the failure becomes that record's ``error`` and the stream
         goes on. Only a failure of the listing itself (``_iter_images`` raising) ends it, after one error record.
         """
-        items = self._iter_images()
-        for index in itertools.count() if self._limit is None else range(self._limit):
-            try:
-                image_id, image, label = next(items)
-            except StopIteration:
-                return
-            except Exception as err:
-                yield SourceRecord(f"#{index}", None, None, f"the source stopped listing images: {error_text(err)}")
-                return
-            image_id = str(image_id)
-            try:
-                if isinstance(image, BaseException):
-                    raise image
-                yield SourceRecord(image_id, self._read(image, image_id), label)
-            except Exception as err:
-                yield SourceRecord(image_id, None, label, error_text(err))
+        items = itertools.islice(self._iter_images(), self._limit)
+        return iter_records(items, self._read)
 
     def __iter__(self) -> Iterator[ImageRecord]:
         """``(image_id, image, label)`` of every readable image; an unreadable one is skipped with a warning."""
@@ -173,3 +159,27 @@ class ImageSource(Plugfigurable):
 
     def get_config(self) -> dict[str, Any]:
         return {"limit": self._limit, "max_pixels": self._max_pixels}
+
+
+def iter_records(
+    items: Iterator[tuple[Any, Any, Hashable | None]], read: Callable[[Any, str], np.ndarray] | None = None
+) -> Iterator[SourceRecord]:
+    """:class:`SourceRecord` of each ``(image_id, image, label)`` of ``items``: ``image`` an array-like, a
+    zero-argument reader or an exception; ``read(image, image_id)`` turns it into the record's image (default:
+    the image as it is). An exception of ``read`` is that record's error; one of ``items`` ends the stream
+    after an error record."""
+    for index in itertools.count():
+        try:
+            image_id, image, label = next(items)
+        except StopIteration:
+            return
+        except Exception as err:
+            yield SourceRecord(f"#{index}", None, None, f"the source stopped listing images: {error_text(err)}")
+            return
+        image_id = str(image_id)
+        try:
+            if isinstance(image, BaseException):
+                raise image
+            yield SourceRecord(image_id, image if read is None else read(image, image_id), label)
+        except Exception as err:
+            yield SourceRecord(image_id, None, label, error_text(err))

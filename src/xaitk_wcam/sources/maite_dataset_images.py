@@ -32,15 +32,9 @@ class MaiteDatasetImages(ImageSource):
 
     def __init__(self, dataset: Any, limit: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         super().__init__(limit=limit, max_pixels=max_pixels)
-        if dataset is None:
-            raise ValueError(
-                "dataset: expected a MAITE image-classification dataset or an import path 'package.module:attr'; "
-                "got None (a config saved from a dataset object cannot be rebuilt)"
-            )
-        from xaitk_wcam.classifiers.maite import import_object
+        from xaitk_wcam.classifiers.maite import resolve_object
 
-        self._dataset_spec = dataset if isinstance(dataset, str) else None
-        self._dataset = import_object(dataset) if isinstance(dataset, str) else dataset
+        self._dataset_spec, self._dataset = resolve_object(dataset, "dataset", "MAITE image-classification dataset")
         if not (hasattr(self._dataset, "__getitem__") and hasattr(self._dataset, "__len__")):
             raise ValueError(
                 f"dataset: expected a MAITE dataset (with __getitem__ and __len__); got {type(self._dataset).__name__}"

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import itertools
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from xaitk_wcam.interfaces.image_source import ImageSource, SourceRecord
+from xaitk_wcam.interfaces.image_source import ImageSource, SourceRecord, iter_records
 from xaitk_wcam.study.config import build_plugin, config_hash, load_config, resolve_config
 from xaitk_wcam.study.executors import StudyExecutor, StudySetupError, open_executor, parse_executor
 from xaitk_wcam.study.spec import StudySpec
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.study.work import ImageUnit
 from xaitk_wcam.utils.checks import check_int
-from xaitk_wcam.utils.errors import error_text
 
 #: Torch intra-op threads per worker unless ``threads`` is given (see :meth:`SaliencyRobustnessStudy.run`).
 DEFAULT_THREADS = 1
@@ -24,24 +22,8 @@ DEFAULT_THREADS = 1
 def iter_source(source: Any) -> Iterator[SourceRecord]:
     """Records of a source: an :class:`~xaitk_wcam.interfaces.image_source.ImageSource`'s own
     :meth:`~xaitk_wcam.interfaces.image_source.ImageSource.records`, or, for any other iterable of
-    ``(image_id, image, label)``, those triples (an exception instance in place of an image is that image's
-    error; an exception of the iterator itself ends the stream after one error record)."""
-    if isinstance(source, ImageSource):
-        yield from source.records()
-        return
-    items = iter(source)
-    for index in itertools.count():
-        try:
-            image_id, image, label = next(items)
-        except StopIteration:
-            return
-        except Exception as err:
-            yield SourceRecord(f"#{index}", None, None, f"the source stopped listing images: {error_text(err)}")
-            return
-        if isinstance(image, BaseException):
-            yield SourceRecord(str(image_id), None, label, error_text(image))
-        else:
-            yield SourceRecord(str(image_id), image, label)
+    ``(image_id, image, label)``, :func:`~xaitk_wcam.interfaces.image_source.iter_records` of it."""
+    return source.records() if isinstance(source, ImageSource) else iter_records(iter(source))
 
 
 class SaliencyRobustnessStudy:
