@@ -8,7 +8,8 @@ For every WCAM configuration given on the command line (``NAME=JSON`` of ``WCAM`
   EfficientNet-Lite0, Haar, ``levels=3``, ``grid_size=28``;
 
 it explains the predicted class with two seeds and reports, per configuration and image set (medians over
-images and models): forward passes, seconds per explanation, and
+images and models): forward passes, seconds per explanation, the stability the explanation reports about
+itself (``WCAMResult.stability``: the split-half prediction of the seed-to-seed Spearman), and
 
 1. seed-to-seed agreement of the raw total indices (seed 0 vs seed 1);
 2. agreement with a converged reference (Jansen, ``nb_design=256``, seed 1000; set (a) only by default,
@@ -57,6 +58,8 @@ from xaitk_wcam.wavelets.reprojection import cell_level_areas
 DEFAULT_CONFIGS = {
     "jansen-8": {"estimator": "jansen", "nb_design": 8},
     "jansen-32": {"estimator": "jansen", "nb_design": 32},
+    "importance-8": {"estimator": "importance", "nb_design": 8},
+    "importance-32": {"estimator": "importance", "nb_design": 32},
 }
 REFERENCE = {"estimator": "jansen", "nb_design": 256, "seed": 1000}
 SEEDS = (0, 1)
@@ -161,38 +164,38 @@ def image_sets(names: str) -> Iterator[tuple[str, str, ClassifyImage, list[tuple
 
         from xaitk_wcam.models import efficientnet_lite0_classifier
 
-        photos = [
-            (name, (resize(getattr(skimage.data, name)(), (224, 224), anti_aliasing=True) * 255).round().astype(np.uint8))
-            for name in PHOTOS
-        ]
+        def photo(name: str) -> np.ndarray:
+            resized = resize(getattr(skimage.data, name)(), (224, 224), anti_aliasing=True)
+            return (resized * 255).round().astype(np.uint8)
+
+        photos = [(name, photo(name)) for name in PHOTOS]
         classifier = efficientnet_lite0_classifier(device="cpu", batch_size=64)
         yield "b", "efficientnet-lite0", classifier, [(name, image, None) for name, image in photos]
 
 
 def explain(
     blackbox: CachedBlackbox, image: np.ndarray, params: dict[str, Any], cache_dir: Path, tag: str
-) -> tuple[np.ndarray, int, float]:
-    """Raw total indices (flat), passes and WCAM's own seconds of one explanation; the indices are cached too."""
+) -> tuple[np.ndarray, int, float, float]:
+    """Raw total indices (flat), passes, WCAM's own seconds and its stability; cached on disk too."""
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir / f"{tag}-indices-{key}.npz"
     if path.exists():
         with np.load(path) as data:
-            return data["indices"], int(data["passes"]), float(data["own"])
+            return data["indices"], int(data["passes"]), float(data["own"]), float(data["stability"])
     before = blackbox.seconds
     start = time.perf_counter()
     result = WCAM(**params).explain(image, blackbox)
     own = time.perf_counter() - start - (blackbox.seconds - before)
     blackbox.save()
     indices = result.sobol_indices[0].ravel().astype(np.float64)
-    np.savez(path, indices=indices, passes=result.n_evaluations, own=own)
-    return indices, result.n_evaluations, own
+    stability = np.nan if result.stability is None else result.stability
+    np.savez(path, indices=indices, passes=result.n_evaluations, own=own, stability=stability)
+    return indices, result.n_evaluations, own, stability
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--config", action="append", default=[], metavar="NAME=JSON", help="WCAM keywords (repeatable)"
-    )
+    parser.add_argument("--config", action="append", default=[], metavar="NAME=JSON", help="WCAM keywords (repeatable)")
     parser.add_argument("--sets", default="ab", help="'a', 'b' or 'ab'")
     parser.add_argument("--reference-b", action="store_true", help="also compute the reference on set (b)")
     parser.add_argument("--cache", type=Path, default=Path(__file__).parent / ".cache" / "sample_efficiency")
@@ -215,17 +218,18 @@ def main(argv: list[str] | None = None) -> None:
         if set_name == "a":
             shape_cells, texture_cells = cue_cells(samples, base["grid_size"])
             details = ~approximation_cells(64, 64, base["levels"], base["grid_size"])
-        for i, (image_id, image, sample) in enumerate(images):
+        for i, (image_id, image, _) in enumerate(images):
             confidences = next(iter(classifier.classify_images(image[None])))
             label = max(classifier.get_labels(), key=lambda name: confidences[name])
             tag = f"{set_name}-{model}-{image_id}"
             blackbox = CachedBlackbox(classifier, label, args.cache / f"{tag}-outputs.npz")
             reference = None
             if set_name == "a" or args.reference_b:
-                reference, _, _ = explain(blackbox, image, {**base, **REFERENCE}, args.cache, tag)
+                reference = explain(blackbox, image, {**base, **REFERENCE}, args.cache, tag)[0]
             for name, config in configs.items():
                 runs = [explain(blackbox, image, {**base, **config, "seed": s}, args.cache, tag) for s in SEEDS]
-                (x, passes, own_x), (y, _, own_y) = runs
+                (x, passes_x, own_x, stab_x), (y, passes_y, own_y, stab_y) = runs
+                passes = (passes_x + passes_y) / 2
                 row = {
                     "set": set_name,
                     "model": model,
@@ -233,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
                     "config": name,
                     "passes": passes,
                     "s": passes * per_pass + (own_x + own_y) / 2,
+                    "stab": np.nanmean([stab_x, stab_y]),
                 }
                 row.update(zip(("seed rho", "seed top10", "seed lvl"), agreement(x, y, cell_level), strict=True))
                 if reference is not None:

@@ -52,3 +52,26 @@ def test_importing_classifiers_loads_no_model_module():
     code = "import sys, xaitk_wcam.classifiers; print(sorted(m for m in sys.modules if 'xaitk_wcam.models' in m))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_plugin_discovery_loads_no_heavy_dependency():
+    """``import xaitk_wcam`` and ``get_impls()`` of every interface this package registers into must not import
+    transformers, captum, dask, matplotlib, datasets or POT: they load where a class that needs them is used."""
+    code = """
+import sys
+import xaitk_wcam
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
+from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
+from xaitk_wcam.interfaces import (
+    FaithfulnessMetric, GenerateImageClassifierWhiteboxSaliency, ImageSource, SaliencyComparison,
+)
+interfaces = [ClassifyImage, GenerateImageClassifierBlackboxSaliency, SaliencyMetric, FaithfulnessMetric,
+              GenerateImageClassifierWhiteboxSaliency, ImageSource, SaliencyComparison]
+found = sum(len([c for c in i.get_impls() if c.__module__.startswith("xaitk_wcam")]) for i in interfaces)
+heavy = ["transformers", "captum", "dask", "distributed", "matplotlib", "datasets", "ot"]
+print(found, [h for h in heavy if h in sys.modules])
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    found, loaded = out.strip().split(" ", 1)
+    assert int(found) >= 25 and loaded == "[]"

@@ -1,80 +1,76 @@
 """xaitk-wcam: wavelet-scale attribution (WCAM) for the xaitk-saliency / nrtk / MAITE stack.
 
-Every public class is importable from here, e.g. ``from xaitk_wcam import WCAM``.
+Every public class is importable from here, e.g. ``from xaitk_wcam import WCAM``. Names are resolved on
+first use (PEP 562), so importing the package, or smqtk's plugin discovery importing its plugin modules,
+costs almost nothing: heavy dependencies (transformers, captum, dask, pandas, matplotlib, ...) load only
+where a class that needs them is used.
 """
 
-from xaitk_wcam.classifiers import HuggingFaceImageClassifier, MaiteImageClassifier
-from xaitk_wcam.datasets import ScaleShapesSample, scale_shapes
-from xaitk_wcam.impls.comparison import SSD, SpearmanRank, TopKIntersection, Wasserstein, XCorr
-from xaitk_wcam.impls.faithfulness import (
-    AverageDrop,
-    AverageDropInDeletion,
-    Deletion,
-    Insertion,
-    MuFidelity,
-    ReconstructionDepth,
-)
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal import FourierSobol, RandomSaliency, SobolAttribution
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM, WCAMResult
-from xaitk_wcam.impls.gen_image_classifier_whitebox_sal import (
-    GradCAM,
-    GradientTimesInput,
-    IntegratedGradients,
-    SmoothGrad,
-    VanillaGradients,
-)
-from xaitk_wcam.impls.saliency_metric import FineScaleShare, ScaleShare, SpatialSpread
-from xaitk_wcam.interfaces import (
-    FaithfulnessMetric,
-    FaithfulnessResult,
-    GenerateImageClassifierWhiteboxSaliency,
-    ImageSource,
-    SaliencyComparison,
-)
-from xaitk_wcam.sources import FolderImages, HFDatasetImages, MaiteDatasetImages, SkimageImages
-from xaitk_wcam.study import SaliencyRobustnessStudy
-from xaitk_wcam.wavelets.sufficient import sufficient_image, sufficient_images
+from __future__ import annotations
 
-__all__ = [
-    "SSD",
-    "WCAM",
-    "AverageDrop",
-    "AverageDropInDeletion",
-    "Deletion",
-    "FaithfulnessMetric",
-    "FaithfulnessResult",
-    "FineScaleShare",
-    "FolderImages",
-    "FourierSobol",
-    "GenerateImageClassifierWhiteboxSaliency",
-    "GradCAM",
-    "GradientTimesInput",
-    "HFDatasetImages",
-    "HuggingFaceImageClassifier",
-    "ImageSource",
-    "Insertion",
-    "IntegratedGradients",
-    "MaiteDatasetImages",
-    "MaiteImageClassifier",
-    "MuFidelity",
-    "RandomSaliency",
-    "ReconstructionDepth",
-    "SaliencyComparison",
-    "SaliencyRobustnessStudy",
-    "ScaleShapesSample",
-    "ScaleShare",
-    "SkimageImages",
-    "SmoothGrad",
-    "SobolAttribution",
-    "SpatialSpread",
-    "SpearmanRank",
-    "TopKIntersection",
-    "VanillaGradients",
-    "WCAMResult",
-    "Wasserstein",
-    "XCorr",
-    "scale_shapes",
-    "sufficient_image",
-    "sufficient_images",
-]
-__version__ = "0.1.0"
+import importlib
+from typing import Any
+
+__version__ = "0.2.0.dev0"
+
+#: Public name -> module that defines it.
+_EXPORTS = {
+    "HuggingFaceImageClassifier": "xaitk_wcam.classifiers.huggingface",
+    "MaiteImageClassifier": "xaitk_wcam.classifiers.maite",
+    "ScaleShapesSample": "xaitk_wcam.datasets.scale_shapes",
+    "scale_shapes": "xaitk_wcam.datasets.scale_shapes",
+    "SSD": "xaitk_wcam.impls.comparison.ssd",
+    "SpearmanRank": "xaitk_wcam.impls.comparison.spearman",
+    "TopKIntersection": "xaitk_wcam.impls.comparison.topk",
+    "Wasserstein": "xaitk_wcam.impls.comparison.wasserstein",
+    "XCorr": "xaitk_wcam.impls.comparison.xcorr",
+    "AverageDrop": "xaitk_wcam.impls.faithfulness.average_drop",
+    "AverageDropInDeletion": "xaitk_wcam.impls.faithfulness.average_drop",
+    "Deletion": "xaitk_wcam.impls.faithfulness.deletion_insertion",
+    "Insertion": "xaitk_wcam.impls.faithfulness.deletion_insertion",
+    "MuFidelity": "xaitk_wcam.impls.faithfulness.mu_fidelity",
+    "ReconstructionDepth": "xaitk_wcam.impls.faithfulness.reconstruction_depth",
+    "FourierSobol": "xaitk_wcam.impls.gen_image_classifier_blackbox_sal.fourier_sobol",
+    "RandomSaliency": "xaitk_wcam.impls.gen_image_classifier_blackbox_sal.random",
+    "SobolAttribution": "xaitk_wcam.impls.gen_image_classifier_blackbox_sal.sobol_attribution",
+    "WCAM": "xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam",
+    "WCAMResult": "xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam",
+    "GradCAM": "xaitk_wcam.impls.gen_image_classifier_whitebox_sal.grad_cam",
+    "GradientTimesInput": "xaitk_wcam.impls.gen_image_classifier_whitebox_sal.gradients",
+    "SmoothGrad": "xaitk_wcam.impls.gen_image_classifier_whitebox_sal.gradients",
+    "VanillaGradients": "xaitk_wcam.impls.gen_image_classifier_whitebox_sal.gradients",
+    "IntegratedGradients": "xaitk_wcam.impls.gen_image_classifier_whitebox_sal.integrated_gradients",
+    "FineScaleShare": "xaitk_wcam.impls.saliency_metric.scale_share",
+    "ScaleShare": "xaitk_wcam.impls.saliency_metric.scale_share",
+    "SpatialSpread": "xaitk_wcam.impls.saliency_metric.spatial_spread",
+    "BlackboxExplainer": "xaitk_wcam.interfaces.blackbox_explainer",
+    "Explanation": "xaitk_wcam.interfaces.explanation",
+    "MapExplanation": "xaitk_wcam.interfaces.explanation",
+    "FaithfulnessMetric": "xaitk_wcam.interfaces.faithfulness",
+    "FaithfulnessResult": "xaitk_wcam.interfaces.faithfulness",
+    "GenerateImageClassifierWhiteboxSaliency": "xaitk_wcam.interfaces.whitebox",
+    "ImageSource": "xaitk_wcam.interfaces.image_source",
+    "SaliencyComparison": "xaitk_wcam.interfaces.saliency_comparison",
+    "FolderImages": "xaitk_wcam.sources.folder_images",
+    "HFDatasetImages": "xaitk_wcam.sources.hf_dataset_images",
+    "MaiteDatasetImages": "xaitk_wcam.sources.maite_dataset_images",
+    "SkimageImages": "xaitk_wcam.sources.skimage_images",
+    "SaliencyRobustnessStudy": "xaitk_wcam.study.runner",
+    "sufficient_image": "xaitk_wcam.wavelets.sufficient",
+    "sufficient_images": "xaitk_wcam.wavelets.sufficient",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xaitk_wcam' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -11,9 +11,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
-import ptwt
-import pywt
 import torch
 
 from xaitk_wcam.wavelets.layout import band_layout
@@ -21,6 +20,8 @@ from xaitk_wcam.wavelets.layout import band_layout
 
 def supported_wavelets() -> list[str]:
     """Names accepted as ``wavelet``: pywt's orthogonal discrete wavelets (haar, db*, sym*, coif*)."""
+    import pywt
+
     return [name for name in pywt.wavelist(kind="discrete") if pywt.Wavelet(name).orthogonal]
 
 
@@ -37,6 +38,8 @@ def check_wavelet(wavelet: str) -> None:
 
 def _split_layout(layout: torch.Tensor, levels: int) -> tuple:
     """Layout ``[..., H, W]`` -> ptwt coefficient tuple (views, no copy)."""
+    import ptwt
+
     bands = band_layout(layout.shape[-2], layout.shape[-1], levels)
     coeffs: list = [layout[..., bands[0].rows, bands[0].cols]]
     for i in range(1, len(bands), 3):
@@ -53,8 +56,11 @@ def _join_coeffs(coeffs: Sequence) -> torch.Tensor:
 
 
 @lru_cache(maxsize=8)
-def _matrix_transforms(wavelet: str, levels: int) -> tuple[ptwt.MatrixWavedec2, ptwt.MatrixWaverec2]:
-    """ptwt's boundary-wavelet transforms; they cache their sparse matrices per shape, so reuse them."""
+def _matrix_transforms(wavelet: str, levels: int) -> tuple[Any, Any]:
+    """ptwt's boundary-wavelet transforms (``MatrixWavedec2``, ``MatrixWaverec2``); they cache their sparse
+    matrices per shape, so reuse them."""
+    import ptwt
+
     return ptwt.MatrixWavedec2(wavelet, level=levels), ptwt.MatrixWaverec2(wavelet)
 
 
@@ -63,6 +69,8 @@ def wavedec_layout(images: torch.Tensor, wavelet: str, levels: int) -> torch.Ten
 
     :param images: Float tensor; ``H`` and ``W`` multiples of ``2**levels``.
     """
+    import ptwt  # imported where used: plugin discovery imports the modules that import this one
+
     if wavelet == "haar":
         coeffs = ptwt.wavedec2(images, "haar", level=levels, mode="zero")
     else:
@@ -74,6 +82,8 @@ def wavedec_layout(images: torch.Tensor, wavelet: str, levels: int) -> torch.Ten
 
 def waverec_layout(layout: torch.Tensor, wavelet: str, levels: int) -> torch.Tensor:
     """Inverse DWT of a ``[..., H, W]`` coefficient layout into ``[..., H, W]`` images."""
+    import ptwt
+
     coeffs = _split_layout(layout, levels)
     if wavelet == "haar":
         return ptwt.waverec2(coeffs, "haar")

@@ -10,17 +10,13 @@ fast: 32 x 32 = 1024 cells takes well under a second. Distances are in units of 
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from typing import Any
 
 import numpy as np
 
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
-
-try:
-    import ot
-except ImportError:  # pragma: no cover - exercised where POT is missing
-    ot = None
 
 
 def pooled_mass(values: np.ndarray, grid_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,13 +53,13 @@ class Wasserstein(SaliencyComparison):
         if grid_size < 1:
             raise ValueError(f"grid_size must be an int >= 1, got {grid_size}")
         self.grid_size = grid_size
-        if ot is None:
+        if not self.is_usable():
             raise ImportError("Wasserstein needs the POT package (pip install POT)")
 
     @classmethod
     def is_usable(cls) -> bool:
         """Usable when POT (``ot``) is installed."""
-        return ot is not None
+        return importlib.util.find_spec("ot") is not None
 
     def _compute(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
         a = np.maximum(sal_map, 0.0)
@@ -73,6 +69,8 @@ class Wasserstein(SaliencyComparison):
             return float("nan")
         mass_a, centres = pooled_mass(a, self.grid_size)
         mass_b, _ = pooled_mass(b, self.grid_size)
+        import ot  # POT: imported where it is used (plugin discovery imports this module)
+
         cost = ot.dist(centres, centres, metric="euclidean")
         distance = ot.emd2(mass_a / mass_a.sum(), mass_b / mass_b.sum(), cost, numItermax=10_000_000)
         return float(distance) / float(np.hypot(*sal_map.shape))

@@ -14,6 +14,7 @@ classifier, and the gradient is the model's gradient at the clamped image.
 from __future__ import annotations
 
 import abc
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -110,11 +111,8 @@ class CaptumSaliency(GenerateImageClassifierWhiteboxSaliency):
 
     @classmethod
     def is_usable(cls) -> bool:
-        try:
-            import captum.attr  # noqa: F401
-        except ImportError:
-            return False
-        return True
+        """Usable when Captum is installed (found without importing it: discovery calls this)."""
+        return importlib.util.find_spec("captum") is not None
 
     def attributions(
         self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int] | int
