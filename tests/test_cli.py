@@ -121,3 +121,63 @@ def test_missing_inputs_are_usage_errors(argv: list[str]) -> None:
     result = CliRunner().invoke(main, argv)
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+# -- quiet by default, one error line ----------------------------------------------------------------------------
+def test_discovery_messages_of_other_packages_only_with_verbose() -> None:
+    quiet = CliRunner().invoke(main, ["plugins"])
+    assert quiet.exit_code == 0 and "Failed to import" not in quiet.output
+    loud = CliRunner().invoke(main, ["-v", "plugins"])
+    assert loud.exit_code == 0
+
+
+def test_expected_failures_are_one_error_line(tmp_path: Path, tiny_resnet_dir: Path) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    _png(images / "a.png")
+    config = _config(tiny_resnet_dir, images)
+
+    def run(*args: str) -> Any:
+        result = CliRunner().invoke(main, list(args))
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+        assert "Traceback" not in result.output
+        return result.output
+
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("classifier: [unclosed\n")
+    assert "cannot parse" in run("study", str(bad_yaml), str(tmp_path / "o1"))
+    missing_model = tmp_path / "missing.json"
+    cfg = json.loads(json.dumps(config))
+    cfg["classifier"][cfg["classifier"]["type"]]["model_name_or_path"] = str(tmp_path / "no-model")
+    missing_model.write_text(json.dumps(cfg))
+    assert "no-model" in run("study", str(missing_model), str(tmp_path / "o2"))
+    cuda = tmp_path / "cuda.json"
+    cfg = json.loads(json.dumps(config))
+    cfg["classifier"][cfg["classifier"]["type"]]["device"] = "cuda"
+    cuda.write_text(json.dumps(cfg))
+    import torch
+
+    if not torch.cuda.is_available():  # the CPU build this project pins
+        assert "CUDA is not available" in run("study", str(cuda), str(tmp_path / "o3"))
+    ok = tmp_path / "ok.json"
+    ok.write_text(json.dumps(config))
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    assert "file-not-folder" in run("study", str(ok), str(blocked / "out"))
+    assert "unknown" in run(
+        "explain",
+        str(images / "a.png"),
+        "--out",
+        str(tmp_path / "x.png"),
+        "--model",
+        str(tiny_resnet_dir),
+        "--label",
+        "unknown",
+        "--grid-size",
+        "4",
+        "--nb-design",
+        "2",
+    )
+    debug = CliRunner().invoke(main, ["--debug", "study", str(bad_yaml), str(tmp_path / "o4")])
+    assert debug.exit_code != 0 and debug.exception is not None  # the exception itself, with its traceback

@@ -3,11 +3,21 @@
 - ``xaitk-wcam study CONFIG OUT_DIR [--resume] [--executor SPEC]``: run a saliency-robustness study;
 - ``xaitk-wcam explain IMAGE --out PNG [--model PATH_OR_ID]``: one WCAM figure for one image;
 - ``xaitk-wcam plugins``: every discovered classifier, image source, perturber, saliency and metric plugin.
+
+Every failure (a wrong config, an unreadable file, a read-only folder, a missing model, CUDA asked on a CPU
+build, a dead worker pool, an unreachable Dask scheduler...) ends the command with one ``Error: ...`` line
+and exit code 1; ``--debug`` shows the traceback instead. ``-v`` logs at DEBUG level, including what other
+packages say while smqtk discovers plugins (``Failed to import psycopg2``...), which is hidden otherwise.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
+import logging
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -18,8 +28,42 @@ OFFLINE_MODEL = "efficientnet-lite0"
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xaitk-wcam")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level (plugin discovery messages included).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error instead of one line.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
     """Wavelet-scale attribution (WCAM) and saliency-robustness studies."""
+    ctx.obj = {"debug": debug}
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    logging.getLogger("xaitk_wcam").setLevel(logging.DEBUG if verbose else logging.INFO)
+    if not verbose:  # transformers' own bars ("Loading weights") are not this command's progress
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+@contextlib.contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Turn any failure into ``Error: <type>: <message>`` and exit code 1 (``--debug``: the traceback)."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except KeyboardInterrupt as err:
+        raise click.ClickException("interrupted; what was committed is kept (study: --resume continues)") from err
+    except Exception as err:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and (ctx.find_root().obj or {}).get("debug"):
+            raise
+        message = " ".join(str(err).split()) or "(no message)"
+        raise click.ClickException(f"{type(err).__name__}: {message} (--debug shows the traceback)") from err
+
+
+def failure_summary(statuses: list[str], top: int = 3) -> str:
+    """``"4 rows failed; top causes: 3 x ValueError: ..., 1 x ..."`` for the non-``ok`` statuses."""
+    failed = [status for status in statuses if status != "ok"]
+    causes = collections.Counter(status[:160] for status in failed).most_common(top)
+    return f"{len(failed)} rows failed; top causes: " + "; ".join(f"{n} x {cause}" for cause, n in causes)
 
 
 @main.command()
@@ -43,19 +87,20 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def study(config: Path, out_dir: Path, resume: bool, executor: str, threads: int, no_report: bool, quiet: bool) -> None:
     """Run the saliency-robustness study of CONFIG (.json or .yaml) into OUT_DIR."""
-    from xaitk_wcam.study import OutDirError, SaliencyRobustnessStudy, StudyConfigError, StudySetupError
+    from xaitk_wcam.study import SaliencyRobustnessStudy
 
-    try:
+    with one_line_errors():
         runner = SaliencyRobustnessStudy.from_file(config)
         frame = runner.run(
             out_dir, resume=resume, executor=executor, threads=threads, progress=not quiet, report=not no_report
         )
-    except (StudyConfigError, OutDirError, StudySetupError, ValueError, TypeError) as err:
-        raise click.ClickException(str(err)) from err
-    errors = int((frame["status"] != "ok").sum()) if len(frame) else 0
+    statuses = [str(s) for s in frame["status"]] if len(frame) else []
+    errors = sum(status != "ok" for status in statuses)
     click.echo(f"{len(frame)} rows ({errors} with errors) in {out_dir / 'results.csv'}")
     if not no_report:
         click.echo(f"report: {out_dir / 'report.html'}")
+    if errors:
+        click.echo(failure_summary(statuses))
 
 
 @main.command()
@@ -97,7 +142,7 @@ def explain(
     from xaitk_wcam.utils.confidences import classify
     from xaitk_wcam.viz.figures import wcam_figure
 
-    try:
+    with one_line_errors():
         generator = WCAM(
             wavelet=wavelet, levels=levels, grid_size=grid_size, nb_design=nb_design, batch_size=batch_size, seed=seed
         )
@@ -112,18 +157,16 @@ def explain(
         else:
             raise ValueError(f"--label {label!r} is not one of the model's labels, e.g. {labels[:5]}")
         result = generator.explain(pixels, TargetClassBlackbox(classifier, target))
-    except (ValueError, TypeError, OSError) as err:
-        raise click.ClickException(str(err)) from err
-    fig = wcam_figure(
-        pixels,
-        result.wavelet_maps[0],
-        result.spatial_maps[0],
-        result.scale_profile[0],
-        levels,
-        title=f"{image.name}: {target} ({confidences[target]:.2f}), {result.n_evaluations} evaluations",
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+        fig = wcam_figure(
+            pixels,
+            result.wavelet_maps[0],
+            result.spatial_maps[0],
+            result.scale_profile[0],
+            levels,
+            title=f"{image.name}: {target} ({confidences[target]:.2f}), {result.n_evaluations} evaluations",
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=100)
     click.echo(f"{target} ({confidences[target]:.3f}): {out}")
 
 
@@ -133,7 +176,8 @@ def plugins(as_json: bool) -> None:
     """List every discovered plugin a study config can name, by config section."""
     from xaitk_wcam.study.plugins import plugin_table
 
-    table = plugin_table()
+    with one_line_errors():
+        table = plugin_table()
     if as_json:
         click.echo(json.dumps(table, indent=2))
         return

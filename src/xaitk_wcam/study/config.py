@@ -3,11 +3,16 @@
 A study config is a JSON (or YAML) mapping::
 
     {"classifier": C, "images": I, "perturbers": [P, ...], "saliency": {"name": S, ...},
-     "metrics": [M, ...], "target": "reference_prediction"}
+     "metrics": [M, ...] or {"name": M, ...}, "target": "reference_prediction",
+     "max_perturbations": 10000, "noise_floor": true}
 
 where each of ``C, I, P, S, M`` is what ``smqtk_core.configuration.to_config_dict(obj)`` returns for a
 configured plugin (``{"type": T, T: {...parameters}}``); ``perturbers`` may also be a single nrtk
-``PerturbFactory`` (or ``PerturbImage``) config, and may mix factories and perturbers in its list.
+``PerturbFactory`` (or ``PerturbImage``) config, and may mix factories and perturbers in its list. Named
+metrics (a mapping) give their names to their results columns (``name``, or ``name_score`` for each score
+of a faithfulness metric); a list keeps the 0.1 column names (the metric's ``name``, suffixed where two
+collide). ``max_perturbations`` bounds the perturbations (factories are counted before anything is
+built); ``noise_floor: false`` turns off the second-seed explanations of the reference images.
 
 Resolution looks each ``type`` up among registered implementations only (:mod:`.plugins`), checks the
 parameter names against the constructor, merges the constructor defaults (what ``from_config`` does)
@@ -32,7 +37,20 @@ from smqtk_core.configuration import from_config_dict
 from xaitk_wcam.study.plugins import implementations, public_names, type_key
 
 TARGETS: tuple[str, ...] = ("reference_prediction", "prediction", "ground_truth")
-CONFIG_KEYS: tuple[str, ...] = ("classifier", "images", "perturbers", "saliency", "metrics", "target")
+CONFIG_KEYS: tuple[str, ...] = (
+    "classifier",
+    "images",
+    "perturbers",
+    "saliency",
+    "metrics",
+    "target",
+    "max_perturbations",
+    "noise_floor",
+)
+#: Most nodes (mappings, lists, values) a config may hold: a guard against documents that expand.
+MAX_CONFIG_NODES = 100_000
+#: Default bound on the perturbations of a study (factories are counted before any perturber is built).
+MAX_PERTURBATIONS = 10_000
 REQUIRED_KEYS: tuple[str, ...] = ("classifier", "images", "perturbers", "saliency")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: A ``"package.module:attribute"`` import path, as some wrappers (MAITE adapters) accept in place of an object.
@@ -46,27 +64,70 @@ class StudyConfigError(ValueError):
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a study config from a ``.json``, ``.yaml`` or ``.yml`` file.
 
+    YAML is read with ``yaml.safe_load``'s rules (no Python objects) and without aliases (``*name``): an alias
+    repeats a node, and nested aliases make a small file expand to billions of values. Any document of more
+    than :data:`MAX_CONFIG_NODES` nodes is refused before it is used.
+
     :param path: Config file.
     :return: The parsed mapping (not yet validated).
-    :raises StudyConfigError: Unreadable file, unknown extension, or not a mapping.
+    :raises StudyConfigError: Unknown extension, unparsable text, an alias, too many nodes, not a mapping.
+    :raises OSError: The file cannot be read.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".json", ".yaml", ".yml"):
         raise StudyConfigError(f"config file must end in .json, .yaml or .yml, got {path.name!r}")
     text = path.read_text(encoding="utf-8")
-    try:
-        if suffix == ".json":
+    if suffix == ".json":
+        try:
             data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except (json.JSONDecodeError, ValueError) as err:
-        raise StudyConfigError(f"cannot parse config {str(path)!r}: {err}") from err
+        except ValueError as err:
+            raise StudyConfigError(f"cannot parse config {str(path)!r}: {err}") from err
+    else:
+        data = _load_yaml(text, path)
+    check_size(data)
     if not isinstance(data, dict):
         raise StudyConfigError(f"config {str(path)!r} must hold a mapping, got {type(data).__name__}")
     return data
+
+
+def _load_yaml(text: str, path: Path) -> Any:
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise StudyConfigError(
+                    f"config {str(path)!r}, line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are "
+                    "not accepted in study configs; write the values out"
+                )
+            return super().compose_node(parent, index)
+
+    try:
+        return yaml.load(text, Loader=NoAliasLoader)
+    except yaml.YAMLError as err:
+        raise StudyConfigError(f"cannot parse config {str(path)!r}: {' '.join(str(err).split())}") from err
+
+
+def check_size(config: Any, limit: int = MAX_CONFIG_NODES) -> None:
+    """Refuse a config of more than ``limit`` nodes, counting shared sub-objects each time they appear (as a
+    JSON dump would) and stopping at the limit, so the check itself stays cheap.
+
+    :raises StudyConfigError: Too many nodes.
+    """
+    count, stack = 0, [config]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > limit:
+            raise StudyConfigError(
+                f"config holds more than {limit:,} values (MAX_CONFIG_NODES); a study config is a few hundred"
+            )
+        if isinstance(node, Mapping):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
 
 
 def _to_json(value: Any) -> Any:
@@ -203,6 +264,7 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(config, Mapping):
         raise StudyConfigError(f"config must be a mapping, got {type(config).__name__}")
+    check_size(config)
     unknown = sorted(set(config) - set(CONFIG_KEYS))
     if unknown:
         raise StudyConfigError(f"unknown config key {unknown[0]!r}; accepted keys: {list(CONFIG_KEYS)}")
@@ -232,16 +294,33 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
         raise StudyConfigError("saliency must be a non-empty mapping {name: saliency generator config}")
     saliency: dict[str, Any] = {}
     for name, entry in saliency_cfg.items():
-        if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise StudyConfigError(
-                f"saliency name {name!r} must start with a letter or digit and hold only letters, digits, '_', '.', '-'"
-            )
+        _check_name("saliency", name)
         saliency[name] = resolve_plugin("saliency", entry, f"saliency[{name!r}]")[0]
 
     metrics_cfg = config.get("metrics", [])
-    if not isinstance(metrics_cfg, list):
-        raise StudyConfigError(f"metrics must be a list of metric configs, got {type(metrics_cfg).__name__}")
-    metrics = [resolve_plugin("metrics", m, f"metrics[{i}]")[0] for i, m in enumerate(metrics_cfg)]
+    if isinstance(metrics_cfg, Mapping) and isinstance(metrics_cfg.get("type"), str):
+        raise StudyConfigError(
+            "metrics must be a list of metric configs or a mapping {name: metric config}; got one metric config "
+            "(put it in a list, or give it a name)"
+        )
+    if isinstance(metrics_cfg, Mapping):  # named metrics: the names are the column prefixes
+        metrics: list[Any] | dict[str, Any] = {}
+        for name, entry in metrics_cfg.items():
+            _check_name("metric", name)
+            metrics[name] = resolve_plugin("metrics", entry, f"metrics[{name!r}]")[0]
+    elif isinstance(metrics_cfg, list):
+        metrics = [resolve_plugin("metrics", m, f"metrics[{i}]")[0] for i, m in enumerate(metrics_cfg)]
+    else:
+        raise StudyConfigError(
+            f"metrics must be a list of metric configs or a mapping {{name: metric config}}, got "
+            f"{type(metrics_cfg).__name__}"
+        )
+    max_perturbations = config.get("max_perturbations", MAX_PERTURBATIONS)
+    if isinstance(max_perturbations, bool) or not isinstance(max_perturbations, int) or max_perturbations < 1:
+        raise StudyConfigError(f"max_perturbations must be a positive int, got {max_perturbations!r}")
+    noise_floor = config.get("noise_floor", True)
+    if not isinstance(noise_floor, bool):
+        raise StudyConfigError(f"noise_floor must be true or false, got {noise_floor!r}")
 
     return {
         "classifier": classifier,
@@ -250,4 +329,13 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
         "saliency": saliency,
         "metrics": metrics,
         "target": target,
+        "max_perturbations": max_perturbations,
+        "noise_floor": noise_floor,
     }
+
+
+def _check_name(kind: str, name: Any) -> None:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise StudyConfigError(
+            f"{kind} name {name!r} must start with a letter or digit and hold only letters, digits, '_', '.', '-'"
+        )

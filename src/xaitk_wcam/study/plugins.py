@@ -9,9 +9,11 @@ implementations that their package ships but does not register under an entry po
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 #: Upstream modules holding plugins that their package does not register under ``smqtk_plugins``
@@ -21,6 +23,8 @@ UPSTREAM_PLUGIN_MODULES: tuple[str, ...] = ("xaitk_saliency.impls.gen_image_clas
 
 _upstream_loaded = False
 
+LOG = logging.getLogger(__name__)
+
 
 def load_upstream_plugins() -> None:
     """Import :data:`UPSTREAM_PLUGIN_MODULES` once so that subclass discovery sees their plugins."""
@@ -29,7 +33,8 @@ def load_upstream_plugins() -> None:
         return
     for module in UPSTREAM_PLUGIN_MODULES:
         try:
-            importlib.import_module(module)
+            with discovery_messages_at_debug():
+                importlib.import_module(module)
         except ImportError:  # an optional upstream package that is not installed: its plugins are absent
             continue
     _upstream_loaded = True
@@ -97,6 +102,39 @@ def _interface(qualname: str) -> type:
     return interface
 
 
+@contextlib.contextmanager
+def discovery_messages_at_debug() -> Iterator[None]:
+    """Log what other packages say while their plugin modules are imported at DEBUG level, on this module's logger.
+
+    smqtk's discovery imports every registered plugin module of every package; some log warnings such as
+    ``Failed to import psycopg2`` or emit ``UserWarning``s about optional dependencies they lack. They are not
+    this package's errors: they are kept (``xaitk-wcam -v`` shows them) but not printed as warnings. Records of
+    ERROR and above pass through unchanged.
+    """
+    root = logging.getLogger()
+    kept: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record)
+
+    handlers, last_resort = root.handlers[:], logging.lastResort
+    root.handlers, logging.lastResort = [Keep()], None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        root.handlers, logging.lastResort = handlers, last_resort
+        for record in kept:
+            if record.levelno >= logging.ERROR:
+                root.handle(record)
+            else:
+                LOG.debug("plugin discovery: %s: %s", record.name, record.getMessage())
+        for warning in caught:
+            LOG.debug("plugin discovery: %s: %s", warning.category.__name__, warning.message)
+
+
 def type_key(cls: type) -> str:
     """The ``type`` string that selects ``cls`` in a config (``to_config_dict``'s key for it)."""
     getter = getattr(cls, "get_type_string", None)  # nrtk's public path of a private module
@@ -126,8 +164,7 @@ def implementations(section: str, refresh: bool = False) -> dict[str, type]:
     found: dict[str, type] = {}
     for qualname, _ in SECTIONS[section].interfaces:
         interface = _interface(qualname)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with discovery_messages_at_debug():
             impls = interface.get_impls()
         for cls in impls:
             if cls.__name__.startswith("_"):  # a private base class is no plugin

@@ -94,20 +94,21 @@ class SaliencyRobustnessStudy:
         parse_executor(executor)  # a wrong value fails before anything is written
         threads = DEFAULT_THREADS if threads is None else check_int("threads", threads, 1)
         store = ResultsStore(out_dir)
-        store.prepare(self.resolved, self.config_hash, resume)
+        store.check(self.config_hash, resume)
         source = build_plugin("images", self.resolved["images"], "images")
         n_items = len(self.spec.perturbations) + 1
         try:
             total: int | None = len(source) * n_items
         except TypeError:
             total = None
-        bar = _progress_bar(total, progress)
-        keys: list[str] = []
-        try:
-            with open_executor(executor, self.resolved, self.config_hash, str(store.root), threads) as pool:
+        # The local executor loads the classifier here: a start that fails leaves OUT_DIR untouched.
+        with open_executor(executor, self.resolved, self.config_hash, str(store.root), threads) as pool:
+            store.prepare(self.resolved, self.config_hash, resume)
+            bar = _progress_bar(total, progress)
+            try:
                 keys = self._dispatch(pool, source, store, bar)
-        finally:
-            bar.close()
+            finally:
+                bar.close()
         frame = store.assemble(self.spec.row_columns(), keys)
         if report:
             from xaitk_wcam.study.report import write_report

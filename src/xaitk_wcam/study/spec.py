@@ -18,8 +18,8 @@ from typing import Any
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import MAP_SPACES, PIXEL, accepted_spaces, choose_space
 from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency
-from xaitk_wcam.study.config import StudyConfigError, build_plugin
-from xaitk_wcam.study.plugins import role_of
+from xaitk_wcam.study.config import MAX_PERTURBATIONS, StudyConfigError, build_plugin
+from xaitk_wcam.study.plugins import implementations, role_of
 
 REFERENCE = "reference"
 
@@ -102,6 +102,36 @@ class Method:
     seeded: bool
 
 
+def count_perturbations(entry: dict[str, Any]) -> int | None:
+    """Perturbations a resolved ``perturbers`` entry makes, from its parameters, without building anything
+    (nrtk's step, linspace, one-step and multivariate factories; a single perturber makes one); ``None`` for
+    another factory, which is then built and asked (``len``).
+    """
+    from nrtk.impls.perturb_factory import (
+        PerturberLinspaceFactory,
+        PerturberMultivariateFactory,
+        PerturberOneStepFactory,
+        PerturberStepFactory,
+    )
+
+    cls = implementations("perturbers")[entry["type"]]
+    params = entry[entry["type"]]
+    if role_of(cls, "perturbers") != "factory":
+        return 1
+    try:
+        if issubclass(cls, PerturberStepFactory):
+            return max(0, math.ceil((float(params["stop"]) - float(params["start"])) / float(params["step"])))
+        if issubclass(cls, PerturberLinspaceFactory):
+            return int(params["num"])
+        if issubclass(cls, PerturberOneStepFactory):
+            return 1
+        if issubclass(cls, PerturberMultivariateFactory):
+            return math.prod(len(values) for values in params["thetas"])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError) as err:
+        raise StudyConfigError(f"perturbers: factory {entry['type']} has unusable parameters {params}: {err}") from err
+    return None
+
+
 def describe_method(name: str, generator: Any) -> Method:
     """What ``generator`` declares about its maps (xaitk's own black-box generators give pixel maps)."""
     declared = isinstance(generator, (BlackboxExplainer, GenerateImageClassifierWhiteboxSaliency))
@@ -116,17 +146,44 @@ def _differing_params(configs: list[dict[str, Any]]) -> list[str]:
     return [k for k in keys if len({_compact(c.get(k)) for c in configs}) > 1]
 
 
-def metric_columns(resolved_metrics: list[dict[str, Any]], instances: list[Any]) -> list[MetricColumn]:
+def metric_entries(resolved_metrics: list[dict[str, Any]] | dict[str, dict[str, Any]]) -> list[tuple[str | None, Any]]:
+    """``(name or None, resolved entry)`` of the configured metrics, in config order."""
+    if isinstance(resolved_metrics, dict):
+        return list(resolved_metrics.items())
+    return [(None, entry) for entry in resolved_metrics]
+
+
+def metric_columns(
+    resolved_metrics: list[dict[str, Any]] | dict[str, dict[str, Any]], instances: list[Any]
+) -> list[MetricColumn]:
     """Results columns of the configured metrics, with unique names.
 
-    Naming rule: a ``SaliencyMetric`` or ``SaliencyComparison`` makes one column named by its ``name``; a
-    ``FaithfulnessMetric`` makes one column per score name. When several configured metrics would make the
-    same column name, each of those columns gets a suffix ``[...]`` listing what tells them apart: the
-    class name when their classes differ, then ``param=value`` for every constructor parameter whose value
-    differs among them, e.g. ``Entropy[clip_range=[0,1]]``. Configuring the same metric twice is an error.
+    Named metrics (a mapping in the config) give their name to their column, or ``name_score`` to each score
+    of a faithfulness metric (``{"deletion": Deletion()}``: ``deletion_dauc``, ``deletion_dc``).
 
-    :raises StudyConfigError: Two metrics configured identically.
+    Unnamed metrics (a list, as in 0.1): a ``SaliencyMetric`` or ``SaliencyComparison`` makes one column named
+    by its ``name``; a ``FaithfulnessMetric`` makes one column per score name. When several configured metrics
+    would make the same column name, each of those columns gets a suffix ``[...]`` listing what tells them
+    apart: the class name when their classes differ, then ``param=value`` for every constructor parameter whose
+    value differs among them, e.g. ``Entropy[clip_range=[0,1]]``. Configuring the same metric twice is an error.
+
+    :raises StudyConfigError: Two metrics configured identically, or two named columns that collide.
     """
+    entries = metric_entries(resolved_metrics)
+    if isinstance(resolved_metrics, dict):
+        out = []
+        for i, ((name, _), metric) in enumerate(zip(entries, instances, strict=True)):
+            kind, spaces = role_of(type(metric), "metrics") or "metric", accepted_spaces(metric)
+            if kind == "faithfulness":
+                out += [MetricColumn(f"{name}_{score}", i, kind, str(score), spaces) for score in metric.score_names]
+            else:
+                out.append(MetricColumn(str(name), i, kind, None, spaces))
+        seen = [c.column for c in out]
+        clash = sorted({c for c in seen if seen.count(c) > 1})
+        if clash:
+            raise StudyConfigError(f"metric names make the same column twice: {clash}; rename the metrics")
+        return out
+    resolved_metrics = [entry for _, entry in entries]
     base: list[MetricColumn] = []
     for i, metric in enumerate(instances):
         kind = role_of(type(metric), "metrics") or "metric"
@@ -176,8 +233,7 @@ class StudySpec:
         spec._plan_perturbations()
         for name, entry in resolved["saliency"].items():
             spec.method_info[name] = describe_method(name, build_plugin("saliency", entry, f"saliency[{name!r}]"))
-        metrics = [build_plugin("metrics", m, f"metrics[{i}]") for i, m in enumerate(resolved["metrics"])]
-        spec.columns = metric_columns(resolved["metrics"], metrics)
+        spec.columns = metric_columns(resolved["metrics"], spec.metric_instances())
         return spec
 
     @property
@@ -214,12 +270,26 @@ class StudySpec:
 
     def _plan_perturbations(self) -> None:
         raw: list[tuple[int, int | None, Any, str | None, Any]] = []
+        limit = int(self.resolved.get("max_perturbations", MAX_PERTURBATIONS))
+        counts = [count_perturbations(entry) for entry in self.resolved["perturbers"]]
+        known = sum(c for c in counts if c is not None)
+        if known > limit:
+            raise StudyConfigError(
+                f"the perturbers make {known:,} perturbations, more than max_perturbations={limit:,}; "
+                "narrow the factories or raise max_perturbations in the config"
+            )
         for e, entry in enumerate(self.resolved["perturbers"]):
             obj = build_plugin("perturbers", entry, f"perturbers[{e}]")
             if role_of(type(obj), "perturbers") == "factory":
                 cfg = obj.get_config()
                 theta_key = cfg.get("theta_key")
-                for k, theta in enumerate(obj.thetas):
+                n = len(obj) if counts[e] is None else counts[e]
+                if len(raw) + n > limit:
+                    raise StudyConfigError(
+                        f"perturbers[{e}] makes {n:,} perturbations, more than max_perturbations={limit:,} in all"
+                    )
+                thetas = list(obj.thetas) if len(obj.thetas) == n else list(range(1, n + 1))  # once: O(n)
+                for k, theta in enumerate(thetas):
                     try:
                         perturber = obj[k]
                     except (TypeError, ValueError) as err:
@@ -281,7 +351,11 @@ class StudySpec:
 
     def metric_instances(self) -> list[Any]:
         """Fresh instances of the configured metrics, in config order."""
-        return [build_plugin("metrics", m, f"metrics[{i}]") for i, m in enumerate(self.resolved["metrics"])]
+        entries = metric_entries(self.resolved["metrics"])
+        return [
+            build_plugin("metrics", entry, f"metrics[{i if name is None else repr(name)}]")
+            for i, (name, entry) in enumerate(entries)
+        ]
 
     @property
     def max_levels(self) -> int:

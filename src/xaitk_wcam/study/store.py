@@ -75,26 +75,32 @@ class ResultsStore:
         self.maps_dir = self.root / "maps"
 
     # -- the config guard -------------------------------------------------------------------------
-    def prepare(self, resolved: Mapping[str, Any], digest: str, resume: bool) -> None:
-        """Create the folder for a study, or check that it holds this study's results.
+    def check(self, digest: str, resume: bool) -> None:
+        """Check, writing nothing, that the folder may receive the study of config hash ``digest``.
 
-        :param resolved: The resolved config, written to ``config.json``.
-        :param digest: Its config hash.
-        :param resume: Whether finished items may be kept and skipped.
+        A folder with a ``study.json`` of another config but no committed item (a start that failed before its
+        first item) is accepted: it holds nothing to protect.
+
         :raises OutDirError: The folder holds results of another config (whatever ``resume`` says), or
             results of this config without ``resume``, or files that are not a study's.
         """
         meta_path = self.root / "study.json"
         if self.root.exists() and not self.root.is_dir():
             raise OutDirError(f"OUT_DIR {str(self.root)!r} exists and is not a folder")
+        existing = next(p for p in (self.root, *self.root.absolute().parents) if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise OutDirError(
+                f"OUT_DIR {str(self.root)!r} cannot be written: {str(existing)!r} is not a writable folder"
+            )
         if meta_path.exists():
             stored = json.loads(meta_path.read_text(encoding="utf-8")).get("config_hash")
-            if stored != digest:
+            committed = self.committed_keys()
+            if stored != digest and committed:
                 raise OutDirError(
                     f"OUT_DIR {str(self.root)!r} holds results of a different config (hash {stored}, this "
                     f"config's is {digest}); choose another OUT_DIR"
                 )
-            if not resume and self.committed_keys():
+            if not resume and committed:
                 raise OutDirError(
                     f"OUT_DIR {str(self.root)!r} already holds results of this config; pass --resume to "
                     "continue it, or choose another OUT_DIR"
@@ -104,6 +110,15 @@ class ResultsStore:
                 f"OUT_DIR {str(self.root)!r} is not empty and holds no study (no study.json); choose an "
                 "empty or new folder"
             )
+
+    def prepare(self, resolved: Mapping[str, Any], digest: str, resume: bool) -> None:
+        """:meth:`check` the folder, then create it and write ``config.json`` and ``study.json``.
+
+        :param resolved: The resolved config, written to ``config.json``.
+        :param digest: Its config hash.
+        :param resume: Whether finished items may be kept and skipped.
+        """
+        self.check(digest, resume)
         self.items_dir.mkdir(parents=True, exist_ok=True)
         self.maps_dir.mkdir(parents=True, exist_ok=True)
         self.write_json("config.json", resolved)

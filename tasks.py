@@ -1,0 +1,70 @@
+"""The project's two commands, on any machine with Python 3.10+ and access to the package index.
+
+    python3 tasks.py study   # the main job: the offline blur study -> out/blur-study/report.html
+    python3 tasks.py test    # ruff and the whole test suite, exactly what CI runs (.ci/run)
+
+Each first makes sure ``.venv`` holds the project, installed with ``pip install -c
+requirements/constraints.txt -e ".[dev]"`` (the constraints pin the CPU build of torch); it installs again
+only when ``pyproject.toml`` or the constraints changed since (a stamp file in ``.venv`` records their hash).
+Only the standard library is used here, so the script runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".xaitk-wcam-installed"
+INSTALL_INPUTS = ("pyproject.toml", "requirements/constraints.txt")
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MPLBACKEND": "Agg"}
+
+
+def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(c) for c in command), flush=True)
+    completed = subprocess.run([str(c) for c in command], cwd=ROOT, env={**os.environ, **(env or {})})
+    if completed.returncode:
+        sys.exit(completed.returncode)
+
+
+def ensure_venv() -> None:
+    """Create ``.venv`` and install the project when it is missing or its requirements changed."""
+    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in INSTALL_INPUTS)).hexdigest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == digest:
+        return
+    if sys.version_info < (3, 10):  # noqa: UP036 - this script runs before anything is installed
+        sys.exit(f"xaitk-wcam needs Python 3.10 or newer; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"creating {VENV.name} (first run; installing takes a few minutes)", flush=True)
+        venv.create(VENV, with_pip=True)
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-c", "requirements/constraints.txt", "-e", ".[dev]")
+    STAMP.write_text(digest + "\n")
+
+
+def study() -> None:
+    """The offline blur study of the README (resumes, so a second run only rewrites the report)."""
+    ensure_venv()
+    run(BIN / "xaitk-wcam", "study", "examples/blur-study.json", "out/blur-study", "--resume", env=OFFLINE)
+
+
+def test() -> None:
+    """Lint, then every test (slow ones and notebooks included), offline."""
+    ensure_venv()
+    run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py", env=OFFLINE)
+    run(PYTHON, "-m", "pytest", "-q", env=OFFLINE)
+
+
+TASKS = {"study": study, "test": test}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in TASKS:
+        sys.exit(f"usage: python3 tasks.py {{{','.join(TASKS)}}}")
+    TASKS[sys.argv[1]]()
