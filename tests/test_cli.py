@@ -39,6 +39,7 @@ def _config(model_dir: Path, images: Path) -> dict[str, Any]:
                 "perturbers": [to_config_dict(AverageBlurPerturber(ksize=3))],
                 "saliency": {"wcam": to_config_dict(WCAM(levels=2, grid_size=4, nb_design=2, batch_size=16))},
                 "metrics": [to_config_dict(Entropy()), to_config_dict(XCorr())],
+                "noise_floor": False,
             }
         )
     )

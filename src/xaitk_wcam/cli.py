@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     logging.getLogger("xaitk_wcam").setLevel(logging.DEBUG if verbose else logging.INFO)
     if not verbose:  # transformers' own bars ("Loading weights") are not this command's progress
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers is imported
+        if "transformers.utils.logging" in sys.modules:  # already imported (in-process callers)
+            sys.modules["transformers.utils.logging"].disable_progress_bar()
 
 
 @contextlib.contextmanager

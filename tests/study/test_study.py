@@ -138,6 +138,7 @@ def fake_config(**images: Any) -> dict[str, Any]:
                 "sw": to_config_dict(SlidingWindowStack(window_size=(8, 8), stride=(8, 8))),
             },
             "metrics": [to_config_dict(Entropy()), to_config_dict(SSD()), to_config_dict(XCorr())],
+            "noise_floor": False,  # tested on its own (test_noise_floor_rows_and_band)
         }
     )
 
@@ -181,6 +182,7 @@ def test_full_study_tiny_model(tiny_resnet_dir: Path, tmp_path: Path, monkeypatc
                 to_config_dict(Deletion(max_steps=4)),
             ],
             "target": "reference_prediction",
+            "noise_floor": False,  # tested on its own (test_noise_floor_rows_and_band)
         }
     )
     # each method's map is generated once per item: the reference map is never recomputed
@@ -377,6 +379,7 @@ def _registered_config(model_dir: Path, images_dir: Path) -> dict[str, Any]:
                 "sliding": to_config_dict(SlidingWindowStack(window_size=(8, 8), stride=(8, 8))),
             },
             "metrics": [to_config_dict(Entropy()), to_config_dict(SSD()), to_config_dict(XCorr())],
+            "noise_floor": False,  # tested on its own (test_noise_floor_rows_and_band)
         }
     )
 

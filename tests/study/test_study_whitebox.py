@@ -58,6 +58,7 @@ def _config(classifier: Any) -> dict[str, Any]:
                     "sobol": to_config_dict(SobolAttribution(grid_size=4, nb_design=2, batch_size=36)),
                 },
                 "metrics": [to_config_dict(SSD()), to_config_dict(Deletion(max_steps=4))],
+                "noise_floor": False,  # tested in test_study.py
             }
         )
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-import warnings
+import threading
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,8 @@ import numpy as np
 from xaitk_wcam.interfaces.image_source import DEFAULT_MAX_PIXELS, ImageSource
 
 __all__ = ["IMAGE_EXTENSIONS", "FolderImages"]
+
+_PIL_LIMIT_LOCK = threading.Lock()
 
 #: File extensions read (case-insensitive).
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
@@ -28,12 +30,12 @@ def read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
     """
     from PIL import Image
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides
+    with _PIL_LIMIT_LOCK:  # max_pixels decides, not PIL's own bomb limit (a global: swapped under a lock)
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
-            im = Image.open(path)
-        except Image.DecompressionBombError as err:
-            raise ValueError(f"{path.name}: refused by PIL as a decompression bomb ({err})") from err
+            im = Image.open(path)  # reads the header only
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
     with im:
         if max_pixels is not None and im.size[0] * im.size[1] > max_pixels:
             raise ValueError(

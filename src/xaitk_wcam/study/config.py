@@ -4,7 +4,7 @@ A study config is a JSON (or YAML) mapping::
 
     {"classifier": C, "images": I, "perturbers": [P, ...], "saliency": {"name": S, ...},
      "metrics": [M, ...] or {"name": M, ...}, "target": "reference_prediction",
-     "max_perturbations": 10000, "noise_floor": true}
+     "max_perturbations": 10000, "noise_floor": true, "memory_budget_mb": 4096}
 
 where each of ``C, I, P, S, M`` is what ``smqtk_core.configuration.to_config_dict(obj)`` returns for a
 configured plugin (``{"type": T, T: {...parameters}}``); ``perturbers`` may also be a single nrtk
@@ -12,7 +12,8 @@ configured plugin (``{"type": T, T: {...parameters}}``); ``perturbers`` may also
 metrics (a mapping) give their names to their results columns (``name``, or ``name_score`` for each score
 of a faithfulness metric); a list keeps the 0.1 column names (the metric's ``name``, suffixed where two
 collide). ``max_perturbations`` bounds the perturbations (factories are counted before anything is
-built); ``noise_floor: false`` turns off the second-seed explanations of the reference images.
+built); ``noise_floor: false`` turns off the second-seed explanations of the reference images;
+``memory_budget_mb`` (default 4096) refuses, per row, an explanation whose estimated working memory is larger.
 
 Resolution looks each ``type`` up among registered implementations only (:mod:`.plugins`), checks the
 parameter names against the constructor, merges the constructor defaults (what ``from_config`` does)
@@ -46,11 +47,14 @@ CONFIG_KEYS: tuple[str, ...] = (
     "target",
     "max_perturbations",
     "noise_floor",
+    "memory_budget_mb",
 )
 #: Most nodes (mappings, lists, values) a config may hold: a guard against documents that expand.
 MAX_CONFIG_NODES = 100_000
 #: Default bound on the perturbations of a study (factories are counted before any perturber is built).
 MAX_PERTURBATIONS = 10_000
+#: Default memory budget of one explanation, in MB (see :func:`xaitk_wcam.study.work.check_memory`).
+MEMORY_BUDGET_MB = 4096
 REQUIRED_KEYS: tuple[str, ...] = ("classifier", "images", "perturbers", "saliency")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: A ``"package.module:attribute"`` import path, as some wrappers (MAITE adapters) accept in place of an object.
@@ -321,6 +325,9 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
     noise_floor = config.get("noise_floor", True)
     if not isinstance(noise_floor, bool):
         raise StudyConfigError(f"noise_floor must be true or false, got {noise_floor!r}")
+    memory_budget_mb = config.get("memory_budget_mb", MEMORY_BUDGET_MB)
+    if isinstance(memory_budget_mb, bool) or not isinstance(memory_budget_mb, (int, float)) or memory_budget_mb <= 0:
+        raise StudyConfigError(f"memory_budget_mb must be a positive number, got {memory_budget_mb!r}")
 
     return {
         "classifier": classifier,
@@ -331,6 +338,7 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
         "target": target,
         "max_perturbations": max_perturbations,
         "noise_floor": noise_floor,
+        "memory_budget_mb": memory_budget_mb,
     }
 
 

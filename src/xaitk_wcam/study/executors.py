@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -35,6 +36,31 @@ ACCEPTED = "accepted: 'local', 'processes:N', 'dask:local:N', 'dask:ADDRESS' (e.
 
 class StudySetupError(RuntimeError):
     """A worker could not build the study's classifier or plan: the study cannot run."""
+
+
+class WorkerDied(RuntimeError):
+    """The worker process running a unit died (crash, out-of-memory killer, ``os._exit``).
+
+    :param detail: What is known of the death (exit code or signal, or the executor's message).
+    :param isolated: Whether the unit was the only one running when it happened (so it caused the death);
+        a process pool that breaks fails every unit it was running, and only a rerun alone tells which.
+    """
+
+    def __init__(self, detail: str, isolated: bool) -> None:
+        super().__init__(f"worker died ({detail})")
+        self.detail, self.isolated = detail, isolated
+
+
+def _translate(inner: Future, outer: Future, died: Callable[[BaseException], WorkerDied | None]) -> None:
+    """Complete ``outer`` with ``inner``'s outcome, a worker death turned into :class:`WorkerDied`."""
+    if inner.cancelled():
+        outer.cancel()
+        return
+    error = inner.exception()
+    if error is None:
+        outer.set_result(inner.result())
+    else:
+        outer.set_exception(died(error) or error)
 
 
 def set_torch_threads(threads: int | None) -> int | None:
@@ -182,21 +208,28 @@ def _worker_count(text: str, spec: str) -> int:
 
 class ProcessExecutor(StudyExecutor):
     """A ``ProcessPoolExecutor`` of ``workers`` ``spawn``-ed processes (safe with torch's thread pools); each
-    builds its context in the pool's initializer."""
+    builds its context in the pool's initializer. A worker that dies breaks the pool: every unit it was
+    running fails with :class:`WorkerDied` and a new pool takes the next units."""
 
     scheme = "processes"
 
     def __init__(self, resolved: dict[str, Any], digest: str, out_dir: str, threads: int | None, workers: int) -> None:
         super().__init__(resolved, digest, out_dir, threads)
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._running: dict[Future, Any] = {}  # future -> the pool running it
+        self._in_flight_at_break: dict[int, int] = {}  # id(pool) -> units it was running when it broke
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> Any:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.workers = workers
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers,
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=build_context,
-            initargs=(resolved, digest, threads),
+            initargs=(self.resolved, self.digest, self.threads),
         )
 
     @classmethod
@@ -208,10 +241,50 @@ class ProcessExecutor(StudyExecutor):
         return 2 * self.workers
 
     def submit(self, unit: ImageUnit, on_commit: Callable[[str], None] | None = None) -> Future:
-        return self._pool.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
+        from concurrent.futures.process import BrokenProcessPool
+
+        outer: Future = Future()
+        with self._lock:
+            pool = self._pool
+            inner = pool.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
+            self._running[inner] = pool
+            processes = _exit_codes(pool)
+
+        def died(error: BaseException) -> WorkerDied | None:
+            if not isinstance(error, BrokenProcessPool):
+                return None
+            with self._lock:
+                if self._pool is pool:  # the first unit to see the break replaces the pool
+                    self._in_flight_at_break[id(pool)] = sum(p is pool for p in self._running.values())
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+                alone = self._in_flight_at_break.get(id(pool), 1) == 1
+            return WorkerDied(_exit_codes(pool, processes) or "the process pool broke", isolated=alone)
+
+        def done(future: Future) -> None:
+            _translate(future, outer, died)
+            with self._lock:
+                self._running.pop(future, None)
+
+        inner.add_done_callback(done)
+        return outer
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _exit_codes(pool: Any, before: dict[int, Any] | None = None) -> Any:
+    """The pool's worker processes (``before is None``), or the exit codes or signals of those that died."""
+    processes = dict(getattr(pool, "_processes", None) or {})  # private, best effort: it only words the status
+    if before is None:
+        return processes
+    for process in {**before, **processes}.values():
+        if getattr(process, "exitcode", 0) is None:
+            process.join(timeout=2.0)  # the break can be seen before the exit status: wait for it, briefly
+    codes = {getattr(process, "exitcode", None) for process in {**before, **processes}.values()} - {None, 0}
+    if len(codes) > 1:
+        codes.discard(-signal.SIGTERM)  # the pool terminating the other workers after the death
+    return ", ".join(f"signal {signal.Signals(-c).name}" if c < 0 else f"exit code {c}" for c in sorted(codes))
 
 
 class DaskExecutor(StudyExecutor):
@@ -230,18 +303,24 @@ class DaskExecutor(StudyExecutor):
         address: str | None = None,
     ) -> None:
         super().__init__(resolved, digest, out_dir, threads)
+        import dask
         from distributed import Client, LocalCluster
 
         self._cluster = None
         if address is None:
-            self._cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
+            # One task per worker, and a task whose worker dies is failed at once (KilledWorker): the study
+            # records it and goes on (its own scheduler; a remote one keeps its own setting).
+            with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                self._cluster = LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                )
             self._client = Client(self._cluster)
         else:
             self._client = Client(address)
         self._executor = self._client.get_executor(pure=False)
         self._slots = workers or max(1, sum(self._client.nthreads().values()))
+        self._lock = threading.Lock()
+        self._in_flight: set[Future] = set()
 
     @classmethod
     def parse(cls, argument: str) -> dict[str, Any]:
@@ -256,7 +335,27 @@ class DaskExecutor(StudyExecutor):
         return 2 * self._slots
 
     def submit(self, unit: ImageUnit, on_commit: Callable[[str], None] | None = None) -> Future:
-        return self._executor.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
+        from distributed import KilledWorker
+
+        def died(error: BaseException) -> WorkerDied | None:
+            # A dead worker fails every task it held (running or queued): only a unit alone is the culprit.
+            if not isinstance(error, KilledWorker):
+                return None
+            with self._lock:
+                alone = len(self._in_flight) == 1
+            return WorkerDied(f"KilledWorker: {' '.join(str(error).split())[:200]}", isolated=alone)
+
+        def done(future: Future) -> None:
+            _translate(future, outer, died)
+            with self._lock:
+                self._in_flight.discard(future)
+
+        outer: Future = Future()
+        with self._lock:
+            inner = self._executor.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
+            self._in_flight.add(inner)
+        inner.add_done_callback(done)
+        return outer
 
     def close(self) -> None:
         self._client.close()

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from xaitk_wcam.interfaces.image_source import ImageSource, SourceRecord, iter_records
 from xaitk_wcam.study.config import build_plugin, config_hash, load_config, resolve_config
-from xaitk_wcam.study.executors import StudyExecutor, StudySetupError, open_executor, parse_executor
+from xaitk_wcam.study.executors import StudyExecutor, StudySetupError, WorkerDied, open_executor, parse_executor
 from xaitk_wcam.study.spec import StudySpec
 from xaitk_wcam.study.store import ResultsStore, item_key
-from xaitk_wcam.study.work import ImageUnit
+from xaitk_wcam.study.work import ImageUnit, failure_record, image_hash
 from xaitk_wcam.utils.checks import check_int
 
 #: Torch intra-op threads per worker unless ``threads`` is given (see :meth:`SaliencyRobustnessStudy.run`).
@@ -56,11 +57,16 @@ class SaliencyRobustnessStudy:
         return cls(load_config(path))
 
     # -- the image stream ---------------------------------------------------------------------------
-    def _units(self, source: Any, store: ResultsStore) -> Iterator[ImageUnit]:
-        n_items = len(self.spec.perturbations) + 1
+    def _units(self, source: Any, store: ResultsStore, retry_failed: bool) -> Iterator[ImageUnit]:
+        """One unit per image of the source, with the items still to do."""
         for index, record in enumerate(iter_source(source)):
-            unit = ImageUnit(index, record.image_id, record.image, record.label, [], error=record.error)
-            unit.todo = [p for p in range(n_items) if not store.done(item_key(index, p), unit.image_id)]
+            unit = ImageUnit(index, record.image_id, record.image, record.label, [], record.error)
+            unit.image_hash = image_hash(record.image)
+            done = (
+                store.done(item_key(index, p), unit.image_id, unit.image_hash, retry_failed)
+                for p in range(self.spec.n_items)
+            )
+            unit.todo = [p for p, is_done in enumerate(done) if not is_done]
             yield unit
 
     # -- running ------------------------------------------------------------------------------------
@@ -73,32 +79,40 @@ class SaliencyRobustnessStudy:
         threads: int | None = None,
         progress: bool = True,
         report: bool = True,
+        retry_failed: bool = False,
+        max_worker_deaths: int = 1,
     ) -> Any:
         """Run the study into ``out_dir``; return the results table (a ``pandas.DataFrame``).
 
         :param out_dir: Output folder (see :mod:`xaitk_wcam.study.store` for its layout).
-        :param resume: Keep and skip the items already committed in ``out_dir`` (same config hash only).
+        :param resume: Keep and skip the items already committed in ``out_dir`` (same config hash only; an image
+            whose content changed under its id is recomputed, with a warning).
         :param executor: ``local``, ``processes:N``, ``dask:local:N`` or ``dask:ADDRESS``
             (:mod:`xaitk_wcam.study.executors`).
         :param threads: Torch intra-op threads per worker (``local``: in this process, restored afterwards).
             Default :data:`DEFAULT_THREADS` (1) for every executor: torch's CPU kernels sum in an order that
             depends on the thread count (last-bit differences), so equal ``threads`` is what makes the results
             of ``local``, ``processes:N`` and Dask identical. Raise it when workers are fewer than cores.
-        :param progress: Show a tqdm bar over images x perturbations (with a total and an ETA when the image
-            source knows its length).
+        :param progress: Show a tqdm bar over images x items (with a total and an ETA when the image source
+            knows its length).
         :param report: Write ``figures/`` and ``report.html`` after the table.
+        :param retry_failed: With ``resume``, compute again the items recorded as failed.
+        :param max_worker_deaths: Deaths of a worker process on one item after which the item is recorded as
+            failed (``worker died (...)``, skipped by ``resume`` unless ``retry_failed``) and the study goes on;
+            a death that cannot be pinned on one item (a process pool running several) is retried with the item
+            alone first. A crash of the calling process itself (``local``) ends the run; ``resume`` continues it.
         :raises xaitk_wcam.study.store.OutDirError: ``out_dir`` holds another study, or this one without
             ``resume``.
         :raises StudySetupError: A worker could not build the classifier.
         """
         parse_executor(executor)  # a wrong value fails before anything is written
         threads = DEFAULT_THREADS if threads is None else check_int("threads", threads, 1)
+        max_worker_deaths = check_int("max_worker_deaths", max_worker_deaths, 1)
         store = ResultsStore(out_dir)
         store.check(self.config_hash, resume)
         source = build_plugin("images", self.resolved["images"], "images")
-        n_items = len(self.spec.perturbations) + 1
         try:
-            total: int | None = len(source) * n_items
+            total: int | None = len(source) * self.spec.n_items
         except TypeError:
             total = None
         # The local executor loads the classifier here: a start that fails leaves OUT_DIR untouched.
@@ -106,7 +120,8 @@ class SaliencyRobustnessStudy:
             store.prepare(self.resolved, self.config_hash, resume)
             bar = _progress_bar(total, progress)
             try:
-                keys = self._dispatch(pool, source, store, bar)
+                units = self._units(source, store, retry_failed)
+                keys = _Dispatcher(self, pool, store, bar, max_worker_deaths).run(units)
             finally:
                 bar.close()
         frame = store.assemble(self.spec.row_columns(), keys)
@@ -116,38 +131,85 @@ class SaliencyRobustnessStudy:
             write_report(store, self.spec, frame)
         return frame
 
-    def _dispatch(self, pool: StudyExecutor, source: Any, store: ResultsStore, bar: Any) -> list[str]:
-        """Submit every unit with work left, at most ``pool.max_in_flight`` at a time; return all item keys."""
-        n_items = len(self.spec.perturbations) + 1
-        keys: list[str] = []
-        pending: set[cf.Future] = set()
-        expected: set[str] = set()
-        done_before = 0
 
-        def drain(block_until: int) -> None:
-            while len(pending) > block_until:
-                finished, _ = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
-                for future in finished:
-                    pending.discard(future)
-                    future.result()  # a worker that could not build the study, or an I/O error: stop
-                bar.n = done_before + len(store.committed_keys() & expected)
-                bar.refresh()
+class _Dispatcher:
+    """Submits units to an executor, at most ``max_in_flight`` at a time, and survives dying workers.
 
+    A unit whose worker died alone (:class:`~xaitk_wcam.study.executors.WorkerDied` with ``isolated``) counts
+    one death on the item it was computing (its first uncommitted item); at ``max_deaths`` that item is
+    recorded as failed and the unit goes on with the rest. Units that were running together when a process
+    pool broke are suspects: each is run again alone, which pins the death on the right one.
+    """
+
+    def __init__(self, study: SaliencyRobustnessStudy, pool: StudyExecutor, store: ResultsStore, bar: Any,
+                 max_deaths: int) -> None:  # fmt: skip
+        self.study, self.pool, self.store, self.bar, self.max_deaths = study, pool, store, bar, max_deaths
+        self.pending: dict[cf.Future, ImageUnit] = {}
+        self.suspects: deque[ImageUnit] = deque()
+        self.retries: deque[ImageUnit] = deque()
+        self.expected: set[str] = set()
+        self.done_before = 0
+        self.deaths: Counter[str] = Counter()
+
+    def run(self, units: Iterator[ImageUnit]) -> list[str]:
+        """Dispatch every unit; return the keys of all items of the study, in order."""
+        n_items, keys = self.study.spec.n_items, []
         try:
-            for unit in self._units(source, store):
+            for unit in units:
                 keys += [item_key(unit.image_index, p) for p in range(n_items)]
-                done_before += n_items - len(unit.todo)
-                if not unit.todo:
-                    continue
-                expected.update(item_key(unit.image_index, p) for p in unit.todo)
-                pending.add(pool.submit(unit, on_commit=lambda _key: bar.update(1)))
-                drain(pool.max_in_flight - 1)
-            drain(0)
+                self.done_before += n_items - len(unit.todo)
+                if unit.todo:
+                    self.expected.update(item_key(unit.image_index, p) for p in unit.todo)
+                    self._submit(unit, self.pool.max_in_flight)
+                self._handle_deaths()
+            self._collect(0)
+            self._handle_deaths()
         except BaseException:
-            for future in pending:
+            for future in self.pending:
                 future.cancel()
             raise
         return keys
+
+    def _submit(self, unit: ImageUnit, max_in_flight: int) -> None:
+        self.pending[self.pool.submit(unit, on_commit=lambda _key: self.bar.update(1))] = unit
+        self._collect(max_in_flight - 1)
+
+    def _handle_deaths(self) -> None:
+        while self.suspects or self.retries:
+            if self.suspects:  # alone: nothing else runs, so a death is this unit's
+                self._collect(0)
+                self._submit(self.suspects.popleft(), 1)
+            else:
+                self._submit(self.retries.popleft(), self.pool.max_in_flight)
+
+    def _collect(self, block_until: int) -> None:
+        while len(self.pending) > block_until:
+            finished, _ = cf.wait(self.pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            for future in finished:
+                unit = self.pending.pop(future)
+                try:
+                    future.result()  # a worker that could not build the study, or an I/O error: stop
+                except WorkerDied as death:
+                    self._died(unit, death)
+            self.bar.n = self.done_before + len(self.store.committed_keys() & self.expected)
+            self.bar.refresh()
+
+    def _died(self, unit: ImageUnit, death: WorkerDied) -> None:
+        committed = self.store.committed_keys()
+        unit.todo = [p for p in unit.todo if item_key(unit.image_index, p) not in committed]
+        if not unit.todo:
+            return
+        if not death.isolated:
+            self.suspects.append(unit)
+            return
+        key = item_key(unit.image_index, unit.todo[0])
+        self.deaths[key] += 1
+        if self.deaths[key] >= self.max_deaths:
+            spec, digest = self.study.spec, self.study.config_hash
+            self.store.commit(key, failure_record(spec, digest, unit, unit.todo[0], str(death)), {})
+            unit.todo = unit.todo[1:]
+        if unit.todo:
+            self.retries.append(unit)
 
 
 def _progress_bar(total: int | None, enabled: bool) -> Any:

@@ -22,6 +22,8 @@ from xaitk_wcam.study.config import MAX_PERTURBATIONS, StudyConfigError, build_p
 from xaitk_wcam.study.plugins import implementations, role_of
 
 REFERENCE = "reference"
+#: The ``perturbation`` of the rows that compare two seeds of the reference image (the noise floor).
+NOISE_FLOOR = "noise_floor"
 
 
 def _compact(value: Any) -> str:
@@ -356,6 +358,39 @@ class StudySpec:
             build_plugin("metrics", entry, f"metrics[{i if name is None else repr(name)}]")
             for i, (name, entry) in enumerate(entries)
         ]
+
+    @property
+    def seeded(self) -> list[str]:
+        """Names of the methods whose maps depend on a seed."""
+        return [m.name for m in self.method_info.values() if m.seeded]
+
+    @property
+    def noise_floor_index(self) -> int | None:
+        """Item index of the noise floor (after the perturbations), or ``None`` when the config turns it off or
+        no method is seeded."""
+        if not self.resolved.get("noise_floor", True) or not self.seeded:
+            return None
+        return len(self.perturbations) + 1
+
+    @property
+    def n_items(self) -> int:
+        """Items per image: the reference, the perturbations, and the noise floor when there is one."""
+        return len(self.perturbations) + 1 + (self.noise_floor_index is not None)
+
+    def item_label(self, index: int) -> str:
+        """The ``perturbation`` column of item ``index``: ``reference``, a perturbation id, or ``noise_floor``."""
+        if index == 0:
+            return REFERENCE
+        if index == self.noise_floor_index:
+            return NOISE_FLOOR
+        return self.perturbations[index - 1].id
+
+    def second_seed(self, name: str) -> Any:
+        """A fresh instance of seeded method ``name`` with its seed plus one (the noise floor's second map)."""
+        entry = json.loads(json.dumps(self.resolved["saliency"][name]))
+        params = entry[entry["type"]]
+        params["seed"] = int(params["seed"]) + 1
+        return build_plugin("saliency", entry, f"saliency[{name!r}] (second seed)")
 
     @property
     def max_levels(self) -> int:

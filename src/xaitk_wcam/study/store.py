@@ -9,7 +9,8 @@ Layout of ``OUT_DIR``::
     results.csv        rows of every committed item, in study order
     results.parquet    the same table
 
-``<key>`` is ``<image index:06d>-<perturbation index:04d>`` (perturbation 0 is the reference). Every file
+``<key>`` is ``<image index:06d>-<perturbation index:04d>`` (perturbation 0 is the reference, the last
+index the noise floor). Every file
 is written to a temporary name in the same folder and renamed into place (``os.replace``, atomic on POSIX
 and Windows), the maps before the item's JSON: a work item is done exactly when its JSON exists, so a
 study killed at any moment leaves only whole items behind.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -168,10 +170,22 @@ class ResultsStore:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
 
-    def done(self, key: str, image_id: str) -> bool:
-        """Whether ``key`` is committed for the image ``image_id`` (a changed source is redone)."""
+    def done(self, key: str, image_id: str, image_hash: str | None = None, retry_failed: bool = False) -> bool:
+        """Whether ``key`` is committed for this image: same id and, when both are known, same content hash (an
+        image changed under its name is recomputed, with a warning); with ``retry_failed``, a failed item counts
+        as not done."""
         record = self.load_item(key)
-        return record is not None and record.get("image_id") == image_id
+        if record is None or record.get("image_id") != image_id:
+            return False
+        stored = record.get("image_hash")
+        if image_hash is not None and stored is not None and stored != image_hash:
+            warnings.warn(
+                f"image {image_id!r} changed since item {key} was computed (content hash differs); recomputing it",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return False
+        return not (retry_failed and record.get("item_status") != "ok")
 
     def records(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Committed records (of ``keys``, or all), sorted by image then perturbation index."""

@@ -19,6 +19,7 @@ classifier and the target class index.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +31,8 @@ from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import MAP_SPACES, PIXEL, Explanation, MapExplanation
 from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency, WhiteboxClassifier
-from xaitk_wcam.study.config import StudyConfigError, build_plugin
-from xaitk_wcam.study.spec import REFERENCE, StudySpec
+from xaitk_wcam.study.config import MEMORY_BUDGET_MB, StudyConfigError, build_plugin
+from xaitk_wcam.study.spec import NOISE_FLOOR, StudySpec
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.utils.checks import check_image
 from xaitk_wcam.utils.confidences import classify
@@ -83,6 +84,8 @@ class ImageUnit:
     :param label: Ground-truth label from the source, or ``None``.
     :param todo: Perturbation indices to compute, ascending (``0`` is the reference).
     :param error: Why the source could not give the image, if it could not.
+    :param image_hash: SHA-256 of the image's shape, dtype and bytes (a resumed study recomputes an image that
+        changed under its id).
     """
 
     image_index: int
@@ -91,6 +94,16 @@ class ImageUnit:
     label: Any
     todo: list[int]
     error: str | None = None
+    image_hash: str | None = None
+
+
+def image_hash(image: np.ndarray | None) -> str | None:
+    """SHA-256 of an image's shape, dtype and bytes (``None`` for no image)."""
+    if image is None:
+        return None
+    digest = hashlib.sha256(f"{image.shape}{image.dtype}".encode())
+    digest.update(np.ascontiguousarray(image).tobytes())
+    return digest.hexdigest()
 
 
 class StudyContext:
@@ -115,6 +128,7 @@ class StudyContext:
             )
         self.labels: list[Hashable] = list(self.classifier.get_labels())
         self.target: str = resolved["target"]
+        self.memory_budget: float = float(resolved.get("memory_budget_mb", MEMORY_BUDGET_MB))
 
 
 @dataclass
@@ -142,17 +156,14 @@ def _ground_truth_index(ctx: StudyContext, label: Any) -> int:
     raise ValueError(f"ground-truth label {label!r} is not one of the classifier's {len(ctx.labels)} labels")
 
 
-def _blank_rows(ctx: StudyContext, unit: ImageUnit, pid: str, status: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "_method_index": m,
-            "image_id": unit.image_id,
-            "perturbation": pid,
-            "method": name,
-            "status": status,
-        }
-        for m, name in enumerate(ctx.spec.methods)
-    ]
+def failure_record(spec: StudySpec, digest: str, unit: ImageUnit, p_index: int, status: str) -> dict[str, Any]:
+    """The record of an item that could not be computed: one row per method, all with ``status``."""
+    rows = [
+        {"_method_index": m, "image_id": unit.image_id, "perturbation": spec.item_label(p_index), "method": name,
+         "status": status}
+        for m, name in enumerate(spec.methods)
+    ]  # fmt: skip
+    return item_record(spec, digest, unit, p_index, {"rows": rows, "item_status": status})
 
 
 def _score_metrics(
@@ -198,6 +209,30 @@ def _score_metrics(
     return values, errors
 
 
+#: Bytes per pixel and channel of one perturbed image in the Sobol loop: the float32 image, its cast copy and
+#: the classifier's float32 input (measured peaks of WCAM at 224 x 224 stay under this).
+BYTES_PER_PIXEL = 12
+
+
+def check_memory(generator: Any, image: np.ndarray, budget_mb: float) -> None:
+    """Refuse, before any allocation, an explanation whose estimated working memory exceeds ``budget_mb``.
+
+    The estimate is the images handled at once (the generator's ``batch_size``, 64 when it has none) times the
+    image's pixels and channels times :data:`BYTES_PER_PIXEL`.
+
+    :raises MemoryError: The estimate exceeds the budget (the row's status says so; the study goes on).
+    """
+    batch = int(generator.get_config().get("batch_size", 64) or 64)
+    channels = image.shape[2] if image.ndim == 3 else 1
+    estimate = batch * image.shape[0] * image.shape[1] * channels * BYTES_PER_PIXEL / 2**20
+    if estimate > budget_mb:
+        raise MemoryError(
+            f"a {image.shape[0]} x {image.shape[1]} x {channels} image needs an estimated {estimate:,.0f} MB per "
+            f"batch of {batch} for {type(generator).__name__}, over memory_budget_mb={budget_mb:,.0f}; resize the "
+            "image, lower the method's batch_size or raise memory_budget_mb"
+        )
+
+
 def explain(ctx: StudyContext, generator: Any, image: np.ndarray, target_index: int) -> Explanation:
     """The explanation of the target class by any generator the study accepts.
 
@@ -226,7 +261,9 @@ def _method_row(
     fields: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
     try:
-        explanation = explain(ctx, ctx.spec.saliency(name), image, target_index)
+        generator = ctx.spec.saliency(name)
+        check_memory(generator, image, ctx.memory_budget)
+        explanation = explain(ctx, generator, image, target_index)
         labels = list(explanation.labels)
         row = labels.index(ctx.labels[target_index]) if ctx.labels[target_index] in labels else 0
         maps = {space: np.asarray(explanation.maps_in(space)[row]) for space in explanation.spaces}
@@ -255,7 +292,7 @@ def _compute_item(
     ref: _Reference | None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], _Reference]:
     """Rows, arrays and reference info of one classified item (``ref`` is ``None`` for the reference)."""
-    pid = REFERENCE if p_index == 0 else ctx.spec.perturbations[p_index - 1].id
+    pid = ctx.spec.item_label(p_index)
     confidences = _classify(ctx, image)
     predicted = int(np.argmax(confidences))
     if ctx.target == "ground_truth":
@@ -282,20 +319,56 @@ def _compute_item(
     return record, arrays, info
 
 
-def _record(unit: ImageUnit, ctx: StudyContext, p_index: int, body: Mapping[str, Any]) -> dict[str, Any]:
+def item_record(spec: StudySpec, digest: str, unit: ImageUnit, p_index: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """An item's record: ``body`` (its rows and status) with the item's metadata."""
     meta: dict[str, Any] = {
         "key": item_key(unit.image_index, p_index),
-        "config_hash": ctx.digest,
+        "config_hash": digest,
         "image_index": unit.image_index,
         "image_id": unit.image_id,
+        "image_hash": unit.image_hash,
         "perturbation_index": p_index,
+        "perturbation": spec.item_label(p_index),
+        "group": None,
+        "axis": None,
+        "strength": None,
     }
-    if p_index == 0:
-        meta.update({"perturbation": REFERENCE, "group": None, "axis": None, "strength": None})
-    else:
-        p = ctx.spec.perturbations[p_index - 1]
-        meta.update({"perturbation": p.id, "group": p.group, "axis": p.axis, "strength": p.strength})
+    if 0 < p_index <= len(spec.perturbations):
+        p = spec.perturbations[p_index - 1]
+        meta.update({"group": p.group, "axis": p.axis, "strength": p.strength})
     return {**meta, **body}
+
+
+def _noise_floor_item(
+    ctx: StudyContext, unit: ImageUnit, image: np.ndarray, ref: _Reference
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The noise floor of one image: each seeded method explains the reference image again with its seed plus
+    one, and the comparison metrics score that map against the reference map (rows ``noise_floor``)."""
+    rows, arrays = [], {}
+    for m, name in enumerate(ctx.spec.methods):
+        if name not in ctx.spec.seeded:
+            continue
+        start = time.perf_counter()
+        fields: dict[str, Any] = {}
+        try:
+            generator = ctx.spec.second_seed(name)
+            check_memory(generator, image, ctx.memory_budget)
+            explanation = explain(ctx, generator, image, int(ref.target_index))
+            labels = list(explanation.labels)
+            label = ctx.labels[int(ref.target_index)]
+            row = labels.index(label) if label in labels else 0
+            maps = {space: np.asarray(explanation.maps_in(space)[row]) for space in explanation.spaces}
+            arrays.update({f"{name}__{space}": value for space, value in maps.items()})
+            values, errors = _score_metrics(ctx, name, maps, ref.maps.get(name, {}), image, int(ref.target_index))
+            fields.update({c.column: values[c.column] for c in ctx.spec.columns if c.kind == "comparison"})
+            fields["status"] = OK if not errors else "; ".join(errors)
+        except Exception as err:
+            fields["status"] = error_text(err)
+        fields["seconds"] = time.perf_counter() - start
+        rows.append(
+            {"_method_index": m, "image_id": unit.image_id, "perturbation": NOISE_FLOOR, "method": name, **fields}
+        )
+    return {"rows": rows, "target_index": ref.target_index, "item_status": OK}, arrays
 
 
 def _load_reference(ctx: StudyContext, store: ResultsStore, unit: ImageUnit) -> _Reference:
@@ -340,16 +413,17 @@ def run_unit(
 
     def commit(p_index: int, body: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         key = item_key(unit.image_index, p_index)
-        store.commit(key, _record(unit, ctx, p_index, body), arrays)
+        store.commit(key, item_record(ctx.spec, ctx.digest, unit, p_index, body), arrays)
         committed.append(key)
         if on_commit is not None:
             on_commit(key)
 
-    def pid(p_index: int) -> str:
-        return REFERENCE if p_index == 0 else ctx.spec.perturbations[p_index - 1].id
-
     def fail(p_index: int, status: str) -> None:
-        commit(p_index, {"rows": _blank_rows(ctx, unit, pid(p_index), status), "item_status": status}, {})
+        key = item_key(unit.image_index, p_index)
+        store.commit(key, failure_record(ctx.spec, ctx.digest, unit, p_index, status), {})
+        committed.append(key)
+        if on_commit is not None:
+            on_commit(key)
 
     image_error = unit.error
     image = None
@@ -381,9 +455,12 @@ def run_unit(
             fail(p_index, f"reference failed: {ref.status}")
             continue
         try:
-            perturbed, _ = ctx.spec.perturber(p_index)(image=np.copy(image))
-            perturbed = check_image(np.asarray(perturbed))
-            body, arrays, _ = _compute_item(ctx, unit, p_index, perturbed, ref)
+            if p_index == ctx.spec.noise_floor_index:
+                body, arrays = _noise_floor_item(ctx, unit, image, ref)
+            else:
+                perturbed, _ = ctx.spec.perturber(p_index)(image=np.copy(image))
+                perturbed = check_image(np.asarray(perturbed))
+                body, arrays, _ = _compute_item(ctx, unit, p_index, perturbed, ref)
         except Exception as err:
             fail(p_index, error_text(err))
             continue
