@@ -120,6 +120,13 @@ def study(config: Path, out_dir: Path, resume: bool, executor: str, threads: int
 @click.option("--grid-size", type=click.IntRange(min=1), default=28, show_default=True)
 @click.option("--nb-design", type=click.IntRange(min=1), default=8, show_default=True, help="A power of two.")
 @click.option("--wavelet", default="haar", show_default=True)
+@click.option(
+    "--estimator",
+    type=click.Choice(["importance", "jansen", "homma", "janon"]),
+    default="importance",
+    show_default=True,
+    help="Total-order estimator (see the README's sample-efficiency benchmark).",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 def explain(
@@ -131,6 +138,7 @@ def explain(
     grid_size: int,
     nb_design: int,
     wavelet: str,
+    estimator: str,
     batch_size: int,
     seed: int,
 ) -> None:
@@ -143,11 +151,17 @@ def explain(
     from xaitk_wcam.sources.folder_images import read_image
     from xaitk_wcam.study.work import TargetClassBlackbox
     from xaitk_wcam.utils.confidences import classify
-    from xaitk_wcam.viz.figures import wcam_figure
+    from xaitk_wcam.viz.figures import uncertain_cells, wcam_figure
 
     with one_line_errors():
         generator = WCAM(
-            wavelet=wavelet, levels=levels, grid_size=grid_size, nb_design=nb_design, batch_size=batch_size, seed=seed
+            wavelet=wavelet,
+            levels=levels,
+            grid_size=grid_size,
+            nb_design=nb_design,
+            estimator=estimator,
+            batch_size=batch_size,
+            seed=seed,
         )
         pixels = read_image(image)
         classifier = HuggingFaceImageClassifier(model)
@@ -166,7 +180,9 @@ def explain(
             result.spatial_maps[0],
             result.scale_profile[0],
             levels,
-            title=f"{image.name}: {target} ({confidences[target]:.2f}), {result.n_evaluations} evaluations",
+            title=f"{image.name}: {target} ({confidences[target]:.2f}), {result.n_evaluations} evaluations"
+            + ("" if result.stability is None else f", stability {result.stability:.2f}"),
+            uncertain=uncertain_cells(result),
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=100)

@@ -563,3 +563,25 @@ def test_spectrum_maps_get_no_pixel_metric_and_the_report_says_so(tmp_path: Path
     report = (tmp_path / "out" / "report.html").read_text()
     assert "dauc accepts pixel maps; fourier gives spectrum maps: not applicable" in report
     assert "ScaleShare accepts wavelet maps; sw gives pixel maps: not applicable" in report
+
+
+# -- the noise floor -----------------------------------------------------------------------------------------
+def test_noise_floor_rows_and_band(tmp_path: Path) -> None:
+    from xaitk_wcam.study.report import noise_floor_table
+
+    config = {**fake_config(n=2), "noise_floor": True}
+    study = SaliencyRobustnessStudy(config)
+    assert study.spec.seeded == ["wcam"] and study.spec.noise_floor_index == 3  # reference, 2 blurs, noise floor
+    frame = study.run(tmp_path / "out", progress=False)
+    floor = frame[frame["perturbation"] == "noise_floor"]
+    assert list(floor["method"]) == ["wcam", "wcam"]  # the sliding window is deterministic: no row
+    assert (floor["status"] == "ok").all() and floor[["SSD", "XCorr"]].notna().all().all()
+    assert floor["Entropy"].isna().all()  # comparisons only
+    # the second map is WCAM with seed + 1: its XCorr with the reference map is below 1
+    assert (floor["XCorr"] < 1).all()
+    table = noise_floor_table(frame, study.spec)
+    assert set(table["metric"]) == {"SSD", "XCorr"} and set(table["exceeds noise floor"]) <= {"yes", "no"}
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "Perturbation effect versus the noise floor" in report and "exceeds noise floor" in report
+    off = SaliencyRobustnessStudy(fake_config(n=2)).run(tmp_path / "off", progress=False, report=False)
+    assert "noise_floor" not in set(off["perturbation"]) and len(off) == len(frame) - 2

@@ -111,3 +111,25 @@ def test_wcam_figure() -> None:
     assert len(fig.axes) == 5  # image, wavelet map, its colour bar, spatial map, profile
     assert fig.get_suptitle() == "cat"
     fig.savefig(io.BytesIO(), format="png")
+
+
+def test_noise_floor_band_and_uncertain_cells_are_drawn() -> None:
+    from fakes import CellEnergyClassifier, noise_image
+
+    from xaitk_wcam import WCAM
+    from xaitk_wcam.viz.curves import plot_metric_curve
+    from xaitk_wcam.viz.figures import uncertain_cells, wcam_figure
+
+    ax = Figure().subplots()
+    plot_metric_curve(ax, [1, 2], np.array([[0.1, 0.2], [0.2, 0.3]]), label="m", noise_floor=(0.05, 0.15))
+    spans = [p for p in ax.patches if p.get_hatch() == "///"]
+    assert len(spans) == 1 and spans[0].get_y() == pytest.approx(0.05)  # the band, hatched, at the floor
+    image = noise_image((32, 32, 3))
+    result = WCAM(grid_size=4, nb_design=16, levels=2, batch_size=32, estimator="jansen").explain(
+        image, CellEnergyClassifier(image, slice(16, 24), slice(0, 8), levels=2)
+    )
+    doubtful = uncertain_cells(result)
+    assert doubtful.shape == (32, 32) and doubtful.any() and not doubtful[16:24, 0:8].all()  # the read cell is sure
+    fig = wcam_figure(image, result.wavelet_maps[0], result.spatial_maps[0], result.scale_profile[0], 2,
+                      uncertain=doubtful)  # fmt: skip
+    fig.savefig(io.BytesIO(), format="png")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
-from xaitk_wcam.study.spec import REFERENCE, Perturbation, StudySpec
+from xaitk_wcam.study.spec import NOISE_FLOOR, REFERENCE, Perturbation, StudySpec
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.viz.curves import plot_metric_curve
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
@@ -130,17 +130,62 @@ def curves_figure(frame: Any, spec: StudySpec, group: str, perturbations: list[P
                         values[i, j] = table.loc[img, p.id]
             ref = sub[sub["perturbation"] == REFERENCE][col].astype(float)
             reference = float(ref.mean()) if ref.notna().any() else None
+            floor = noise_floor_band(frame, method, col)
             if np.isfinite(values).any():
                 label = "classifier" if col == "target_confidence" else method
-                plot_metric_curve(ax, strengths, values, label=label, reference=reference)
+                plot_metric_curve(ax, strengths, values, label=label, reference=reference, noise_floor=floor)
         ax.set_title(col, fontsize=8)
         ax.set_xlabel(perturbations[0].axis, fontsize=7)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=6)
     for ax in axes[n:]:
         ax.axis("off")
-    fig.suptitle(f"{group}: metrics vs {perturbations[0].axis} (mean, 95 % band; dashed: reference)", fontsize=9)
+    fig.suptitle(
+        f"{group}: metrics vs {perturbations[0].axis} (mean, 95 % band; dashed: reference; hatched: noise floor)",
+        fontsize=9,
+    )
     return fig
+
+
+def noise_floor_band(frame: Any, method: str, column: str) -> tuple[float, float] | None:
+    """``mean -/+ 2 sd`` over images of ``column`` on the ``noise_floor`` rows of ``method`` (two seeds of the
+    reference image), or ``None`` without such rows."""
+    values = frame[(frame["perturbation"] == NOISE_FLOOR) & (frame["method"] == method)][column].astype(float)
+    values = values[np.isfinite(values)]
+    if values.empty:
+        return None
+    spread = 2 * float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return float(values.mean()) - spread, float(values.mean()) + spread
+
+
+def noise_floor_table(frame: Any, spec: StudySpec) -> Any:
+    """Per method, comparison metric and perturbation: the mean comparison with the reference map, the noise
+    floor's band (two seeds of the reference image, mean -/+ 2 sd over images), and whether the perturbation's
+    mean lies outside it (its effect exceeds the noise floor)."""
+    import pandas as pd
+
+    rows = []
+    comparisons = [c.column for c in spec.columns if c.kind == "comparison"]
+    ok = frame[frame["status"] == "ok"]
+    for method in spec.seeded:
+        for column in comparisons:
+            band = noise_floor_band(ok, method, column)
+            if band is None:
+                continue
+            for p in spec.perturbations:
+                values = ok[(ok["method"] == method) & (ok["perturbation"] == p.id)][column].astype(float)
+                mean = float(values.mean()) if values.notna().any() else float("nan")
+                rows.append(
+                    {
+                        "method": method,
+                        "metric": column,
+                        "perturbation": p.id,
+                        "mean": mean,
+                        "noise floor": f"[{band[0]:.4g}, {band[1]:.4g}]",
+                        "exceeds noise floor": "yes" if not band[0] <= mean <= band[1] else "no",
+                    }
+                )
+    return pd.DataFrame(rows)
 
 
 def profile_figure(
@@ -167,6 +212,23 @@ def _embed(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     name = html.escape(path.name)
     return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"/><figcaption>{name}</figcaption></figure>'
+
+
+def _noise_floor_html(frame: Any, spec: StudySpec) -> str:
+    if not len(frame):
+        return "<p>No rows.</p>"
+    table = noise_floor_table(frame, spec)
+    if table.empty:
+        return (
+            "<p>No noise floor: no saliency method depends on a seed, no comparison metric is configured, or the "
+            "config turns it off (<code>noise_floor: false</code>).</p>"
+        )
+    return (
+        "<p>Each seeded method explained every reference image twice (seed and seed + 1). A comparison between "
+        "a perturbed map and the reference map says something about the perturbation only where it falls "
+        "outside the band of the same comparison between the two seeds (mean &plusmn; 2 sd over images).</p>"
+        + table.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+    )
 
 
 def _not_applicable_html(spec: StudySpec) -> str:
@@ -232,6 +294,8 @@ def write_report(store: ResultsStore, spec: StudySpec, frame: Any) -> Path:
         *[_embed(p) for p in profile_figs],
         "<h2>Images and maps</h2>",
         *[_embed(p) for p in image_figs],
+        "<h2>Perturbation effect versus the noise floor</h2>",
+        _noise_floor_html(frame, spec),
         "<h2>Metrics that do not apply</h2>",
         _not_applicable_html(spec),
         "<h2>Errors</h2>",

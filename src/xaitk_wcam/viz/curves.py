@@ -35,6 +35,7 @@ def plot_metric_curve(
     *,
     label: str,
     reference: float | None = None,
+    noise_floor: tuple[float, float] | None = None,
 ) -> None:
     """One metric against perturbation strength: mean over images with its 95 % band.
 
@@ -43,6 +44,8 @@ def plot_metric_curve(
     :param values: ``n_images x n_strengths`` metric values.
     :param label: Legend label (e.g. the saliency method).
     :param reference: Mean value on the unperturbed images, drawn as a dashed line, or ``None``.
+    :param noise_floor: ``(low, high)`` of the same comparison between two seeds of the unperturbed image,
+        drawn as a hatched horizontal band: a perturbation inside it changes the map no more than the seed does.
     """
     x = np.asarray(strengths, dtype=np.float64)
     mean, low, high = mean_and_band(values)
@@ -52,3 +55,5 @@ def plot_metric_curve(
     ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
     if reference is not None and np.isfinite(reference):
         ax.axhline(reference, color=line.get_color(), linestyle="--", linewidth=0.8)
+    if noise_floor is not None and np.isfinite(noise_floor).all():
+        ax.axhspan(*noise_floor, facecolor="none", edgecolor=line.get_color(), hatch="///", linewidth=0.0, alpha=0.5)
