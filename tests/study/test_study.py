@@ -95,6 +95,9 @@ class FakeImages(ImageSource):
         super().__init__(limit=limit)
         self.n, self.size, self.bad, self.black, self.unreadable = n, size, bad, black, unreadable
 
+    def _count(self) -> int:
+        return self.n
+
     def _iter_images(self) -> Any:
         rng = np.random.default_rng(0)
         for i in range(self.n):
@@ -585,3 +588,10 @@ def test_noise_floor_rows_and_band(tmp_path: Path) -> None:
     assert "Perturbation effect versus the noise floor" in report and "exceeds noise floor" in report
     off = SaliencyRobustnessStudy(fake_config(n=2)).run(tmp_path / "off", progress=False, report=False)
     assert "noise_floor" not in set(off["perturbation"]) and len(off) == len(frame) - 2
+
+
+def test_progress_bar_has_a_total_and_an_eta(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    SaliencyRobustnessStudy(fake_config(n=2)).run(tmp_path / "out", progress=True, report=False)
+    err = capsys.readouterr().err
+    assert "/6 " in err  # 2 images x (reference + 2 blurs), known from the source's length
+    assert "<" in err and "?" not in err.rsplit("\r", 1)[-1]  # an ETA, not tqdm's unknown-total form
