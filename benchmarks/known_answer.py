@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-explain", type=int, default=32, help="test images explained per model and method")
     parser.add_argument("--grid-size", type=int, default=16)
     parser.add_argument("--nb-design", type=int, default=8)
+    parser.add_argument("--estimator", default="importance", help="WCAM estimator (the 0.1 tables: jansen)")
     parser.add_argument("--rise-masks", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1, help="data seed (the shipped models were trained on seed 0)")
     parser.add_argument("--threads", type=int, default=1)
@@ -63,11 +64,18 @@ def main(argv: list[str] | None = None) -> None:
     test = scale_shapes(args.n_test, seed=args.seed, split="test")
     conflict = scale_shapes(args.n_test, seed=args.seed, split="cue_conflict")
     explained = test[: args.n_explain]
-    wcam = WCAM(grid_size=args.grid_size, nb_design=args.nb_design, levels=3, batch_size=512, seed=args.seed)
+    wcam = WCAM(
+        grid_size=args.grid_size,
+        nb_design=args.nb_design,
+        estimator=args.estimator,
+        levels=3,
+        batch_size=512,
+        seed=args.seed,
+    )
     print(
         f"ScaleShapes known-answer benchmark: {args.n_test} test + {args.n_test} cue-conflict images (seed "
         f"{args.seed}); {args.n_explain} explained per model; WCAM haar, levels=3, grid_size={args.grid_size}, "
-        f"nb_design={args.nb_design} ({wcam.n_evaluations} passes / image)\n"
+        f"nb_design={args.nb_design}, estimator={args.estimator} ({wcam.n_evaluations} passes / image)\n"
     )
     model_rows, method_rows = [], []
     for kind in SCALE_SHAPES_KINDS:

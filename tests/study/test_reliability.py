@@ -166,3 +166,13 @@ def test_big_images_are_refused_by_the_memory_estimate_before_allocation(tmp_pat
     config = {**_config(dying, images), "memory_budget_mb": 0.001}
     frame = SaliencyRobustnessStudy(config).run(tmp_path / "out", progress=False, report=False)
     assert frame["status"].str.contains("memory_budget_mb").all()
+
+
+def test_a_second_run_into_a_busy_out_dir_is_refused(tmp_path: Path, dying: str) -> None:
+    from xaitk_wcam.study import OutDirError, ResultsStore
+
+    images = _pngs(tmp_path / "images", 1)
+    with ResultsStore(tmp_path / "out").lock(), pytest.raises(OutDirError, match="in use by another study"):
+        SaliencyRobustnessStudy(_config(dying, images)).run(tmp_path / "out", progress=False, report=False)
+    frame = SaliencyRobustnessStudy(_config(dying, images)).run(tmp_path / "out", progress=False, report=False)
+    assert (frame["status"] == "ok").all()  # the lock is released with the first run

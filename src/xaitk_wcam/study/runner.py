@@ -109,26 +109,28 @@ class SaliencyRobustnessStudy:
         threads = DEFAULT_THREADS if threads is None else check_int("threads", threads, 1)
         max_worker_deaths = check_int("max_worker_deaths", max_worker_deaths, 1)
         store = ResultsStore(out_dir)
-        store.check(self.config_hash, resume)
-        source = build_plugin("images", self.resolved["images"], "images")
-        try:
-            total: int | None = len(source) * self.spec.n_items
-        except TypeError:
-            total = None
-        # The local executor loads the classifier here: a start that fails leaves OUT_DIR untouched.
-        with open_executor(executor, self.resolved, self.config_hash, str(store.root), threads) as pool:
-            store.prepare(self.resolved, self.config_hash, resume)
-            bar = _progress_bar(total, progress)
+        store.check(self.config_hash, resume)  # before anything is built or written
+        with store.lock():
+            store.check(self.config_hash, resume)  # again, now that no other run can change the folder
+            source = build_plugin("images", self.resolved["images"], "images")
             try:
-                units = self._units(source, store, retry_failed)
-                keys = _Dispatcher(self, pool, store, bar, max_worker_deaths).run(units)
-            finally:
-                bar.close()
-        frame = store.assemble(self.spec.row_columns(), keys)
-        if report:
-            from xaitk_wcam.study.report import write_report
+                total: int | None = len(source) * self.spec.n_items
+            except TypeError:
+                total = None
+            # The local executor loads the classifier here: a start that fails writes no study.json.
+            with open_executor(executor, self.resolved, self.config_hash, str(store.root), threads) as pool:
+                store.prepare(self.resolved, self.config_hash, resume)
+                bar = _progress_bar(total, progress)
+                try:
+                    units = self._units(source, store, retry_failed)
+                    keys = _Dispatcher(self, pool, store, bar, max_worker_deaths).run(units)
+                finally:
+                    bar.close()
+            frame = store.assemble(self.spec.row_columns(), keys)
+            if report:
+                from xaitk_wcam.study.report import write_report
 
-            write_report(store, self.spec, frame)
+                write_report(store, self.spec, frame)
         return frame
 
 

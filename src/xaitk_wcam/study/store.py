@@ -18,11 +18,12 @@ study killed at any moment leaves only whole items behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,22 @@ TEXT_COLUMNS = ("image_id", "perturbation", "method", "status", "predicted_label
 
 class OutDirError(ValueError):
     """An output folder that holds something other than this study's results."""
+
+
+#: The lock file of a running study (see :meth:`ResultsStore.lock`).
+LOCK_NAME = ".lock"
+
+
+def _lock_file(handle: Any) -> None:
+    """Take a non-blocking exclusive lock on an open file (``OSError`` when another process holds it)."""
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def item_key(image_index: int, perturbation_index: int) -> str:
@@ -107,11 +124,26 @@ class ResultsStore:
                     f"OUT_DIR {str(self.root)!r} already holds results of this config; pass --resume to "
                     "continue it, or choose another OUT_DIR"
                 )
-        elif self.root.exists() and any(self.root.iterdir()):
+        elif self.root.exists() and any(p.name != LOCK_NAME for p in self.root.iterdir()):
             raise OutDirError(
                 f"OUT_DIR {str(self.root)!r} is not empty and holds no study (no study.json); choose an "
                 "empty or new folder"
             )
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold ``OUT_DIR/.lock`` (an OS advisory lock, released even when the process is killed) while a study
+        runs here; a second study started in the same folder meanwhile is refused.
+
+        :raises OutDirError: Another study holds the lock.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK_NAME, "a+") as handle:
+            try:
+                _lock_file(handle)
+            except OSError as err:
+                raise OutDirError(f"OUT_DIR {str(self.root)!r} is in use by another study run; wait for it") from err
+            yield
 
     def prepare(self, resolved: Mapping[str, Any], digest: str, resume: bool) -> None:
         """:meth:`check` the folder, then create it and write ``config.json`` and ``study.json``.
