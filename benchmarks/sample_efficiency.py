@@ -28,7 +28,10 @@ own work. The ``s`` column is therefore *computed*, not a stopwatch reading of a
 seconds per forward pass of the model, measured once per run on uncached batches, times the passes, plus
 WCAM's own measured time (wall time outside the blackbox).
 
-    python benchmarks/sample_efficiency.py                       # jansen at 1x and 4x cost, both sets
+A configuration may give ``"max_nb_design": N`` instead of ``max_evaluations`` (``nb_design="auto"``): the
+budget of a fixed design of size ``N`` at the set's grid.
+
+    python benchmarks/sample_efficiency.py                       # jansen and importance at 1x and 4x cost
     python benchmarks/sample_efficiency.py --sets a --config 'ratio-8={"estimator": "jansen_ratio", "nb_design": 8}'
 """
 
@@ -60,6 +63,7 @@ DEFAULT_CONFIGS = {
     "jansen-32": {"estimator": "jansen", "nb_design": 32},
     "importance-8": {"estimator": "importance", "nb_design": 8},
     "importance-32": {"estimator": "importance", "nb_design": 32},
+    "importance-auto": {"estimator": "importance", "nb_design": "auto", "max_nb_design": 32, "tolerance": 0.2},
 }
 REFERENCE = {"estimator": "jansen", "nb_design": 256, "seed": 1000}
 SEEDS = (0, 1)
@@ -227,6 +231,9 @@ def main(argv: list[str] | None = None) -> None:
             if set_name == "a" or args.reference_b:
                 reference = explain(blackbox, image, {**base, **REFERENCE}, args.cache, tag)[0]
             for name, config in configs.items():
+                config = dict(config)
+                if "max_nb_design" in config:
+                    config["max_evaluations"] = config.pop("max_nb_design") * (base["grid_size"] ** 2 + 2)
                 runs = [explain(blackbox, image, {**base, **config, "seed": s}, args.cache, tag) for s in SEEDS]
                 (x, passes_x, own_x, stab_x), (y, passes_y, own_y, stab_y) = runs
                 passes = (passes_x + passes_y) / 2

@@ -169,7 +169,7 @@ def estimate_block(
         variance[dense] = terms.var(axis=1, ddof=1) / rows if rows > 1 else np.inf
         first = max(1, rows // 2)
         half_a[dense] = terms[:, :first].mean(axis=1)
-        half_b[dense] = terms[:, first:].mean(axis=1) if rows > 1 else half_a[dense]
+        half_b[dense] = terms[:, first:].mean(axis=1) if rows > 1 else np.nan  # one row: no halves
     n = len(selected)
     if n:
         terms = (sparse_outputs - pool_outputs[None, selected]) ** 2 / 2  # n_sparse x n x K
@@ -178,7 +178,7 @@ def estimate_block(
         variance[~dense] = z.var(axis=1, ddof=1) / n if n > 1 else np.inf
         # Alternate draws of a systematic sample are two systematic samples of half the size.
         half_a[~dense] = z[:, 0::2].mean(axis=1)
-        half_b[~dense] = z[:, 1::2].mean(axis=1) if n > 1 else half_a[~dense]
+        half_b[~dense] = z[:, 1::2].mean(axis=1) if n > 1 else np.nan  # one draw: no halves
     return ImportanceBlock(numerator, variance, (half_a, half_b), pool_outputs, weight)
 
 

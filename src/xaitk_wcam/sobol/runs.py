@@ -80,7 +80,7 @@ def split_half_reliability(half_a: np.ndarray, half_b: np.ndarray, varying: np.n
     out = np.full(half_a.shape[1], np.nan)
     for k in np.flatnonzero(varying):
         a, b = half_a[:, k], half_b[:, k]
-        if np.ptp(a) > 0 and np.ptp(b) > 0:
+        if np.isfinite(a).all() and np.isfinite(b).all() and np.ptp(a) > 0 and np.ptp(b) > 0:
             r = float(spearmanr(a, b)[0])
             out[k] = 2 * r / (1 + r) if r > -1 else -1.0
     return out
