@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
+from xaitk_wcam.interfaces.explanation import Explanation
 from xaitk_wcam.sobol import BASE_BLOCK, ESTIMATORS, ClassicRun, Estimate, ImportanceRun, check_nb_design
 from xaitk_wcam.utils.checks import check_choice, check_float, check_int
 from xaitk_wcam.utils.confidences import read_confidences
@@ -34,6 +36,41 @@ AUTO = "auto"
 
 # masks (n x g x g float32) -> perturbed colour images (n x H x W x C' float32, the input's units)
 Perturber = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class SobolResult(Explanation):
+    """What every Sobol explanation holds (the maps are each method's: subclasses add them).
+
+    :param sobol_indices: ``n_classes x grid_size x grid_size`` raw total Sobol indices.
+    :param labels: Class labels, in the order of ``blackbox.get_labels()``.
+    :param n_evaluations: Images sent to the blackbox.
+    :param image_shape: ``(H, W)`` of the explained image.
+    :param stability: Split-half reliability of the cell ranking (:class:`xaitk_wcam.sobol.Estimate`).
+    :param index_std: ``n_classes x grid_size x grid_size`` standard errors of ``sobol_indices``.
+    """
+
+    sobol_indices: np.ndarray
+    labels: list
+    n_evaluations: int
+    image_shape: tuple[int, int]
+    stability: float | None = None
+    index_std: np.ndarray | None = None
+
+    @classmethod
+    def from_estimate(cls, estimate: Estimate, labels: list, image_shape: tuple[int, int]) -> SobolResult:
+        return cls(
+            estimate.indices,
+            labels,
+            estimate.n_evaluations,
+            image_shape,
+            stability=estimate.stability,
+            index_std=estimate.index_std,
+        )
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return (self.space,)
 
 
 class SobolSaliency(BlackboxExplainer):

@@ -38,10 +38,11 @@ import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
+    SobolResult,
     SobolSaliency,
     normalise_max,
 )
-from xaitk_wcam.interfaces.explanation import SPECTRUM, Explanation
+from xaitk_wcam.interfaces.explanation import SPECTRUM
 from xaitk_wcam.utils.checks import check_blackbox, check_image
 from xaitk_wcam.utils.images import split_alpha
 
@@ -64,31 +65,16 @@ def polar_cells(fy: torch.Tensor, fx: torch.Tensor, grid_size: int) -> torch.Ten
 
 
 @dataclass
-class FourierSobolResult(Explanation):
-    """One Fourier-Sobol explanation.
-
-    :param sobol_indices: ``n_classes x grid_size (bands, inner to outer) x grid_size (sectors)`` raw
-        total Sobol indices.
-    :param labels: Class labels, in the order of ``blackbox.get_labels()``.
-    :param n_evaluations: Images sent to the blackbox.
-    :param image_shape: ``(H, W)`` of the explained image.
+class FourierSobolResult(SobolResult):
+    """One Fourier-Sobol explanation (fields: :class:`SobolResult`; ``sobol_indices`` are ``n_classes x
+    grid_size (bands, inner to outer) x grid_size (sectors)``).
 
     ``band_profile``: ``n_classes x grid_size`` share of the (clipped at 0) importance per radial band,
     rows summing to 1 (or all 0). ``spectrum_maps``: ``n_classes x H x W`` float32 in ``[0, 1]``, each
     cell's importance painted on the centred spectrum (see the module doc).
     """
 
-    sobol_indices: np.ndarray
-    labels: list
-    n_evaluations: int
-    image_shape: tuple[int, int]
-    space: str = SPECTRUM
-    stability: float | None = None
-    index_std: np.ndarray | None = None
-
-    @property
-    def spaces(self) -> tuple[str, ...]:
-        return (SPECTRUM,)
+    space = SPECTRUM
 
     def _maps_in(self, space: str) -> np.ndarray:
         return self.spectrum_maps
@@ -177,13 +163,6 @@ class FourierSobol(SobolSaliency):
             return images.permute(0, 2, 3, 1)
 
         estimate = self._total_indices(image, blackbox, labels, perturb)
-        return FourierSobolResult(
-            estimate.indices,
-            labels,
-            estimate.n_evaluations,
-            (height, width),
-            stability=estimate.stability,
-            index_std=estimate.index_std,
-        )
+        return FourierSobolResult.from_estimate(estimate, labels, (height, width))
 
     attribute = explain  # the 0.1 name

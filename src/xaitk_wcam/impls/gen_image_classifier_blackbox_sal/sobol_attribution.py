@@ -25,10 +25,11 @@ import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
+    SobolResult,
     SobolSaliency,
     normalise_max,
 )
-from xaitk_wcam.interfaces.explanation import PIXEL, Explanation
+from xaitk_wcam.interfaces.explanation import PIXEL
 from xaitk_wcam.utils.checks import check_blackbox, check_image
 from xaitk_wcam.utils.images import split_alpha
 from xaitk_wcam.utils.maps import upsample_nearest
@@ -38,29 +39,14 @@ FILLS = ("black", "mean")
 
 
 @dataclass
-class SobolAttributionResult(Explanation):
-    """One pixel-space Sobol explanation.
-
-    :param sobol_indices: ``n_classes x grid_size x grid_size`` raw total Sobol indices.
-    :param labels: Class labels, in the order of ``blackbox.get_labels()``.
-    :param n_evaluations: Images sent to the blackbox.
-    :param image_shape: ``(H, W)`` of the explained image.
+class SobolAttributionResult(SobolResult):
+    """One pixel-space Sobol explanation (fields: :class:`SobolResult`).
 
     ``maps`` (space ``"pixel"``): ``n_classes x H x W`` float32 in ``[0, 1]``, each cell's index upsampled
     (nearest) over its pixels and each map divided by its maximum.
     """
 
-    sobol_indices: np.ndarray
-    labels: list
-    n_evaluations: int
-    image_shape: tuple[int, int]
-    space: str = PIXEL
-    stability: float | None = None
-    index_std: np.ndarray | None = None
-
-    @property
-    def spaces(self) -> tuple[str, ...]:
-        return (PIXEL,)
+    space = PIXEL
 
     @cached_property
     def pixel_maps(self) -> np.ndarray:
@@ -136,13 +122,6 @@ class SobolAttribution(SobolSaliency):
             return torch.addcmul(fill, cells, difference)
 
         estimate = self._total_indices(image, blackbox, labels, perturb)
-        return SobolAttributionResult(
-            estimate.indices,
-            labels,
-            estimate.n_evaluations,
-            (height, width),
-            stability=estimate.stability,
-            index_std=estimate.index_std,
-        )
+        return SobolAttributionResult.from_estimate(estimate, labels, (height, width))
 
     attribute = explain  # the 0.1 name
