@@ -89,6 +89,11 @@ def test_study_command_runs_resumes_and_refuses(tiny_resnet_dir: Path, tmp_path:
     resumed = runner.invoke(main, ["study", str(config), str(out), "--resume", "--quiet", "--no-report"])
     assert resumed.exit_code == 0, resumed.output
     pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), frame)
+    retried = runner.invoke(
+        main, ["study", str(config), str(out), "--resume", "--retry-failed", "--max-worker-deaths", "2", "--quiet"]
+    )
+    assert retried.exit_code == 0, retried.output
+    pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), frame)  # nothing had failed
 
     bad = runner.invoke(main, ["study", str(config), str(tmp_path / "o2"), "--executor", "threads:2"])
     assert bad.exit_code != 0 and "executor" in bad.output

@@ -86,16 +86,41 @@ def failure_summary(statuses: list[str], top: int = 3) -> str:
     show_default=True,
     help="Torch threads per worker (equal values give identical results whatever the executor).",
 )
+@click.option("--retry-failed", is_flag=True, help="With --resume: compute the items recorded as failed again.")
+@click.option(
+    "--max-worker-deaths",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker deaths on one item after which it is recorded as failed and the study goes on.",
+)
 @click.option("--no-report", is_flag=True, help="Skip figures/ and report.html.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def study(config: Path, out_dir: Path, resume: bool, executor: str, threads: int, no_report: bool, quiet: bool) -> None:
+def study(
+    config: Path,
+    out_dir: Path,
+    resume: bool,
+    executor: str,
+    threads: int,
+    retry_failed: bool,
+    max_worker_deaths: int,
+    no_report: bool,
+    quiet: bool,
+) -> None:
     """Run the saliency-robustness study of CONFIG (.json or .yaml) into OUT_DIR."""
     from xaitk_wcam.study import SaliencyRobustnessStudy
 
     with one_line_errors():
         runner = SaliencyRobustnessStudy.from_file(config)
         frame = runner.run(
-            out_dir, resume=resume, executor=executor, threads=threads, progress=not quiet, report=not no_report
+            out_dir,
+            resume=resume,
+            executor=executor,
+            threads=threads,
+            progress=not quiet,
+            report=not no_report,
+            retry_failed=retry_failed,
+            max_worker_deaths=max_worker_deaths,
         )
     statuses = [str(s) for s in frame["status"]] if len(frame) else []
     errors = sum(status != "ok" for status in statuses)
