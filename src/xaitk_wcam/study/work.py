@@ -14,7 +14,12 @@ Black-box saliency generators receive :class:`TargetClassBlackbox`, a view of th
 target class: maps are ``1 x H x W`` whatever the number of classes (an ImageNet model would otherwise make
 ``1000 x H x W`` maps per item). The generators this package uses (WCAM, RISE, sliding windows, random)
 score each class independently, so the target map is unchanged. Faithfulness metrics receive the full
-classifier and the target class index.
+classifier and the target class index. Every method's result is an
+:class:`~xaitk_wcam.interfaces.explanation.Explanation` (xaitk generators' pixel maps are wrapped in one), and
+each metric scores the map in a space it accepts.
+
+Items of one image: the reference (index 0), each perturbation, and the noise floor (last): each seeded method
+explains the reference image again with its seed plus one and the comparison metrics score the two maps.
 """
 
 from __future__ import annotations
@@ -209,8 +214,8 @@ def _score_metrics(
     return values, errors
 
 
-#: Bytes per pixel and channel of one perturbed image in the Sobol loop: the float32 image, its cast copy and
-#: the classifier's float32 input (measured peaks of WCAM at 224 x 224 stay under this).
+#: Bytes per pixel and channel of one image in a batch, counted conservatively: the float32 perturbed image,
+#: its copy in the input's dtype (at most 4 bytes) and the classifier's float32 input.
 BYTES_PER_PIXEL = 12
 
 
