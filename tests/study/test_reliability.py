@@ -118,7 +118,9 @@ def test_a_worker_that_dies_fails_its_item_and_the_study_goes_on(tmp_path: Path,
     frame = study.run(tmp_path / "out", executor=executor, progress=False, report=False)
     ok = frame[frame["image_id"] != "im01.png"]
     assert (ok["status"] == "ok").all() and ok["image_id"].nunique() == 3
+    assert frame.groupby("image_id").size().tolist() == [len(ok) // 3] * 4  # no item of any image lost
     dead = frame[frame["image_id"] == "im01.png"]
+    assert (dead["perturbation"] != "reference").any()
     reference = dead[dead["perturbation"] == "reference"]["status"].iloc[0]
     assert reference.startswith("worker died") and ("exit code 3" in reference or "KilledWorker" in reference)
     assert dead[dead["perturbation"] != "reference"]["status"].str.startswith("reference failed: worker died").all()

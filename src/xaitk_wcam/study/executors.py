@@ -25,7 +25,7 @@ import contextlib
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from typing import Any, ClassVar
 
 from xaitk_wcam.study.store import ResultsStore
@@ -42,8 +42,8 @@ class WorkerDied(RuntimeError):
     """The worker process running a unit died (crash, out-of-memory killer, ``os._exit``).
 
     :param detail: What is known of the death (exit code or signal, or the executor's message).
-    :param isolated: Whether the unit was the only one running when it happened (so it caused the death);
-        a process pool that breaks fails every unit it was running, and only a rerun alone tells which.
+    :param isolated: Whether the unit ran alone from its submission to its end (so it caused the death); a
+        process pool that breaks fails every unit it held, and only a rerun alone tells which.
     """
 
     def __init__(self, detail: str, isolated: bool) -> None:
@@ -51,16 +51,41 @@ class WorkerDied(RuntimeError):
         self.detail, self.isolated = detail, isolated
 
 
-def _translate(inner: Future, outer: Future, died: Callable[[BaseException], WorkerDied | None]) -> None:
-    """Complete ``outer`` with ``inner``'s outcome, a worker death turned into :class:`WorkerDied`."""
-    if inner.cancelled():
-        outer.cancel()
-        return
-    error = inner.exception()
-    if error is None:
-        outer.set_result(inner.result())
-    else:
-        outer.set_exception(died(error) or error)
+class InFlight:
+    """The units an executor is running, and whether each ran alone from submission to end.
+
+    A worker death fails every unit its process (or its pool) held; it can be pinned on a unit only if no
+    other unit was in flight at any moment while that unit was, which is what :meth:`ran_alone` says.
+    """
+
+    def __init__(self) -> None:
+        self._shared: dict[Future, bool] = {}  # unit future -> whether another unit ran beside it
+        self._lock = threading.Lock()
+
+    def add(self, future: Future) -> None:
+        """Count ``future`` in flight (before its done callback can run)."""
+        with self._lock:
+            for other in self._shared:
+                self._shared[other] = True
+            self._shared[future] = bool(self._shared)
+
+    def ran_alone(self, future: Future) -> bool:
+        with self._lock:
+            return not self._shared.get(future, True)
+
+    def settle(self, inner: Future, outer: Future, died: Callable[[BaseException], WorkerDied | None]) -> None:
+        """Complete ``outer`` with the outcome of the finished ``inner``, a worker death turned into
+        :class:`WorkerDied` by ``died``; ``inner`` leaves the count first, so a unit submitted once ``outer`` is
+        done runs alone."""
+        error = CancelledError("the executor cancelled the unit") if inner.cancelled() else inner.exception()
+        if error is not None:
+            error = died(error) or error
+        with self._lock:
+            self._shared.pop(inner, None)
+        if error is None:
+            outer.set_result(inner.result())
+        else:
+            outer.set_exception(error)
 
 
 def set_torch_threads(threads: int | None) -> int | None:
@@ -217,8 +242,8 @@ class ProcessExecutor(StudyExecutor):
         super().__init__(resolved, digest, out_dir, threads)
         self.workers = workers
         self._lock = threading.Lock()
-        self._running: dict[Future, Any] = {}  # future -> the pool running it
-        self._in_flight_at_break: dict[int, int] = {}  # id(pool) -> units it was running when it broke
+        self._in_flight = InFlight()
+        self._closed = False
         self._pool = self._new_pool()
 
     def _new_pool(self) -> Any:
@@ -244,32 +269,36 @@ class ProcessExecutor(StudyExecutor):
         from concurrent.futures.process import BrokenProcessPool
 
         outer: Future = Future()
+        task = (process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
         with self._lock:
+            try:
+                inner = self._pool.submit(*task)
+            except BrokenProcessPool:  # broken before the callbacks of its units ran
+                self._replace(self._pool)
+                inner = self._pool.submit(*task)
             pool = self._pool
-            inner = pool.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
-            self._running[inner] = pool
             processes = _exit_codes(pool)
+        self._in_flight.add(inner)
 
         def died(error: BaseException) -> WorkerDied | None:
-            if not isinstance(error, BrokenProcessPool):
+            if self._closed or not isinstance(error, BrokenProcessPool | CancelledError):
                 return None
             with self._lock:
-                if self._pool is pool:  # the first unit to see the break replaces the pool
-                    self._in_flight_at_break[id(pool)] = sum(p is pool for p in self._running.values())
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    self._pool = self._new_pool()
-                alone = self._in_flight_at_break.get(id(pool), 1) == 1
-            return WorkerDied(_exit_codes(pool, processes) or "the process pool broke", isolated=alone)
+                self._replace(pool)
+            detail = _exit_codes(pool, processes) or "the process pool broke"
+            return WorkerDied(detail, isolated=self._in_flight.ran_alone(inner))
 
-        def done(future: Future) -> None:
-            _translate(future, outer, died)
-            with self._lock:
-                self._running.pop(future, None)
-
-        inner.add_done_callback(done)
+        inner.add_done_callback(lambda future: self._in_flight.settle(future, outer, died))
         return outer
 
+    def _replace(self, pool: Any) -> None:
+        """(Lock held.) The first to see ``pool`` broken starts a new pool for the next units."""
+        if self._pool is pool and not self._closed:
+            pool.shutdown(wait=False)
+            self._pool = self._new_pool()
+
     def close(self) -> None:
+        self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -319,8 +348,7 @@ class DaskExecutor(StudyExecutor):
             self._client = Client(address)
         self._executor = self._client.get_executor(pure=False)
         self._slots = workers or max(1, sum(self._client.nthreads().values()))
-        self._lock = threading.Lock()
-        self._in_flight: set[Future] = set()
+        self._in_flight = InFlight()
 
     @classmethod
     def parse(cls, argument: str) -> dict[str, Any]:
@@ -341,20 +369,13 @@ class DaskExecutor(StudyExecutor):
             # A dead worker fails every task it held (running or queued): only a unit alone is the culprit.
             if not isinstance(error, KilledWorker):
                 return None
-            with self._lock:
-                alone = len(self._in_flight) == 1
-            return WorkerDied(f"KilledWorker: {' '.join(str(error).split())[:200]}", isolated=alone)
-
-        def done(future: Future) -> None:
-            _translate(future, outer, died)
-            with self._lock:
-                self._in_flight.discard(future)
+            detail = f"KilledWorker: {' '.join(str(error).split())[:200]}"
+            return WorkerDied(detail, isolated=self._in_flight.ran_alone(inner))
 
         outer: Future = Future()
-        with self._lock:
-            inner = self._executor.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
-            self._in_flight.add(inner)
-        inner.add_done_callback(done)
+        inner = self._executor.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
+        self._in_flight.add(inner)
+        inner.add_done_callback(lambda future: self._in_flight.settle(future, outer, died))
         return outer
 
     def close(self) -> None:

@@ -164,8 +164,9 @@ class _Dispatcher:
                     self.expected.update(item_key(unit.image_index, p) for p in unit.todo)
                     self._submit(unit, self.pool.max_in_flight)
                 self._handle_deaths()
-            self._collect(0)
-            self._handle_deaths()
+            while self.pending or self.suspects or self.retries:  # a rerun may be pending, or die again
+                self._collect(0)
+                self._handle_deaths()
         except BaseException:
             for future in self.pending:
                 future.cancel()
