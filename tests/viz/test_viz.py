@@ -74,6 +74,8 @@ def test_drawing_functions_draw() -> None:
     plot_image(axes[0], image, "img")
     artist = plot_wavelet_map(axes[1], rng.random((16, 16)), 2)
     assert artist.get_array().shape == (16, 16)
+    low, high = artist.norm.vmin, artist.norm.vmax  # colour ∝ sqrt by default: the detail cells show
+    assert artist.norm(0.25) == pytest.approx(((0.25 - low) / (high - low)) ** 0.5)
     assert len(axes[1].collections) == 1 and len(axes[1].collections[0].get_segments()) == 4
     plot_spatial_map(axes[2], image, rng.random((4, 4)))
     assert axes[2].images[-1].get_extent() == [0, 16, 16, 0]  # the map covers the image
@@ -90,6 +92,9 @@ def test_drawing_functions_reject_bad_input() -> None:
     ax = Figure().subplots()
     with pytest.raises(ValueError, match="wavelet_map"):
         plot_wavelet_map(ax, np.zeros((2, 2, 2)), 1)
+    with pytest.raises(ValueError, match="gamma"):
+        plot_wavelet_map(ax, np.zeros((2, 2)), 1, gamma=0)
+    plot_wavelet_map(ax, np.zeros((2, 2)), 1)  # a constant (all-zero) map draws
     with pytest.raises(ValueError, match="alpha"):
         plot_spatial_map(ax, None, np.zeros((2, 2)), alpha=2.0)
     with pytest.raises(ValueError, match="same length"):

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from xaitk_wcam.utils.checks import check_float
+
 
 def level_line_segments(height: int, width: int, levels: int) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """Segments ``((x0, y0), (x1, y1))``, in pixel-edge coordinates, separating the wavelet bands.
@@ -55,21 +57,35 @@ def _runs(indices: np.ndarray, make: Any) -> list:
 
 
 def plot_wavelet_map(
-    ax: Any, wavelet_map: np.ndarray, levels: int, *, cmap: str = "jet", line_color: str = "white"
+    ax: Any,
+    wavelet_map: np.ndarray,
+    levels: int,
+    *,
+    cmap: str = "jet",
+    line_color: str = "white",
+    gamma: float = 0.5,
 ) -> Any:
     """Draw a WCAM wavelet-domain map with the lines between its levels and bands.
 
     :param ax: Matplotlib axes.
     :param wavelet_map: ``H x W`` map in the wavelet layout.
     :param levels: Decomposition levels of the map.
+    :param gamma: Colour ``∝ value**gamma`` between the map's minimum (at least 0) and maximum
+        (``matplotlib.colors.PowerNorm``). The approximation band usually holds most of the variance, and
+        the detail cells, an order of magnitude below it, are invisible on a linear scale (``gamma=1``).
     :return: The image artist (for a colour bar).
     """
     from matplotlib.collections import LineCollection
+    from matplotlib.colors import PowerNorm
 
     wavelet_map = np.asarray(wavelet_map)
     if wavelet_map.ndim != 2:
         raise ValueError(f"wavelet_map must be H x W, got shape {wavelet_map.shape}")
-    image = ax.imshow(wavelet_map, cmap=cmap, interpolation="nearest")
+    gamma = check_float("gamma", gamma, 0.0)
+    low = max(0.0, float(np.nanmin(wavelet_map))) if wavelet_map.size else 0.0
+    high = float(np.nanmax(wavelet_map)) if wavelet_map.size else 1.0
+    norm = PowerNorm(gamma, vmin=low, vmax=high if high > low else low + 1.0, clip=True)
+    image = ax.imshow(wavelet_map, cmap=cmap, interpolation="nearest", norm=norm)
     segments = level_line_segments(wavelet_map.shape[0], wavelet_map.shape[1], levels)
     ax.add_collection(LineCollection(segments, colors=line_color, linewidths=0.8))
     ax.set_xticks(())
