@@ -218,18 +218,13 @@ def sobol_total_indices(
         if estimator == "importance"
         else ClassicRun(d, seed, evaluate, estimator)
     )
-    if nb_design == AUTO:
-        size = BASE_BLOCK
-        run.grow_to(size)
-        while run.cost_of(2 * size) <= max_evaluations:
-            stability = run.estimate().stability
-            if stability is not None and stability >= 1 - tolerance:
-                break
-            size *= 2
-            run.grow_to(size)
-    else:
-        run.grow_to(nb_design)
+    size = BASE_BLOCK if nb_design == AUTO else nb_design
+    run.grow_to(size)
     estimate = run.estimate()
+    while nb_design == AUTO and not _stable(estimate, tolerance) and run.cost_of(2 * size) <= max_evaluations:
+        size *= 2
+        run.grow_to(size)
+        estimate = run.estimate()
     constant = int((estimate.variance == 0).sum())
     if constant:
         warnings.warn(
@@ -241,6 +236,10 @@ def sobol_total_indices(
     estimate.indices = estimate.indices.T.reshape(shape)
     estimate.index_std = estimate.index_std.T.reshape(shape)
     return estimate
+
+
+def _stable(estimate: Estimate, tolerance: float) -> bool:
+    return estimate.stability is not None and estimate.stability >= 1 - tolerance
 
 
 class _Evaluator:
