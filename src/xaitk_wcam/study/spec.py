@@ -139,7 +139,7 @@ def describe_method(name: str, generator: Any) -> Method:
     declared = isinstance(generator, (BlackboxExplainer, GenerateImageClassifierWhiteboxSaliency))
     spaces = tuple(generator.map_spaces) if declared else (PIXEL,)
     levels = generator.wavelet_levels if isinstance(generator, BlackboxExplainer) else None
-    seeded = generator.seeded if declared else "seed" in generator.get_config()
+    seeded = "seed" in generator.get_config()
     return Method(name, isinstance(generator, GenerateImageClassifierWhiteboxSaliency), spaces, levels, seeded)
 
 
