@@ -49,6 +49,7 @@ SMALL: dict[str, dict[str, Any]] = {
     "SmoothGrad": {"samples": 2},
     "IntegratedGradients": {"steps": 2},
     "GradCAM": {},
+    "WAM": {"n_samples": 2, "levels": 2},
     "Deletion": {"max_steps": 4},
     "Insertion": {"max_steps": 4},
     "AverageDrop": {},
@@ -198,11 +199,19 @@ def test_blackbox_generators_return_declared_spaces(cls: type, image: np.ndarray
 @pytest.mark.parametrize(
     "cls", [c for c in ours() if issubclass(c, GenerateImageClassifierWhiteboxSaliency)], ids=lambda c: c.__name__
 )
-def test_whitebox_generators_return_pixel_maps(cls: type, image: np.ndarray, hf_classifier: Any) -> None:
+def test_whitebox_generators_return_declared_spaces(cls: type, image: np.ndarray, hf_classifier: Any) -> None:
     generator = cls(**SMALL[cls.__name__])
     explanation = generator.explain(image, hf_classifier, [1])
-    assert explanation.spaces == (PIXEL,) == tuple(generator.map_spaces)
-    assert explanation.maps.shape == (1, 32, 32) and np.abs(explanation.maps).max() <= 1
+    assert tuple(explanation.spaces) == tuple(generator.map_spaces)  # declared before running = returned
+    assert explanation.space == generator.map_spaces[0] and PIXEL in explanation.spaces
+    for space in explanation.spaces:
+        maps = explanation.maps_in(space)
+        assert maps.shape == (1, 32, 32) and np.isfinite(maps).all() and np.abs(maps).max() <= 1
+    if WAVELET in explanation.spaces:
+        assert explanation.geometry(WAVELET)["levels"] == generator.wavelet_levels
+        np.testing.assert_allclose(explanation.level_shares().sum(axis=1), 1.0, atol=1e-6)
+    else:
+        assert generator.wavelet_levels is None
     assert explanation.labels == [hf_classifier.get_labels()[1]]
     with pytest.raises(ValueError):
         generator.generate(image, hf_classifier, [99])

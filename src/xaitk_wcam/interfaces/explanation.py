@@ -11,7 +11,9 @@ space, never on a method's class or name:
   component at ``(H // 2, W // 2)``).
 
 An :class:`Explanation` holds one or more of them (WCAM gives a wavelet map and its pixel reprojection);
-:attr:`Explanation.space` is the one ``generate`` returns. Metrics declare the spaces they accept with a
+:attr:`Explanation.space` is the one ``generate`` returns. :class:`WaveletExplanation` is the one code path of
+every wavelet-domain method (WCAM, WAM): importance on a grid of cells over the coefficient layout, from which
+the wavelet map, its pixel reprojection and the scale profile all follow. Metrics declare the spaces they accept with a
 ``map_spaces`` class attribute (:func:`accepted_spaces`; a metric without it accepts any map), so a pixel
 metric is never handed a spectrum map. ``explain(ref_image, classifier, ...) -> Explanation`` is the one
 verb of this package's saliency methods; ``generate`` stays xaitk-saliency's.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -125,6 +128,74 @@ class MapExplanation(Explanation):
 
     def geometry(self, space: str) -> dict[str, Any]:
         return {"levels": self.levels} if space == WAVELET else {}
+
+
+class WaveletExplanation(Explanation):
+    """Importance on a grid of cells over the padded wavelet coefficient layout, and every map that follows.
+
+    The grid is ``rows x cols`` cells over the ``Hp x Wp`` layout of a ``levels``-level DWT of the image padded
+    (symmetric) to ``padded_shape`` (:mod:`xaitk_wcam.wavelets.reprojection`): WCAM's ``g x g`` grid of Sobol
+    variables, or one cell per coefficient for WAM's full-resolution map. Subclasses (dataclasses) provide
+    :attr:`cell_importance` and the attributes ``levels``, ``image_shape``, ``padded_shape`` (and optionally
+    ``wavelet``), besides those of :class:`Explanation`; the maps are computed on first access, so a
+    1000-class explanation only pays for the maps it reads:
+
+    - :attr:`wavelet_maps` (space ``"wavelet"``): ``n_classes x H x W`` importance in the coefficient layout,
+      resampled (nearest) from the padded layout when the image was padded, so that band boundaries keep their
+      relative positions; each class divided by its maximum;
+    - :attr:`spatial_maps` (space ``"pixel"``): the importance of every coefficient painted over the pixels it
+      covers (its ``footprint x footprint`` block) and summed over bands, cropped to ``H x W``; each class
+      divided by its maximum;
+    - :attr:`scale_profile`: ``n_classes x (levels + 1)`` share of importance per level, coarse to fine (0: the
+      approximation band, ``levels``: the finest details); rows sum to 1, or are all 0. A cell straddling two
+      levels is split by area.
+    """
+
+    levels: int
+    image_shape: tuple[int, int]
+    padded_shape: tuple[int, int]
+    wavelet: str | None = None
+
+    @property
+    @abc.abstractmethod
+    def cell_importance(self) -> np.ndarray:
+        """``n_classes x rows x cols`` non-negative importance of the grid cells over the padded layout."""
+
+    @cached_property
+    def wavelet_maps(self) -> np.ndarray:
+        from xaitk_wcam.wavelets.reprojection import wavelet_maps
+
+        return wavelet_maps(self.cell_importance, self.padded_shape, self.image_shape, normalise=True)
+
+    @cached_property
+    def spatial_maps(self) -> np.ndarray:
+        from xaitk_wcam.wavelets.reprojection import spatial_maps
+
+        return spatial_maps(self.cell_importance, self.padded_shape, self.levels, self.image_shape, normalise=True)
+
+    @cached_property
+    def scale_profile(self) -> np.ndarray:
+        from xaitk_wcam.wavelets.reprojection import scale_profile
+
+        return scale_profile(self.cell_importance, self.padded_shape, self.levels)
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return (WAVELET, PIXEL) if self.space == WAVELET else (PIXEL, WAVELET)
+
+    def _maps_in(self, space: str) -> np.ndarray:
+        return self.wavelet_maps if space == WAVELET else self.spatial_maps
+
+    def geometry(self, space: str) -> dict[str, Any]:
+        if space != WAVELET:
+            return {}
+        geometry: dict[str, Any] = {"levels": self.levels, "padded_shape": self.padded_shape}
+        if self.wavelet is not None:
+            geometry["wavelet"] = self.wavelet
+        return geometry
+
+    def level_shares(self) -> np.ndarray:
+        return self.scale_profile
 
 
 def accepted_spaces(metric: object) -> tuple[str, ...]:

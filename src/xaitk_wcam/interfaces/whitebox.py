@@ -57,8 +57,12 @@ class WhiteboxClassifier(Protocol):
     def get_labels(self) -> Sequence[Hashable]: ...
 
 
-def check_whitebox_inputs(ref_image: object, classifier: object, class_indices: object) -> tuple[np.ndarray, list[int]]:
+def check_whitebox_inputs(
+    ref_image: object, classifier: object, class_indices: object, method: str = "a white-box saliency method"
+) -> tuple[np.ndarray, list[int]]:
     """Validate the arguments of :meth:`GenerateImageClassifierWhiteboxSaliency.generate`.
+
+    :param method: Who asks (named in the error for a black-box classifier).
 
     :return: ``(ref_image, class_indices as a list of int)``.
     :raises TypeError: ``ref_image`` not a numeric array, ``classifier`` not a :class:`WhiteboxClassifier`,
@@ -68,8 +72,8 @@ def check_whitebox_inputs(ref_image: object, classifier: object, class_indices: 
     image = check_image(ref_image)
     if not isinstance(classifier, WhiteboxClassifier):
         raise TypeError(
-            "classifier must expose model, preprocess(images, channels_first=...) and get_labels() "
-            f"(e.g. HuggingFaceImageClassifier), got {type(classifier).__name__}"
+            f"{method} needs a white-box classifier: one exposing model, preprocess(images, channels_first=...) "
+            f"and get_labels() (e.g. HuggingFaceImageClassifier), got {type(classifier).__name__}"
         )
     n_labels = len(classifier.get_labels())
     if isinstance(class_indices, (int, np.integer)) and not isinstance(class_indices, bool):
@@ -140,7 +144,7 @@ class GenerateImageClassifierWhiteboxSaliency(Plugfigurable):
         :raises ShapeMismatchError: The implementation returned maps of the wrong shape.
         :raises ValueError: The maps are not finite or leave ``[-1, 1]``.
         """
-        image, indices = check_whitebox_inputs(ref_image, classifier, class_indices)
+        image, indices = check_whitebox_inputs(ref_image, classifier, class_indices, type(self).__name__)
         explanation = self._explain(image, classifier, indices)
         maps = explanation.maps
         expected = (len(indices), *image.shape[:2])

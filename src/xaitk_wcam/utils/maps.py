@@ -1,4 +1,4 @@
-"""Nearest-neighbour upsampling of maps and masks (the one used by every method and metric).
+"""Nearest-neighbour upsampling of maps and masks (the one used by every method and metric), and max-normalisation.
 
 A cell of an ``h x w`` grid covers the pixels whose source index ``floor(dst * n_in / n_out)`` (exact
 integer arithmetic) is that cell: equal to ``torch.nn.functional.interpolate(mode="nearest")``, which the
@@ -31,3 +31,15 @@ def upsample_nearest(grid: Grid, out_shape: tuple[int, int]) -> Grid:
     rows = nearest_source_index(out_shape[0], grid.shape[-2])
     cols = nearest_source_index(out_shape[1], grid.shape[-1])
     return grid[..., rows[:, None], cols[None, :]]
+
+
+def normalise_max(maps: np.ndarray) -> np.ndarray:
+    """Clip each map at 0 and divide it by its maximum (all-zero maps stay zero): float32 in ``[0, 1]``.
+
+    Works in place when ``maps`` is already float32 and non-negative (large class stacks).
+    """
+    maps = maps.astype(np.float32, copy=False)
+    np.clip(maps, 0.0, None, out=maps)
+    peak = maps.reshape(len(maps), -1).max(axis=1, initial=0.0)
+    np.divide(maps, np.where(peak > 0, peak, 1.0)[:, None, None], out=maps)
+    return maps

@@ -1,7 +1,10 @@
-"""From per-cell importances on the ``g x g`` grid to maps: the layout map, the pixel map, the scale profile.
+"""From per-cell importances on a grid over the layout to maps: the layout map, the pixel map, the scale profile.
 
-All three are linear in the cell importances, so each is one gather (or one small matrix product)
-over the ``K x g**2`` importance matrix, vectorised over the ``K`` classes.
+The grid is ``rows x cols`` cells over the padded ``Hp x Wp`` coefficient layout (cell ``(i, j)`` covers layout
+rows ``[i*Hp/rows, (i+1)*Hp/rows)``, integer division): WCAM's ``g x g`` grid of Sobol variables, or one cell per
+coefficient (``rows x cols = Hp x Wp``) for a full-resolution map such as WAM's. All three are linear in the
+cell importances, so each is one gather (or one small matrix product) over the ``K x cells`` importance matrix,
+vectorised over the ``K`` classes.
 
 - Wavelet map: the importance of the cell covering each layout coefficient (Kasmi et al. 2023, Fig. 1).
 - Spatial map: for every band, the importance of each coefficient painted over the pixels it
@@ -14,12 +17,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from xaitk_wcam.utils.maps import normalise_max
 from xaitk_wcam.wavelets.layout import band_layout, grid_cell_index, level_index_map
 
 
-def _cell_of_layout(height: int, width: int, grid_size: int) -> np.ndarray:
-    """``height x width`` flat cell index of every layout coefficient."""
-    return grid_cell_index(height, grid_size)[:, None] * grid_size + grid_cell_index(width, grid_size)[None, :]
+def _grid_shape(grid: int | tuple[int, int]) -> tuple[int, int]:
+    return (grid, grid) if isinstance(grid, (int, np.integer)) else (int(grid[0]), int(grid[1]))
+
+
+def _cell_of_layout(height: int, width: int, grid: int | tuple[int, int]) -> np.ndarray:
+    """``height x width`` flat cell index of every layout coefficient (``grid``: ``g`` or ``(rows, cols)``)."""
+    rows, cols = _grid_shape(grid)
+    return grid_cell_index(height, rows)[:, None] * cols + grid_cell_index(width, cols)[None, :]
 
 
 def wavelet_maps(
@@ -27,17 +36,16 @@ def wavelet_maps(
 ) -> np.ndarray:
     """Layout maps, resampled (nearest) from the padded layout to ``out_shape``.
 
-    :param indices: ``K x g x g`` cell importances (non-negative when ``normalise``).
+    :param indices: ``K x rows x cols`` cell importances (non-negative when ``normalise``).
     :param layout_shape: ``(Hp, Wp)`` of the padded layout.
     :param out_shape: ``(H, W)`` of the image; equal to ``layout_shape`` unless the image was padded.
     :param normalise: Divide each map by its maximum (computed on the cells the map shows, before the
         gather, which saves passes over a large ``K x H x W`` stack).
     :return: ``K x H x W`` float32 maps.
     """
-    grid_size = indices.shape[-1]
     rows = np.arange(out_shape[0]) * layout_shape[0] // out_shape[0]
     cols = np.arange(out_shape[1]) * layout_shape[1] // out_shape[1]
-    cells = _cell_of_layout(*layout_shape, grid_size)[rows][:, cols]
+    cells = _cell_of_layout(*layout_shape, indices.shape[-2:])[rows][:, cols]
     flat = indices.reshape(len(indices), -1).astype(np.float32)
     if normalise:
         peak = flat[:, np.unique(cells)].max(axis=1, initial=0.0)
@@ -46,7 +54,12 @@ def wavelet_maps(
 
 
 def spatial_maps(
-    indices: np.ndarray, layout_shape: tuple[int, int], levels: int, out_shape: tuple[int, int]
+    indices: np.ndarray,
+    layout_shape: tuple[int, int],
+    levels: int,
+    out_shape: tuple[int, int],
+    *,
+    normalise: bool = False,
 ) -> np.ndarray:
     """Importance of every band reprojected onto the pixels it covers and summed, cropped to ``out_shape``.
 
@@ -54,11 +67,12 @@ def spatial_maps(
     (all at that level's coefficient resolution), then upsample by two; about two passes over the
     output instead of one per band.
 
-    :param indices: ``K x g x g`` cell importances.
+    :param indices: ``K x rows x cols`` cell importances.
+    :param normalise: Clip each map at 0 and divide it by its maximum (all-zero maps stay zero).
     :return: ``K x H x W`` float32 maps.
     """
     height, width = layout_shape
-    cells = _cell_of_layout(height, width, indices.shape[-1])
+    cells = _cell_of_layout(height, width, indices.shape[-2:])
     flat = indices.reshape(len(indices), -1).astype(np.float32)
     bands = band_layout(height, width, levels)
     total = flat[:, cells[bands[0].rows, bands[0].cols]]
@@ -67,30 +81,33 @@ def spatial_maps(
             total += flat[:, cells[band.rows, band.cols]]
         k, h, w = total.shape
         total = np.broadcast_to(total[:, :, None, :, None], (k, h, 2, w, 2)).reshape(k, 2 * h, 2 * w)
-    return np.ascontiguousarray(total[:, : out_shape[0], : out_shape[1]])
+    maps = np.ascontiguousarray(total[:, : out_shape[0], : out_shape[1]])
+    return normalise_max(maps) if normalise else maps
 
 
 def scale_profile(indices: np.ndarray, layout_shape: tuple[int, int], levels: int) -> np.ndarray:
     """Share of (non-negative) importance per level, coarse to fine; rows sum to 1 (0 where all zero).
 
-    :param indices: ``K x g x g`` cell importances.
+    :param indices: ``K x rows x cols`` cell importances.
     :return: ``K x (levels + 1)``; column 0 is the approximation band, column ``levels`` the finest details.
     """
-    area = cell_level_areas(layout_shape, levels, indices.shape[-1])
+    area = cell_level_areas(layout_shape, levels, indices.shape[-2:])
     mass = np.clip(indices.reshape(len(indices), -1), 0, None) @ area
     total = mass.sum(axis=1, keepdims=True)
     return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
 
 
-def cell_level_areas(layout_shape: tuple[int, int], levels: int, grid_size: int) -> np.ndarray:
+def cell_level_areas(layout_shape: tuple[int, int], levels: int, grid: int | tuple[int, int]) -> np.ndarray:
     """Number of layout coefficients of each level in each grid cell.
 
     :param layout_shape: ``(Hp, Wp)`` of the padded layout.
-    :return: ``g**2 x (levels + 1)`` float array (cells in row-major order, levels coarse to fine);
+    :param grid: ``g`` (a ``g x g`` grid) or ``(rows, cols)``.
+    :return: ``rows * cols x (levels + 1)`` float array (cells in row-major order, levels coarse to fine);
         ``argmax(axis=1)`` is the level that holds most of a cell.
     """
-    cells = _cell_of_layout(*layout_shape, grid_size).ravel()
+    rows, cols = _grid_shape(grid)
+    cells = _cell_of_layout(*layout_shape, (rows, cols)).ravel()
     levels_of = level_index_map(*layout_shape, levels).ravel()
-    area = np.zeros((grid_size * grid_size, levels + 1))
+    area = np.zeros((rows * cols, levels + 1))
     np.add.at(area, (cells, levels_of), 1.0)
     return area

@@ -36,6 +36,33 @@ def check_wavelet(wavelet: str) -> None:
         )
 
 
+def min_side(wavelet: str, levels: int) -> int:
+    """Smallest padded image side a ``levels``-level transform with ``wavelet`` accepts: ``2**levels`` for Haar,
+    ``filter length * 2**(levels - 1)`` in general (ptwt's boundary-wavelet matrices need every level's input at
+    least as long as the filter; measured exact for db2, db4, db8, sym3 and coif1 at 1 to 3 levels)."""
+    import pywt
+
+    return pywt.Wavelet(wavelet).dec_len * 2 ** (levels - 1)
+
+
+def check_depth(shape: tuple[int, ...], wavelet: str, levels: int) -> None:
+    """Raise ``ValueError`` naming ``levels`` when an ``H x W`` image is too small for the transform: each side
+    must be at least ``2**levels`` and, padded to a multiple of ``2**levels``, at least :func:`min_side`.
+
+    :param shape: The image's shape (its first two entries are ``H, W``).
+    """
+    from xaitk_wcam.wavelets.layout import padded_size
+
+    height, width = shape[:2]
+    needed = min_side(wavelet, levels)
+    if min(height, width) < 2**levels or min(padded_size(height, levels), padded_size(width, levels)) < needed:
+        raise ValueError(
+            f"ref_image of shape {(height, width)} is too small for levels={levels} with wavelet={wavelet!r}: "
+            f"each side must be >= 2**levels = {2**levels} and, padded to a multiple of 2**levels, >= {needed}; "
+            "use fewer levels"
+        )
+
+
 def _split_layout(layout: torch.Tensor, levels: int) -> tuple:
     """Layout ``[..., H, W]`` -> ptwt coefficient tuple (views, no copy)."""
     import ptwt

@@ -175,18 +175,6 @@ class SobolSaliency(BlackboxExplainer):
         )
 
 
-def normalise_max(maps: np.ndarray) -> np.ndarray:
-    """Clip each map at 0 and divide it by its maximum (all-zero maps stay zero): float32 in ``[0, 1]``.
-
-    Works in place when ``maps`` is already float32 and non-negative (large class stacks).
-    """
-    maps = maps.astype(np.float32, copy=False)
-    np.clip(maps, 0.0, None, out=maps)
-    peak = maps.reshape(len(maps), -1).max(axis=1, initial=0.0)
-    np.divide(maps, np.where(peak > 0, peak, 1.0)[:, None, None], out=maps)
-    return maps
-
-
 def sobol_total_indices(
     image: np.ndarray,
     blackbox: ClassifyImage,

@@ -38,13 +38,10 @@ import numpy as np
 import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
-    SobolResult,
-    SobolSaliency,
-    normalise_max,
-)
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import SobolResult, SobolSaliency
 from xaitk_wcam.interfaces.explanation import SPECTRUM
 from xaitk_wcam.utils.images import split_alpha
+from xaitk_wcam.utils.maps import normalise_max
 
 #: Largest radial frequency of a 2-D spectrum (the corner, ``|(1/2, 1/2)|`` cycles per pixel).
 MAX_RADIUS = math.sqrt(0.5)

@@ -25,14 +25,10 @@ import numpy as np
 import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
-    SobolResult,
-    SobolSaliency,
-    normalise_max,
-)
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import SobolResult, SobolSaliency
 from xaitk_wcam.interfaces.explanation import PIXEL
 from xaitk_wcam.utils.images import split_alpha
-from xaitk_wcam.utils.maps import upsample_nearest
+from xaitk_wcam.utils.maps import normalise_max, upsample_nearest
 
 #: What replaces a masked-out cell: black (0, Fel et al.) or the image's per-channel mean.
 FILLS = ("black", "mean")

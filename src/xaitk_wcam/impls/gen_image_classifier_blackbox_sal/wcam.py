@@ -24,29 +24,24 @@ import numpy as np
 import torch
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
-    SobolSaliency,
-    normalise_max,
-)
-from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET, Explanation
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import SobolSaliency
+from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET, WaveletExplanation
 from xaitk_wcam.utils.checks import check_choice, check_int
 from xaitk_wcam.utils.images import split_alpha
 from xaitk_wcam.wavelets.layout import padded_size
 from xaitk_wcam.wavelets.masking import MaskedWaveletImages
-from xaitk_wcam.wavelets.reprojection import cell_level_areas, scale_profile, spatial_maps, wavelet_maps
-from xaitk_wcam.wavelets.transform import check_wavelet
+from xaitk_wcam.wavelets.reprojection import cell_level_areas
+from xaitk_wcam.wavelets.transform import check_depth, check_wavelet
 
 #: WCAM's ``output`` keyword -> the space of the maps ``generate`` returns.
 OUTPUT_SPACES = {"wavelet": WAVELET, "spatial": PIXEL}
 
 
 @dataclass
-class WCAMResult(Explanation):
+class WCAMResult(WaveletExplanation):
     """Everything one WCAM explanation computes.
 
     :param sobol_indices: ``n_classes x grid_size x grid_size`` raw total Sobol indices.
-    :param scale_profile: ``n_classes x (levels + 1)`` share of importance per level, coarse to fine
-        (0: approximation band, ``levels``: finest details); rows sum to 1, or are all 0.
     :param labels: Class labels, in the order of ``blackbox.get_labels()``.
     :param n_evaluations: Images sent to the blackbox.
     :param levels: Decomposition levels.
@@ -57,18 +52,14 @@ class WCAMResult(Explanation):
     :param stability: Split-half reliability of the cell ranking, in ``[-1, 1]`` (see the estimators), or
         ``None`` where the estimator does not give one.
     :param index_std: ``n_classes x grid_size x grid_size`` standard error of each raw index, or ``None``.
+    :param wavelet: The wavelet, or ``None`` when unknown.
 
-    The maps, ``n_classes x H x W`` in ``[0, 1]`` (each class scaled by its maximum), are computed on
-    first access, so a 1000-class explanation only pays for the maps it reads:
-
-    - ``wavelet_maps`` (space ``"wavelet"``): importance in the coefficient layout (resampled, nearest,
-      from the padded layout when the image was padded, so level boundaries keep their relative positions);
-    - ``spatial_maps`` (space ``"pixel"``): importance of every band reprojected onto the pixels it covers,
-      summed.
+    The maps and the scale profile (:class:`~xaitk_wcam.interfaces.explanation.WaveletExplanation`) follow from
+    the indices clipped at 0 (negative estimates are estimator noise), one cell of the grid per Sobol variable:
+    ``wavelet_maps`` (space ``"wavelet"``), ``spatial_maps`` (space ``"pixel"``), ``scale_profile``.
     """
 
     sobol_indices: np.ndarray
-    scale_profile: np.ndarray
     labels: list
     n_evaluations: int
     levels: int
@@ -77,29 +68,11 @@ class WCAMResult(Explanation):
     space: str = WAVELET
     stability: float | None = None
     index_std: np.ndarray | None = None
+    wavelet: str | None = None
 
     @cached_property
-    def wavelet_maps(self) -> np.ndarray:
-        positive = np.clip(self.sobol_indices, 0, None)
-        return wavelet_maps(positive, self.padded_shape, self.image_shape, normalise=True)
-
-    @cached_property
-    def spatial_maps(self) -> np.ndarray:
-        positive = np.clip(self.sobol_indices, 0, None)
-        return normalise_max(spatial_maps(positive, self.padded_shape, self.levels, self.image_shape))
-
-    @property
-    def spaces(self) -> tuple[str, ...]:
-        return (WAVELET, PIXEL) if self.space == WAVELET else (PIXEL, WAVELET)
-
-    def _maps_in(self, space: str) -> np.ndarray:
-        return self.wavelet_maps if space == WAVELET else self.spatial_maps
-
-    def geometry(self, space: str) -> dict[str, Any]:
-        return {"levels": self.levels, "padded_shape": self.padded_shape} if space == WAVELET else {}
-
-    def level_shares(self) -> np.ndarray:
-        return self.scale_profile
+    def cell_importance(self) -> np.ndarray:
+        return np.clip(self.sobol_indices, 0, None)
 
 
 class WCAM(SobolSaliency):
@@ -161,11 +134,7 @@ class WCAM(SobolSaliency):
     def _explain(self, image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable]) -> WCAMResult:
         """The :class:`WCAMResult` of every class; each side of the image must be ``>= 2**levels``."""
         height, width = image.shape[:2]
-        if min(height, width) < 2**self.levels:
-            raise ValueError(
-                f"ref_image of shape {image.shape[:2]} is too small for levels={self.levels}: "
-                f"each side must be >= 2**levels = {2**self.levels}"
-            )
+        check_depth(image.shape, self.wavelet, self.levels)
         padded = (padded_size(height, self.levels), padded_size(width, self.levels))
         if self.grid_size > min(padded):
             raise ValueError(f"grid_size={self.grid_size} exceeds the padded image side {min(padded)}")
@@ -181,7 +150,6 @@ class WCAM(SobolSaliency):
         )
         return WCAMResult(
             sobol_indices=estimate.indices,
-            scale_profile=scale_profile(np.clip(estimate.indices, 0, None), padded, self.levels),
             labels=labels,
             n_evaluations=estimate.n_evaluations,
             levels=self.levels,
@@ -190,4 +158,5 @@ class WCAM(SobolSaliency):
             space=OUTPUT_SPACES[self.output],
             stability=estimate.stability,
             index_std=estimate.index_std,
+            wavelet=self.wavelet,
         )

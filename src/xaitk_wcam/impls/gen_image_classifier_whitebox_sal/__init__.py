@@ -1,4 +1,4 @@
-"""White-box saliency generators for torch image classifiers, wrapping Captum.
+"""White-box saliency generators for torch image classifiers, wrapping Captum (pixel maps; WAM: wavelet maps).
 
 Each is a :class:`xaitk_wcam.interfaces.whitebox.GenerateImageClassifierWhiteboxSaliency` plugin.
 """
@@ -10,5 +10,6 @@ from xaitk_wcam.impls.gen_image_classifier_whitebox_sal.gradients import (
     VanillaGradients,
 )
 from xaitk_wcam.impls.gen_image_classifier_whitebox_sal.integrated_gradients import IntegratedGradients
+from xaitk_wcam.impls.gen_image_classifier_whitebox_sal.wam import WAM
 
-__all__ = ["GradCAM", "GradientTimesInput", "IntegratedGradients", "SmoothGrad", "VanillaGradients"]
+__all__ = ["WAM", "GradCAM", "GradientTimesInput", "IntegratedGradients", "SmoothGrad", "VanillaGradients"]
