@@ -26,7 +26,7 @@ from xaitk_wcam.interfaces import (
     SaliencyComparison,
 )
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
-from xaitk_wcam.interfaces.explanation import MAP_SPACES, PIXEL, WAVELET, Explanation, accepted_spaces
+from xaitk_wcam.interfaces.explanation import MAP_SPACES, PIXEL, WAVELET, Explanation, MapExplanation, accepted_spaces
 
 INTERFACES = (
     GenerateImageClassifierBlackboxSaliency,
@@ -56,6 +56,10 @@ SMALL: dict[str, dict[str, Any]] = {
     "AverageDropInDeletion": {},
     "MuFidelity": {"n_samples": 8, "grid_size": 4},
     "ReconstructionDepth": {"levels": 2, "max_steps": 4},
+    "WaveletDeletion": {"levels": 2, "max_steps": 4},
+    "WaveletInsertion": {"levels": 2, "max_steps": 4},
+    "WaveletFaithfulness": {"levels": 2},
+    "WaveletMuFidelity": {"levels": 2, "grid_size": 4, "n_samples": 8},
     "ScaleShare": {"level": 1, "levels": 2},
     "FineScaleShare": {"levels": 2},
     "SpatialSpread": {},
@@ -235,6 +239,13 @@ def test_faithfulness_metrics_score_their_maps(cls: type, image: np.ndarray) -> 
         metric.compute(image, np.ones((64, 64)), ThreeClasses(), 0)  # a map larger than the image
     with pytest.raises(ValueError):
         metric.compute(image, _map_for(metric, image), ThreeClasses(), 3)  # no such class
+    if accepted_spaces(metric) == (WAVELET,):  # a study decides applicability from levels and map spaces
+        levels = metric.get_config()["levels"]
+        with pytest.raises(ValueError, match="levels"):
+            metric.check_geometry(WAVELET, {"levels": levels + 1})
+        with pytest.raises(ValueError, match="wavelet maps"):
+            metric.compute_explanation(image, MapExplanation({PIXEL: _map_for(metric, image)[None]}, ["r"]),
+                                       ThreeClasses(), 0)  # fmt: skip
 
 
 @pytest.mark.parametrize("cls", [c for c in ours() if issubclass(c, SaliencyMetric)], ids=lambda c: c.__name__)

@@ -26,6 +26,8 @@ _SUBMOD_ATTRS = {
     "impls.faithfulness.deletion_insertion": ["Deletion", "Insertion"],
     "impls.faithfulness.mu_fidelity": ["MuFidelity"],
     "impls.faithfulness.reconstruction_depth": ["ReconstructionDepth"],
+    "impls.faithfulness.wavelet_deletion_insertion": ["WaveletDeletion", "WaveletFaithfulness", "WaveletInsertion"],
+    "impls.faithfulness.wavelet_mu_fidelity": ["WaveletMuFidelity"],
     "impls.gen_image_classifier_blackbox_sal.fourier_sobol": ["FourierSobol"],
     "impls.gen_image_classifier_blackbox_sal.random": ["RandomSaliency"],
     "impls.gen_image_classifier_blackbox_sal.sobol_attribution": ["SobolAttribution"],

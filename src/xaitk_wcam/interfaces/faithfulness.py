@@ -19,7 +19,7 @@ import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from smqtk_core.plugfigurable import Plugfigurable
 
-from xaitk_wcam.interfaces.explanation import PIXEL
+from xaitk_wcam.interfaces.explanation import PIXEL, Explanation, accepted_spaces, choose_space
 from xaitk_wcam.utils.checks import check_image, check_int, check_map
 
 
@@ -96,6 +96,37 @@ class FaithfulnessMetric(Plugfigurable):
         """
         image, values, index = self._validate(ref_image, sal_map, blackbox, class_index)
         return self._compute(image, values, blackbox, index)
+
+    def compute_explanation(
+        self,
+        ref_image: np.ndarray,
+        explanation: Explanation,
+        blackbox: ClassifyImage,
+        class_index: int,
+        *,
+        row: int = 0,
+    ) -> FaithfulnessResult:
+        """Score row ``row`` of an explanation's maps in the space this metric reads (its own space first).
+
+        :raises ValueError: The explanation has no map in a space this metric reads (a pixel map given to a
+            wavelet metric), or its map cannot be scored by this metric (:meth:`check_geometry`: a wavelet map
+            of other ``levels``), before any black-box call.
+        """
+        space = choose_space(explanation.spaces, accepted_spaces(self))
+        if space is None:
+            raise ValueError(
+                f"{self.name} reads {', '.join(accepted_spaces(self))} maps; this explanation has "
+                f"{', '.join(explanation.spaces)} maps"
+            )
+        self.check_geometry(space, explanation.geometry(space))
+        return self.compute(ref_image, explanation.maps_in(space)[row], blackbox, class_index)
+
+    def check_geometry(self, space: str, geometry: dict) -> None:
+        """Raise ``ValueError`` when a map of ``space`` with ``geometry`` (:meth:`Explanation.geometry`, e.g.
+        ``{"levels": 3}``) cannot be scored by this metric; a study calls it to decide a metric applies.
+        Any map of an accepted space is fine by default."""
+        if space not in accepted_spaces(self):
+            raise ValueError(f"{self.name} reads {', '.join(accepted_spaces(self))} maps, not {space!r} maps")
 
     def compute_many(
         self,

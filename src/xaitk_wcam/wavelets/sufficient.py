@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 
 from xaitk_wcam.utils.checks import check_image
-from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
-from xaitk_wcam.wavelets.layout import padded_size
-from xaitk_wcam.wavelets.transform import check_wavelet, wavedec_layout, waverec_layout
+from xaitk_wcam.wavelets.coefficients import CoefficientImages
 
 
 def sufficient_images(
@@ -38,7 +35,6 @@ def sufficient_images(
     :return: ``len(keeps) x H x W [x C]`` images in the dtype and value range of ``ref_image``.
     """
     image = check_image(ref_image)
-    check_wavelet(wavelet)
     wavelet_map = np.asarray(wavelet_map, dtype=np.float64)
     if wavelet_map.shape != image.shape[:2]:
         raise ValueError(f"wavelet_map must have the image's shape {image.shape[:2]}, got {wavelet_map.shape}")
@@ -47,32 +43,10 @@ def sufficient_images(
     keeps = np.atleast_1d(np.asarray(keeps, dtype=np.float64))
     if keeps.ndim != 1 or np.any((keeps < 0) | (keeps > 1)):
         raise ValueError(f"keep fractions must lie in [0, 1], got {keeps.tolist()}")
-    height, width = image.shape[:2]
-    if min(height, width) < 2**levels:
-        raise ValueError(f"ref_image of shape {image.shape[:2]} is too small for levels={levels}")
-    padded = (padded_size(height, levels), padded_size(width, levels))
-
-    colour, alpha = split_alpha(image)
-    pad = ((0, padded[0] - height), (0, padded[1] - width), (0, 0))
-    tensor = torch.from_numpy(np.pad(colour.astype(np.float64), pad, mode="symmetric")).permute(2, 0, 1)
-    layout = wavedec_layout(tensor, wavelet, levels)  # C x Hp x Wp
-    # Importance of each padded-layout coefficient: the map resampled (nearest) back onto the layout.
-    rows = np.arange(padded[0]) * height // padded[0]
-    cols = np.arange(padded[1]) * width // padded[1]
-    importance = wavelet_map[rows][:, cols].ravel()
-    magnitude = layout.abs().sum(dim=0).numpy().ravel()
-    rank = np.empty(importance.size, dtype=np.int64)
-    rank[np.lexsort((-magnitude, -importance))] = np.arange(importance.size)
-    counts = np.ceil(keeps * importance.size).astype(np.int64)
-    masks = torch.from_numpy(rank[None, :] < counts[:, None]).view(len(keeps), 1, *padded)
-
-    images = waverec_layout(layout.unsqueeze(0) * masks, wavelet, levels)[:, :, :height, :width]
-    images = to_input_dtype(images.permute(0, 2, 3, 1).contiguous(), image, *value_range(image))
-    if alpha is not None:
-        images = np.concatenate([images, np.broadcast_to(alpha, (*images.shape[:3], 1))], axis=-1)
-    elif image.ndim == 2:
-        images = images[..., 0]
-    return images
+    coefficients = CoefficientImages(image, wavelet=wavelet, levels=levels)
+    rank = coefficients.ranks(wavelet_map)
+    counts = np.ceil(keeps * rank.size).astype(np.int64)
+    return coefficients.images(rank[None, :] < counts[:, None])
 
 
 def sufficient_image(

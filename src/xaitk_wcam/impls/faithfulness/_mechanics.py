@@ -351,6 +351,29 @@ def soft_mask_batches(
         yield batch(group)
 
 
+# ------------------------------------------------------------------------------------------- random subsets
+def subset_size(n_cells: int, subset_percent: float) -> int:
+    """Cells removed per MuFidelity sample: ``floor(n_cells * subset_percent)``.
+
+    :raises ValueError: Fewer than 1 or all of the cells.
+    """
+    size = int(n_cells * subset_percent)
+    if not 1 <= size < n_cells:
+        raise ValueError(
+            f"subset_percent={subset_percent} of {n_cells} cells removes {size}; "
+            "accepted: between 1 and n_cells - 1 cells (change grid_size or subset_percent)"
+        )
+    return size
+
+
+def random_subsets(n_samples: int, n_cells: int, size: int, seed: int) -> np.ndarray:
+    """``n_samples x n_cells`` booleans, ``size`` cells drawn without replacement in each row (seeded)."""
+    keys = np.random.default_rng(seed).random((n_samples, n_cells))
+    removed = np.zeros((n_samples, n_cells), dtype=bool)
+    np.put_along_axis(removed, np.argsort(keys, axis=1)[:, :size], True, axis=1)
+    return removed
+
+
 # ------------------------------------------------------------------------------------------------ scores
 def pearson(x: np.ndarray, y: np.ndarray, what: str, stacklevel: int = 3) -> float:
     """Pearson correlation of two series (as ``numpy.corrcoef``).

@@ -27,6 +27,8 @@ from xaitk_wcam.impls.faithfulness._mechanics import (
     check_fill_shape,
     fill_config,
     pearson,
+    random_subsets,
+    subset_size,
 )
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
 from xaitk_wcam.utils.checks import check_int
@@ -92,13 +94,7 @@ class MuFidelity(FaithfulnessMetric):
         }
 
     def _subset_size(self, n_cells: int) -> int:
-        size = int(n_cells * self.subset_percent)
-        if not 1 <= size < n_cells:
-            raise ValueError(
-                f"subset_percent={self.subset_percent} of {n_cells} cells removes {size}; "
-                "accepted: between 1 and n_cells - 1 cells (change grid_size or subset_percent)"
-            )
-        return size
+        return subset_size(n_cells, self.subset_percent)
 
     def _grid(self, image_hw: tuple[int, int]) -> tuple[int, int]:
         return image_hw if self.grid_size is None else (self.grid_size, self.grid_size)
@@ -112,11 +108,7 @@ class MuFidelity(FaithfulnessMetric):
 
     def subsets(self, n_cells: int) -> np.ndarray:
         """``n_samples x n_cells`` boolean matrix of the removed cells (seeded, the same for every image)."""
-        size = self._subset_size(n_cells)
-        keys = np.random.default_rng(self.seed).random((self.n_samples, n_cells))
-        removed = np.zeros((self.n_samples, n_cells), dtype=bool)
-        np.put_along_axis(removed, np.argsort(keys, axis=1)[:, :size], True, axis=1)
-        return removed
+        return random_subsets(self.n_samples, n_cells, self._subset_size(n_cells), self.seed)
 
     def _compute(
         self,

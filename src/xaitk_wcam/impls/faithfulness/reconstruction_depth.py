@@ -16,15 +16,12 @@ from typing import Any
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.interfaces.explanation import WAVELET
-from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
+from xaitk_wcam.impls.faithfulness._wavelet import WaveletMetric
+from xaitk_wcam.interfaces.faithfulness import FaithfulnessResult
 from xaitk_wcam.utils.checks import check_int
-from xaitk_wcam.utils.confidences import classify
-from xaitk_wcam.wavelets.sufficient import sufficient_images
-from xaitk_wcam.wavelets.transform import check_wavelet
 
 
-class ReconstructionDepth(FaithfulnessMetric):
+class ReconstructionDepth(WaveletMetric):
     """Smallest fraction of wavelet coefficients, inserted by decreasing importance, that restores the class.
 
     :param wavelet: Wavelet the map was computed with (WCAM's ``wavelet``).
@@ -32,52 +29,32 @@ class ReconstructionDepth(FaithfulnessMetric):
     :param max_steps: Number of insertion steps; fractions ``1/max_steps, 2/max_steps, ..., 1``.
     :param batch_size: Images per ``classify_images`` call.
 
-    ``sal_map`` must be a WCAM wavelet-layout map at the image's resolution (``output="wavelet"``).
+    ``sal_map`` must be a wavelet-layout map at the image's resolution (WCAM's or WAM's ``wavelet_maps``).
     The score ``reconstruction_depth`` is ``nan`` (with a warning) when even the full image is not
-    predicted as the class.
+    predicted as the class. The images are the sufficient images of
+    :func:`~xaitk_wcam.wavelets.sufficient.sufficient_images`.
     """
 
-    map_spaces = (WAVELET,)
-
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32) -> None:
-        check_wavelet(wavelet)
-        self.wavelet = wavelet
-        self.levels = check_int("levels", levels, 1)
+        super().__init__(wavelet=wavelet, levels=levels, batch_size=batch_size)
         self.max_steps = check_int("max_steps", max_steps, 1)
-        self.batch_size = check_int("batch_size", batch_size, 1)
 
     @property
     def score_names(self) -> tuple[str, ...]:
         return ("reconstruction_depth",)
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "wavelet": self.wavelet,
-            "levels": self.levels,
-            "max_steps": self.max_steps,
-            "batch_size": self.batch_size,
-        }
-
-    def _check_inputs(self, ref_image: np.ndarray, sal_map: np.ndarray) -> None:
-        if sal_map.shape != ref_image.shape[:2]:
-            raise ValueError(
-                f"sal_map must be a wavelet-layout map of the image's shape {ref_image.shape[:2]}, got {sal_map.shape}"
-            )
-        if min(ref_image.shape[:2]) < 2**self.levels:
-            raise ValueError(f"ref_image of shape {ref_image.shape[:2]} is too small for levels={self.levels}")
+        return {**super().get_config(), "max_steps": self.max_steps}
 
     def _compute(
         self, ref_image: np.ndarray, sal_map: np.ndarray, blackbox: ClassifyImage, class_index: int
     ) -> FaithfulnessResult:
         labels = list(blackbox.get_labels())
         keeps = np.arange(1, self.max_steps + 1) / self.max_steps
-        batches = (
-            sufficient_images(
-                ref_image, sal_map, keeps[start : start + self.batch_size], wavelet=self.wavelet, levels=self.levels
-            )
-            for start in range(0, len(keeps), self.batch_size)
-        )
-        scores = classify(blackbox, batches, labels)
+        coefficients = self._coefficients(ref_image)
+        rank = coefficients.ranks(sal_map)
+        counts = np.ceil(keeps * rank.size).astype(np.int64)
+        scores = self._classify(coefficients, rank[None, :] < counts[:, None], blackbox)
         restored = np.flatnonzero(scores.argmax(axis=1) == class_index)
         if restored.size == 0:
             warnings.warn(
