@@ -197,6 +197,140 @@ def cached_explanation(
         return {key: data[key] for key in data.files}
 
 
+def maps_of(name: str, record: dict[str, Any], fast: bool) -> dict[str, np.ndarray]:
+    """Space -> the ``H x W`` map of the explained class (WCAM's rebuilt from its cached Sobol indices)."""
+    if name == "WCAM":
+        from xaitk_wcam import WCAMResult
+
+        result = WCAMResult(
+            sobol_indices=record["sobol_indices"],
+            labels=[int(record["target"])],
+            n_evaluations=int(record["passes"]),
+            levels=method_keywords(name, fast).get("levels", 3),
+            image_shape=(SIDE, SIDE),
+            padded_shape=(SIDE, SIDE),
+        )
+        return {"wavelet": result.wavelet_maps[0], "pixel": result.spatial_maps[0]}
+    return {key[5:]: record[key][0] for key in record if key.startswith("maps_")}
+
+
+def per_band(wavelet_map: np.ndarray, levels: int) -> np.ndarray:
+    """A wavelet map with each band divided by its own maximum (the authors' display of WAM maps)."""
+    from xaitk_wcam.wavelets.layout import band_layout
+
+    out = np.array(wavelet_map, dtype=np.float64)
+    for band in band_layout(*out.shape, levels):
+        peak = out[band.rows, band.cols].max()
+        if peak > 0:
+            out[band.rows, band.cols] /= peak
+    return out
+
+
+def paper_auc(curve: np.ndarray) -> float:
+    """The authors' ``compute_auc``: the mean of the curve divided by its maximum."""
+    return float(np.sum(curve) / (np.max(curve) * len(curve)))
+
+
+def scored(metric: Any, image_name: str, image: np.ndarray, sal_map: np.ndarray, classifier: Any, target: int) -> Any:
+    """``metric.compute`` of one map, cached on disk (keyed by the metric's config, the map and the image)."""
+    from xaitk_wcam.interfaces.faithfulness import FaithfulnessResult
+
+    key = digest(type(metric).__name__, metric.get_config(), hashlib.sha256(sal_map.tobytes()).hexdigest(), target)
+    path = CACHE / "scores" / type(metric).__name__ / f"{image_name}-{key}.npz"
+    if path.exists():
+        with np.load(path) as data:
+            scores = json.loads(str(data["scores"]))
+            curve = (data["curve_x"], data["curve_y"]) if "curve_y" in data.files else (None, None)
+            return FaithfulnessResult(scores, *curve)
+    result = metric.compute(image, sal_map, classifier, target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {"scores": np.array(json.dumps(result.scores))}
+    if result.curve_y is not None:
+        arrays |= {"curve_x": result.curve_x, "curve_y": result.curve_y}
+    np.savez(path, **arrays)
+    return result
+
+
+def rows_of(methods: list[str]) -> list[tuple[str, str, str, Callable[[np.ndarray], np.ndarray]]]:
+    """Table rows ``(row name, method, map space, map transform)``."""
+    rows = []
+    for method in methods:
+        wavelet = method.startswith("WAM") or method == "WCAM"
+        rows.append((method, method, "wavelet" if wavelet else "pixel", lambda m: m))
+    for method in methods:
+        if method.startswith("WAM"):
+            rows.append((f"{method} per band", method, "wavelet", lambda m: per_band(m, 3)))
+    return rows
+
+
+def table_one(rows: list, data: dict, classifier: Any, steps: int) -> list[dict[str, Any]]:
+    """Ins / Del / Faith under the authors' protocol, per row and image (see the module doc)."""
+    from xaitk_wcam.impls.faithfulness import (
+        Deletion,
+        Insertion,
+        WaveletDeletion,
+        WaveletFaithfulness,
+        WaveletInsertion,
+    )
+
+    pixel = (Insertion(fill="black", max_steps=steps), Deletion(fill="black", max_steps=steps),
+             Deletion(fill="black", max_steps=2))  # fmt: skip
+    wavelet = (WaveletInsertion(max_steps=steps), WaveletDeletion(max_steps=steps), WaveletFaithfulness())
+    out = []
+    for row, method, space, transform in rows:
+        for image_name, (image, target, records) in data.items():
+            sal_map = transform(records[method]["maps"][space])
+            insertion, deletion, faith = (
+                scored(metric, image_name, image, sal_map, classifier, target)
+                for metric in (wavelet if space == "wavelet" else pixel)
+            )
+            out.append({
+                "row": row, "image": image_name, "space": space,
+                "Ins": paper_auc(insertion.curve_y), "Del": paper_auc(deletion.curve_y),
+                "Faith": float(faith.curve_y[0] - faith.curve_y[1]),
+                "iauc": next(iter(insertion.scores.values())), "dauc": next(iter(deletion.scores.values())),
+                "s": float(records[method]["seconds"]), "passes": int(records[method]["passes"]),
+            })  # fmt: skip
+    return out
+
+
+def table_two(methods: list[str], data: dict, classifier: Any, samples: int, seed: int) -> list[dict[str, Any]]:
+    """MuFidelity: wavelet maps in the wavelet domain, every map (wavelet methods' reprojections too) in pixels."""
+    from xaitk_wcam.impls.faithfulness import MuFidelity, WaveletMuFidelity
+
+    wavelet = WaveletMuFidelity(grid_size=28, subset_percent=0.2, n_samples=samples, seed=seed)
+    pixel = MuFidelity(grid_size=28, subset_percent=0.2, n_samples=samples, fill="black", seed=seed)
+    out = []
+    for method in methods:
+        spaces = ["wavelet", "pixel"] if method.startswith("WAM") or method == "WCAM" else ["pixel"]
+        for space in spaces:
+            metric = wavelet if space == "wavelet" else pixel
+            for image_name, (image, target, records) in data.items():
+                result = scored(metric, image_name, image, records[method]["maps"][space], classifier, target)
+                out.append({"row": f"{method} ({space})", "image": image_name, "MuFidelity": result.scores[
+                    metric.score_names[0]]})  # fmt: skip
+    return out
+
+
+def summary(frame: Any, columns: list[str]) -> Any:
+    """Mean over images and its standard error (``+-``), per row, in the rows' order."""
+    import pandas as pd
+
+    grouped = frame.groupby("row", sort=False)[columns]
+    mean, sem = grouped.mean(), grouped.sem()
+    table = pd.DataFrame(index=mean.index)
+    for column in columns:
+        table[column] = [f"{m:.3f} +- {e:.3f}" for m, e in zip(mean[column], sem[column], strict=True)]
+    return table
+
+
+def paired_gap(frame: Any, column: str, better: str, worse: str) -> tuple[float, float]:
+    """Mean over images of ``better - worse`` in ``column`` and its standard error (paired by image)."""
+    pivot = frame.pivot(index="image", columns="row", values=column)
+    gap = pivot[better] - pivot[worse]
+    return float(gap.mean()), float(gap.sem())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=len(PHOTOS), help="use the first N photos of PHOTOS")
@@ -204,7 +338,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stage", choices=("explain", "all"), default="all")
     parser.add_argument("--fast", action="store_true", help="small designs, few steps and samples (a smoke run)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=64, help="Insertion / Deletion steps (the authors': 64)")
+    parser.add_argument("--mu-samples", type=int, default=128, help="MuFidelity subsets per image")
+    parser.add_argument("--mu-seed", type=int, default=0, help="seed of the MuFidelity subsets")
+    parser.add_argument("--csv", type=Path, default=None, help="also write the per-image rows (two files)")
     args = parser.parse_args(argv)
+    if args.fast:
+        args.steps, args.mu_samples = min(args.steps, 8), min(args.mu_samples, 16)
 
     import torch
 
@@ -221,14 +361,52 @@ def main(argv: list[str] | None = None) -> None:
     classifier = efficientnet_lite0_classifier(device="cpu", batch_size=64)
     images = {name: photo(name) for name in PHOTOS[: args.images]}
     targets = {name: int(classify(classifier, [image[None]])[0].argmax()) for name, image in images.items()}
+    data: dict[str, tuple[np.ndarray, int, dict[str, Any]]] = {}
     for method in methods:
         for image_name, image in images.items():
-            cached_explanation(method, args.fast, image_name, image, classifier, targets[image_name])
+            record = cached_explanation(method, args.fast, image_name, image, classifier, targets[image_name])
+            data.setdefault(image_name, (image, targets[image_name], {}))[2][method] = {
+                **record, "maps": maps_of(method, record, args.fast)}  # fmt: skip
     if args.stage == "explain":
         return
 
+    import pandas as pd
 
-Scorer = Callable[..., dict[str, float]]
+    labels = classifier.get_labels()
+    print("images and explained (predicted) classes: " + ", ".join(f"{n}: {labels[t]}" for n, t in targets.items()))
+    first = pd.DataFrame(table_one(rows_of(methods), data, classifier, args.steps))
+    second = pd.DataFrame(table_two(methods, data, classifier, args.mu_samples, args.mu_seed))
+    if args.csv is not None:
+        first.to_csv(args.csv.with_suffix(".table1.csv"), index=False)
+        second.to_csv(args.csv.with_suffix(".table2.csv"), index=False)
+    table = summary(first, ["Ins", "Del", "Faith", "iauc", "dauc"])
+    costs = first.groupby("row", sort=False)[["s", "passes"]].median()
+    table["s / expl."] = costs["s"].map(lambda v: f"{v:,.1f}")
+    table["passes"] = costs["passes"].map(lambda v: f"{v:,.0f}")
+    width = {"display.width": 200, "display.max_columns": 20}
+    with pd.option_context(*[x for kv in width.items() for x in kv]):
+        print(f"\nTable 1 ({len(images)} photos, mean +- standard error over photos; Ins / Del: the authors' "
+              f"normalised AUC over {args.steps} steps; iauc / dauc: plain trapezoid AUC; s and passes: median)")
+        print(table.to_string())
+        print(f"\nTable 2: MuFidelity ({args.mu_samples} subsets of 20 % of a 28 x 28 grid, seed {args.mu_seed}; "
+              "mean +- standard error over photos)")
+        print(summary(second, ["MuFidelity"]).to_string())
+    print("\nTargets (paired over photos: mean gap +- standard error):")
+    checks = [(first, "Faith", a, b) for a in ("WAM-IG", "WAM-SG") for b in ("GradCAM",)]
+    checks += [(first, "Faith", "GradCAM", b) for b in ("VanillaGradients", "SmoothGrad", "IntegratedGradients")]
+    pixel_rows = [r for r in second["row"].unique() if r.endswith("(pixel)")]
+    checks += [(second, "MuFidelity", f"{a} (wavelet)", b) for a in ("WCAM", "WAM-IG", "WAM-SG") for b in pixel_rows]
+    for frame, column, better, worse in checks:
+        if better in set(frame["row"]) and worse in set(frame["row"]):
+            gap, error = paired_gap(frame, column, better, worse)
+            verdict = "holds" if gap > 0 else "missed"
+            print(f"  {column}: {better} > {worse}: {gap:+.3f} +- {error:.3f} ({verdict})")
+    if {"WAM-SG", "WCAM"} <= set(methods):
+        seconds = first[first["row"].isin(["WAM-SG", "WCAM"])].pivot(index="image", columns="row", values="s")
+        ratio = seconds["WCAM"] / seconds["WAM-SG"]
+        print(f"  seconds: WCAM / WAM-SG per photo, median {ratio.median():.0f} (min {ratio.min():.0f}, "
+              f"max {ratio.max():.0f}); target >= 50 ({'holds' if ratio.min() >= 50 else 'missed'})")
+    print(f"load at the end: {os.getloadavg()[0]:.2f}")
 
 if __name__ == "__main__":
     main()

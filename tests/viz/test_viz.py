@@ -113,9 +113,81 @@ def test_wcam_figure() -> None:
         3,
         title="cat",
     )
-    assert len(fig.axes) == 5  # image, wavelet map, its colour bar, spatial map, profile
+    # image, wavelet map and its colour bar, spatial map and its colour bar, profile; 4 level maps and their bar
+    assert len(fig.axes) == 11
+    colorbars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(colorbars) == 3
     assert fig.get_suptitle() == "cat"
+    titles = [ax.title for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 8 and min(t.get_fontsize() for t in titles) >= 10
+    assert [t.get_text() for t in titles[-4:]] == [
+        "approximation: share 0.40", "level 1 (coarse): share 0.30", "level 2: share 0.20", "level 3 (fine): share 0.10"
+    ]  # fmt: skip
     fig.savefig(io.BytesIO(), format="png")
+    compact = wcam_figure(np.zeros((32, 32)), rng.random((32, 32)), rng.random((32, 32)), np.ones(3) / 3, 2,
+                          per_level=False, method="WAM")  # fmt: skip
+    assert len(compact.axes) == 6 and compact.axes[1].get_title() == "WAM, wavelet domain"
+
+
+def test_colour_bar_ticks_are_even_on_the_square_root_scale() -> None:
+    from matplotlib.colors import PowerNorm
+
+    from xaitk_wcam.viz.maps import power_ticks
+
+    ticks = power_ticks(0.0, 1.0, 0.5)
+    assert ticks == [0.0, 0.062, 0.25, 0.56, 1.0]  # two significant digits
+    np.testing.assert_allclose(PowerNorm(0.5, 0.0, 1.0)(ticks), np.linspace(0, 1, 5), atol=0.01)
+    assert power_ticks(2.0, 2.0, 0.5) == [2.0]
+
+
+def test_band_labels_name_every_band_where_it_is() -> None:
+    from xaitk_wcam.viz.maps import band_labels
+
+    labels = {name: (x, y, size) for x, y, name, size in band_labels(8, 8, 2)}
+    assert set(labels) == {"A", "H1", "V1", "D1", "H2", "V2", "D2"}
+    assert labels["A"] == (0.5, 0.5, 0.25)  # the 2 x 2 corner
+    assert labels["H1"][:2] == (0.5, 2.5) and labels["V1"][:2] == (2.5, 0.5)  # pywt: H below, V to the right
+    assert labels["D2"] == (5.5, 5.5, 0.5)
+    assert band_labels(6, 7, 3)[0][:3] == (7 / 8 * 0.5 - 0.5, 6 / 8 * 0.5 - 0.5, "A")  # a padded, resampled map
+
+
+def test_wavelet_map_names_the_bands_its_panel_can_hold() -> None:
+    rng = np.random.default_rng(2)
+    big = Figure(figsize=(6, 6)).subplots()
+    plot_wavelet_map(big, rng.random((64, 64)), 3)
+    assert {t.get_text() for t in big.texts} == {"A", "H1", "V1", "D1", "H2", "V2", "D2", "H3", "V3", "D3"}
+    assert "coarse" in big.get_xlabel()
+    small = Figure(figsize=(1.5, 1.5)).subplots()
+    plot_wavelet_map(small, rng.random((64, 64)), 3)
+    assert {t.get_text() for t in small.texts} == {"H3", "V3", "D3"} and small.get_xlabel() == ""
+    plain = Figure(figsize=(6, 6)).subplots()
+    plot_wavelet_map(plain, rng.random((64, 64)), 3, label_bands=False)
+    assert not plain.texts
+
+
+def test_uncertain_cells_are_veiled_and_hatched_in_white() -> None:
+    ax = Figure().subplots()
+    uncertain = np.zeros((16, 16), dtype=bool)
+    uncertain[:8, 8:] = True
+    plot_wavelet_map(ax, np.zeros((16, 16)), 2, uncertain=uncertain)  # black under the veil: still visible
+    veil = ax.images[-1].get_array()
+    assert veil.shape == (16, 16, 4) and np.all(veil[:8, 8:, 3] == 0.45) and np.all(veil[8:, :, 3] == 0)
+    hatched = [c for c in ax.collections if getattr(c, "hatches", None)]
+    assert len(hatched) == 1 and hatched[0].hatches == ["////"]
+    if hasattr(hatched[0], "get_hatchcolor"):  # matplotlib >= 3.10
+        np.testing.assert_allclose(np.asarray(hatched[0].get_hatchcolor()).reshape(-1, 4)[0], [1, 1, 1, 1])
+
+
+def test_spatial_maps_start_at_zero_and_every_colour_bar_is_opaque() -> None:
+    from xaitk_wcam.viz.maps import add_colorbar
+
+    fig = Figure()
+    ax = fig.subplots()
+    artist = plot_spatial_map(ax, np.zeros((8, 8, 3), np.uint8), np.full((8, 8), 0.5) + np.eye(8) * 0.5)
+    assert artist.get_clim() == (0.0, 1.0)
+    bar = add_colorbar(fig, ax, artist, "importance")
+    assert bar.mappable is not artist and bar.mappable.get_alpha() in (None, 1) and artist.get_alpha() == 0.5
+    assert bar.mappable.norm is artist.norm and bar.mappable.get_cmap() is artist.get_cmap()
 
 
 def test_noise_floor_band_and_uncertain_cells_are_drawn() -> None:

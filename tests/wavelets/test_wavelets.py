@@ -99,3 +99,17 @@ def test_sufficient_image_wrong_input():
         sufficient_image(image, np.zeros((32, 32)), 1.5)
     with pytest.raises(ValueError, match="NaN"):
         sufficient_image(image, np.full((32, 32), np.nan), 0.5)
+
+
+def test_level_maps_split_the_spatial_map_by_level():
+    from xaitk_wcam.wavelets.reprojection import level_maps
+
+    importance = np.random.default_rng(3).random((1, 16, 24)).astype(np.float32)
+    whole = spatial_maps(importance, (16, 24), 2, (16, 24))[0]
+    parts = level_maps(importance[0], 2)
+    assert parts.shape == (3, 16, 24)
+    np.testing.assert_allclose(parts.sum(axis=0), whole, rtol=1e-6)
+    single = np.zeros((16, 16), np.float32)
+    single[0, 0] = 1.0  # one approximation coefficient: its 4 x 4 block, in the approximation panel only
+    parts = level_maps(single, 2)
+    assert parts[0, :4, :4].min() == 1.0 and parts[0].sum() == 16 and parts[1:].sum() == 0

@@ -56,6 +56,56 @@ def _runs(indices: np.ndarray, make: Any) -> list:
     return [make(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
 
 
+#: Font sizes of the figures: panel titles and axis labels, and the band letters and tick labels.
+TITLE_SIZE, LABEL_SIZE = 11, 10
+
+
+def power_ticks(low: float, high: float, gamma: float, n: int = 5) -> list[float]:
+    """``n`` colour-bar ticks evenly spaced on a ``PowerNorm(gamma)`` colour scale from ``low`` to ``high``,
+    rounded to two significant digits (so a square-root scale reads 0, 0.06, 0.25, 0.56, 1 rather than
+    bunching the default round ticks at its top)."""
+    if high <= low:
+        return [low]
+    positions = np.linspace(0.0, 1.0, n)
+    values = low + (high - low) * positions ** (1.0 / gamma)
+    return [float(f"{v:.2g}") for v in values]
+
+
+def add_colorbar(fig: Any, ax: Any, artist: Any, label: str | None = None) -> Any:
+    """A colour bar beside ``ax`` for ``artist``, with :func:`power_ticks` when the artist has a ``PowerNorm``."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import PowerNorm
+    from matplotlib.ticker import FormatStrFormatter
+
+    # an opaque copy of the artist's colours: a map drawn over the image at alpha 0.5 keeps a readable bar
+    bar = fig.colorbar(ScalarMappable(norm=artist.norm, cmap=artist.cmap), ax=ax, fraction=0.046, pad=0.03)
+    norm = artist.norm
+    if isinstance(norm, PowerNorm):
+        bar.set_ticks(power_ticks(float(norm.vmin), float(norm.vmax), float(norm.gamma)))
+        bar.ax.yaxis.set_major_formatter(FormatStrFormatter("%.2g"))
+    bar.ax.tick_params(labelsize=LABEL_SIZE - 1)
+    if label:
+        bar.set_label(label, fontsize=LABEL_SIZE - 1)
+    return bar
+
+
+def band_labels(height: int, width: int, levels: int) -> list[tuple[float, float, str, float]]:
+    """Where to write each band's name on an ``height x width`` wavelet map: ``(x, y, text, size)``, with
+    ``size`` the band's side as a fraction of the map's (``A``: approximation; ``H1``, ``V1``, ``D1``: the
+    horizontal, vertical and diagonal details of level 1, the coarsest; ``levels``: the finest)."""
+    from xaitk_wcam.wavelets.layout import band_layout, padded_size
+
+    padded = (padded_size(height, levels), padded_size(width, levels))
+    scale_y, scale_x = height / padded[0], width / padded[1]
+    out = []
+    for band in band_layout(*padded, levels):
+        name = "A" if band.level == 0 else f"{band.orientation[0].upper()}{band.level}"
+        x = (band.cols.start + band.cols.stop) / 2 * scale_x - 0.5
+        y = (band.rows.start + band.rows.stop) / 2 * scale_y - 0.5
+        out.append((x, y, name, min(band.shape[0] / padded[0], band.shape[1] / padded[1])))
+    return out
+
+
 def plot_wavelet_map(
     ax: Any,
     wavelet_map: np.ndarray,
@@ -64,8 +114,16 @@ def plot_wavelet_map(
     cmap: str = "jet",
     line_color: str = "white",
     gamma: float = 0.5,
+    label_bands: bool = True,
+    uncertain: np.ndarray | None = None,
 ) -> Any:
-    """Draw a WCAM wavelet-domain map with the lines between its levels and bands.
+    """Draw a wavelet-domain map (WCAM, WAM) with the lines between its bands, each band named.
+
+    The layout is pywt's ``coeffs_to_array``: the approximation ``A`` in the top-left corner, then for each level
+    from 1 (coarsest) to ``levels`` (finest) its horizontal details ``H`` below the previous square, its vertical
+    details ``V`` to the right and its diagonal details ``D`` on the diagonal. With ``label_bands`` the bands large
+    enough to hold a label are named (white on a dark outline, readable on every colour) and the axes read
+    "coarse -> fine".
 
     :param ax: Matplotlib axes.
     :param wavelet_map: ``H x W`` map in the wavelet layout.
@@ -73,8 +131,11 @@ def plot_wavelet_map(
     :param gamma: Colour ``∝ value**gamma`` between the map's minimum (at least 0) and maximum
         (``matplotlib.colors.PowerNorm``). The approximation band usually holds most of the variance, and
         the detail cells, an order of magnitude below it, are invisible on a linear scale (``gamma=1``).
-    :return: The image artist (for a colour bar).
+    :param uncertain: ``H x W`` booleans: coefficients whose importance is not distinguishable from 0, drawn
+        under a white veil with white hatching (visible on dark and bright colours alike).
+    :return: The image artist (for a colour bar: :func:`add_colorbar`).
     """
+    from matplotlib import patheffects
     from matplotlib.collections import LineCollection
     from matplotlib.colors import PowerNorm
 
@@ -82,15 +143,41 @@ def plot_wavelet_map(
     if wavelet_map.ndim != 2:
         raise ValueError(f"wavelet_map must be H x W, got shape {wavelet_map.shape}")
     gamma = check_float("gamma", gamma, 0.0)
-    low = max(0.0, float(np.nanmin(wavelet_map))) if wavelet_map.size else 0.0
+    low = 0.0  # importance starts at 0: maps of several images or methods read alike
     high = float(np.nanmax(wavelet_map)) if wavelet_map.size else 1.0
     norm = PowerNorm(gamma, vmin=low, vmax=high if high > low else low + 1.0, clip=True)
     image = ax.imshow(wavelet_map, cmap=cmap, interpolation="nearest", norm=norm)
+    if uncertain is not None and np.asarray(uncertain).any():
+        draw_uncertain(ax, np.asarray(uncertain, dtype=bool))
     segments = level_line_segments(wavelet_map.shape[0], wavelet_map.shape[1], levels)
-    ax.add_collection(LineCollection(segments, colors=line_color, linewidths=0.8))
+    ax.add_collection(LineCollection(segments, colors=line_color, linewidths=1.0))
     ax.set_xticks(())
     ax.set_yticks(())
+    if label_bands:
+        # sized to the axes (in points, as laid out when called): small panels name only their large bands
+        width = ax.bbox.width * 72 / ax.figure.dpi
+        outline = [patheffects.withStroke(linewidth=2.5, foreground="black")]
+        for x, y, name, size in band_labels(*wavelet_map.shape, levels):
+            if size * width >= 22:
+                ax.text(x, y, name, ha="center", va="center", color="white", fontweight="bold",
+                        fontsize=min(LABEL_SIZE, size * width / 2.6), path_effects=outline)  # fmt: skip
+        if width >= 200:
+            ax.set_xlabel("bands: A approximation, H / V / D details;\nlevel 1 (coarse, top left) to "
+                          f"{levels} (fine, outer)", fontsize=LABEL_SIZE - 1)  # fmt: skip
     return image
+
+
+def draw_uncertain(ax: Any, uncertain: np.ndarray) -> None:
+    """Veil (white, 45 % opaque) and hatch (white) the ``True`` cells of an ``H x W`` mask drawn on ``ax``."""
+    import matplotlib as mpl
+
+    veil = np.zeros((*uncertain.shape, 4))
+    veil[uncertain] = (1.0, 1.0, 1.0, 0.45)
+    ax.imshow(veil, interpolation="nearest")
+    with mpl.rc_context({"hatch.color": "white", "hatch.linewidth": 1.2}):  # matplotlib < 3.10 reads these
+        hatched = ax.contourf(uncertain.astype(float), levels=[0.5, 1.5], colors="none", hatches=["////"])
+    if hasattr(hatched, "set_hatchcolor"):
+        hatched.set_hatchcolor("white")
 
 
 def plot_spatial_map(
@@ -109,13 +196,17 @@ def plot_spatial_map(
     sal_map = np.asarray(sal_map)
     if sal_map.ndim != 2:
         raise ValueError(f"sal_map must be H x W, got shape {sal_map.shape}")
+    finite = sal_map[np.isfinite(sal_map)]
+    low = min(0.0, float(finite.min())) if finite.size else 0.0  # a non-negative map's colours start at 0
+    high = float(finite.max()) if finite.size else 1.0
+    limits = {"vmin": low, "vmax": high if high > low else low + 1.0}
     if image is None:
-        artist = ax.imshow(sal_map, cmap=cmap)
+        artist = ax.imshow(sal_map, cmap=cmap, **limits)
     else:
         grey = _grey(image)
         h, w = grey.shape
         ax.imshow(grey, cmap="gray", extent=(0, w, h, 0))
-        artist = ax.imshow(sal_map, cmap=cmap, alpha=alpha, extent=(0, w, h, 0))
+        artist = ax.imshow(sal_map, cmap=cmap, alpha=alpha, extent=(0, w, h, 0), **limits)
     ax.set_xticks(())
     ax.set_yticks(())
     return artist
@@ -133,7 +224,7 @@ def plot_map(ax: Any, sal_map: np.ndarray, space: str, *, cmap: str = "jet") -> 
     if sal_map.ndim != 2:
         raise ValueError(f"sal_map must be H x W, got shape {sal_map.shape}")
     artist = ax.imshow(sal_map, cmap=cmap, interpolation="nearest")
-    ax.text(0.02, 0.98, space, transform=ax.transAxes, va="top", fontsize=6, color="white")
+    ax.text(0.02, 0.98, space, transform=ax.transAxes, va="top", fontsize=LABEL_SIZE - 1, color="white")
     ax.set_xticks(())
     ax.set_yticks(())
     return artist
@@ -151,7 +242,7 @@ def plot_image(ax: Any, image: np.ndarray, title: str | None = None) -> None:
     ax.set_xticks(())
     ax.set_yticks(())
     if title:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=TITLE_SIZE)
 
 
 def _display(image: np.ndarray) -> np.ndarray:

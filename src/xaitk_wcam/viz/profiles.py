@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from xaitk_wcam.viz.maps import LABEL_SIZE, TITLE_SIZE
+
 
 def level_names(n_levels: int) -> list[str]:
     """Axis names of a profile with ``n_levels`` entries: ``approx``, then ``L1`` (coarse) ... (fine)."""
@@ -26,8 +28,9 @@ def plot_scale_profile(ax: Any, profile: Sequence[float] | np.ndarray, *, label:
     if values.ndim != 1 or values.size < 1:
         raise ValueError(f"profile must be a 1-D sequence of shares, got shape {values.shape}")
     ax.bar(np.arange(values.size), values, color="tab:blue", label=label)
-    ax.set_xticks(np.arange(values.size), level_names(values.size), fontsize=7)
-    ax.set_ylabel("share of importance")
+    ax.set_xticks(np.arange(values.size), level_names(values.size), fontsize=LABEL_SIZE)
+    ax.set_xlabel("level: approximation, then coarse to fine", fontsize=LABEL_SIZE - 1)
+    ax.set_ylabel("share of importance", fontsize=LABEL_SIZE)
     ax.set_ylim(0, max(1.0, float(np.nanmax(values)) if np.isfinite(values).any() else 1.0))
 
 
@@ -48,8 +51,8 @@ def plot_grouped_profiles(ax: Any, profiles: Mapping[str, Sequence[float]], *, t
     x = np.arange(n_levels)
     for i, (name, values) in enumerate(arrays.items()):
         ax.bar(x + (i - (len(arrays) - 1) / 2) * width, values, width=width, label=name)
-    ax.set_xticks(x, level_names(n_levels), fontsize=7)
-    ax.set_ylabel("mean share of importance")
-    ax.legend(fontsize=6)
+    ax.set_xticks(x, level_names(n_levels), fontsize=LABEL_SIZE)
+    ax.set_ylabel("mean share of importance", fontsize=LABEL_SIZE)
+    ax.legend(fontsize=LABEL_SIZE - 2)
     if title:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=TITLE_SIZE)

@@ -11,6 +11,8 @@ vectorised over the ``K`` classes.
   covers (its ``footprint x footprint`` block), summed over the ``1 + 3 * levels`` bands.
 - Scale profile: the share of importance in each level, each cell counted by the area it covers
   in that level (cells straddling two levels are split by area).
+- Level maps: the pixel map of one level at a time (the authors' ``disentangle_scales`` view of WAM), from
+  a wavelet map already on the image (:func:`level_maps`).
 """
 
 from __future__ import annotations
@@ -111,3 +113,24 @@ def cell_level_areas(layout_shape: tuple[int, int], levels: int, grid: int | tup
     area = np.zeros((rows * cols, levels + 1))
     np.add.at(area, (cells, levels_of), 1.0)
     return area
+
+
+def level_maps(wavelet_map: np.ndarray, levels: int) -> np.ndarray:
+    """The pixel reprojection of each level of an ``H x W`` wavelet map on its own, coarse to fine.
+
+    The map is read back onto the padded layout (nearest, the inverse of the resampling of :func:`wavelet_maps`),
+    split by level, and each part reprojected as :func:`spatial_maps` does; the ``levels + 1`` maps sum to the
+    spatial map of the whole.
+
+    :param wavelet_map: ``H x W`` map in the wavelet layout (e.g. ``WCAMResult.wavelet_maps[k]``).
+    :return: ``(levels + 1) x H x W`` float32 maps; 0 is the approximation band, ``levels`` the finest details.
+    """
+    from xaitk_wcam.wavelets.layout import padded_size
+
+    height, width = wavelet_map.shape
+    layout_shape = (padded_size(height, levels), padded_size(width, levels))
+    rows = np.arange(layout_shape[0]) * height // layout_shape[0]
+    cols = np.arange(layout_shape[1]) * width // layout_shape[1]
+    layout = np.asarray(wavelet_map, dtype=np.float32)[rows][:, cols]
+    by_level = level_index_map(*layout_shape, levels)[None] == np.arange(levels + 1)[:, None, None]
+    return spatial_maps(layout[None] * by_level, layout_shape, levels, (height, width))
