@@ -22,7 +22,7 @@ from xaitk_wcam.classifiers.preprocessing import (
     check_against_processor,
 )
 
-__all__ = ["HuggingFaceImageClassifier", "unique_labels"]
+__all__ = ["HuggingFaceImageClassifier", "load_config", "resolve_device", "unique_labels"]
 
 #: Above this max-abs difference on the load-time self-check the torch preprocessing is reported as
 #: approximate (one uint8 grey level after normalisation with std 0.229 is 0.0175).
@@ -41,7 +41,11 @@ def unique_labels(id2label: dict[Any, Any]) -> list[str]:
     return [name if counts[name] == 1 else f"{name} ({i})" for i, name in items]
 
 
-def _resolve_device(device: str) -> torch.device:
+def resolve_device(device: str) -> torch.device:
+    """The torch device of a ``device`` keyword: ``"auto"`` (CUDA, then MPS, then CPU) or a torch device string.
+
+    :raises ValueError: An unknown device, or CUDA / MPS asked where it is not available.
+    """
     if device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -85,6 +89,38 @@ def _register_model_type(folder: Path) -> None:
         return  # _load_config reports the unreadable config
     if isinstance(model_type, str):
         register_model_type(model_type)
+
+
+def load_config(model_name_or_path: str) -> tuple[str, Any]:
+    """Resolve a model alias, a ``save_pretrained`` folder or a Hub id and read its transformers config.
+
+    Shared by the HuggingFace classifier and detector adapters. A folder's ``model_type`` unknown to transformers
+    is registered first when a package provides it (:mod:`xaitk_wcam.classifiers.model_registry`).
+
+    :return: ``(source, config)``: what ``from_pretrained`` should load (a local folder or the Hub id) and the
+        config.
+    :raises ValueError: ``model_name_or_path`` is not a non-empty string.
+    :raises OSError: A file instead of a folder, a folder without a readable config, or a Hub id that cannot be
+        fetched (``FileNotFoundError`` for a path that does not exist).
+    """
+    if not isinstance(model_name_or_path, (str, os.PathLike)) or not str(model_name_or_path):
+        raise ValueError(
+            f"model_name_or_path: expected a save_pretrained folder or a Hub id string; got {model_name_or_path!r}"
+        )
+    name = str(model_name_or_path)
+    path = resolve_alias(name) or Path(name).expanduser()
+    local = path.is_dir()
+    if path.exists() and not local:
+        raise OSError(f"model_name_or_path={name!r} is a file; expected a save_pretrained folder")
+    if not local and _looks_like_path(name):
+        raise FileNotFoundError(
+            f"model_name_or_path={name!r}: folder {path} does not exist; expected a folder written "
+            "by save_pretrained or a Hub id 'org/name'"
+        )
+    if local:
+        _register_model_type(path)
+    source = str(path) if local else name
+    return source, _load_config(source, local)
 
 
 def _load_config(name: str, local: bool) -> Any:
@@ -140,34 +176,17 @@ class HuggingFaceImageClassifier(ClassifyImage):
     """
 
     def __init__(self, model_name_or_path: str, device: str = "auto", batch_size: int = 32) -> None:
-        if not isinstance(model_name_or_path, (str, os.PathLike)) or not str(model_name_or_path):
-            raise ValueError(
-                f"model_name_or_path: expected a save_pretrained folder or a Hub id string; got {model_name_or_path!r}"
-            )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size: expected a positive int; got {batch_size!r}")
-        self._name = str(model_name_or_path)
         self._device_arg = device
         self._batch_size = batch_size
-        self._device = _resolve_device(device)
-
-        path = resolve_alias(self._name) or Path(self._name).expanduser()
-        local = path.is_dir()
-        if path.exists() and not local:
-            raise OSError(f"model_name_or_path={self._name!r} is a file; expected a save_pretrained folder")
-        if not local and _looks_like_path(self._name):
-            raise FileNotFoundError(
-                f"model_name_or_path={self._name!r}: folder {path} does not exist; expected a folder written "
-                "by save_pretrained or a Hub id 'org/name'"
-            )
-        source = str(path) if local else self._name
+        self._device = resolve_device(device)
+        source, config = load_config(model_name_or_path)
+        self._name = str(model_name_or_path)
 
         from transformers import AutoImageProcessor, AutoModelForImageClassification
         from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING
 
-        if local:
-            _register_model_type(path)
-        config = _load_config(source, local)
         if type(config) not in MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING:
             raise ValueError(
                 f"model_name_or_path={self._name!r} is a {config.model_type!r} model ({type(config).__name__}), "

@@ -18,7 +18,12 @@ from xaitk_wcam.models.efficientnet_lite0 import (
     EfficientNetLiteForImageClassification,
     register_efficientnet_lite,
 )
-from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier, scale_shapes_folder
+from xaitk_wcam.models.scale_shapes import (
+    SCALE_SHAPES_KINDS,
+    scale_shapes_classifier,
+    scale_shapes_detector,
+    scale_shapes_folder,
+)
 
 __all__ = [
     "OFFLINE_MODELS",
@@ -32,6 +37,7 @@ __all__ = [
     "offline_model_folder",
     "register_efficientnet_lite",
     "scale_shapes_classifier",
+    "scale_shapes_detector",
     "scale_shapes_folder",
 ]
 
@@ -66,8 +72,9 @@ def efficientnet_lite0_classifier(
     return HuggingFaceImageClassifier(str(folder), device=device, batch_size=batch_size)
 
 
-#: Names ``HuggingFaceImageClassifier`` accepts for the models that ship with (or install with) this package.
-OFFLINE_MODELS = ("efficientnet-lite0", "scale-shapes-standard", "scale-shapes-robust")
+#: Names ``HuggingFaceImageClassifier`` accepts for the models that ship with (or install with) this package, and
+#: (``"scale-shapes-detector"``) the name ``CenterNetDetector`` accepts.
+OFFLINE_MODELS = ("efficientnet-lite0", "scale-shapes-standard", "scale-shapes-robust", "scale-shapes-detector")
 
 
 def offline_model_folder(name: str) -> Path | None:
@@ -77,6 +84,6 @@ def offline_model_folder(name: str) -> Path | None:
     """
     if name == "efficientnet-lite0":
         return export_efficientnet_lite0()
-    if name.startswith("scale-shapes-") and name.removeprefix("scale-shapes-") in SCALE_SHAPES_KINDS:
+    if name.startswith("scale-shapes-") and name.removeprefix("scale-shapes-") in (*SCALE_SHAPES_KINDS, "detector"):
         return scale_shapes_folder(name.removeprefix("scale-shapes-"))
     return None
