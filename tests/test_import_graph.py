@@ -61,17 +61,20 @@ def test_plugin_discovery_loads_no_heavy_dependency():
 import sys
 import xaitk_wcam
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
+from xaitk_saliency.interfaces.gen_object_detector_blackbox_sal import GenerateObjectDetectorBlackboxSaliency
 from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 from xaitk_wcam.interfaces import (
     FaithfulnessMetric, GenerateImageClassifierWhiteboxSaliency, ImageSource, SaliencyComparison,
 )
 interfaces = [ClassifyImage, GenerateImageClassifierBlackboxSaliency, SaliencyMetric, FaithfulnessMetric,
-              GenerateImageClassifierWhiteboxSaliency, ImageSource, SaliencyComparison]
+              GenerateImageClassifierWhiteboxSaliency, ImageSource, SaliencyComparison,
+              GenerateObjectDetectorBlackboxSaliency, DetectImageObjects]
 found = sum(len([c for c in i.get_impls() if c.__module__.startswith("xaitk_wcam")]) for i in interfaces)
 heavy = ["transformers", "captum", "dask", "distributed", "matplotlib", "datasets", "ot"]
 print(found, [h for h in heavy if h in sys.modules])
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     found, loaded = out.strip().split(" ", 1)
-    assert int(found) >= 25 and loaded == "[]"
+    assert int(found) >= 29 and loaded == "[]"

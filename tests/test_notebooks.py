@@ -2,7 +2,7 @@
 committed notebooks carry no outputs (an nbstripout-style check).
 
 Each notebook's first code cell is tagged ``parameters`` (papermill); ``FAST=True`` shrinks grids,
-designs and image counts so the four run in a few minutes on 2 CPU cores. A failing cell raises
+designs and image counts so the five run in a few minutes on 2 CPU cores. A failing cell raises
 ``papermill.PapermillExecutionError`` and fails the test. The executed copies go to pytest's
 ``tmp_path``; the notebooks in the repository are never written.
 """
@@ -21,6 +21,7 @@ EXPECTED = {
     "02_perturbation_vs_saliency.ipynb",
     "03_spectral_profile.ipynb",
     "04_faithfulness_metrics.ipynb",
+    "05_wcam_detector.ipynb",
 }
 
 

@@ -217,6 +217,15 @@ class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
         return self.wcam.seed
 
     @property
+    def batch_size(self) -> int:
+        """Perturbed images per ``detect_objects`` call (what a study's memory estimate counts)."""
+        return self.wcam.batch_size
+
+    @property
+    def grid_size(self) -> int:
+        return self.wcam.grid_size
+
+    @property
     def n_evaluations(self) -> int:
         """Forward passes per explanation at most (not counting the one on the reference image)."""
         return self.wcam.n_evaluations
