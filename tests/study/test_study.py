@@ -34,7 +34,7 @@ from xaitk_wcam.study import (
     resolve_config,
 )
 from xaitk_wcam.study.executors import DaskExecutor, LocalExecutor, ProcessExecutor
-from xaitk_wcam.study.spec import StudySpec
+from xaitk_wcam.study.plan import StudyPlan
 
 TIMING = ["seconds"]
 
@@ -235,12 +235,12 @@ def test_full_study_tiny_model(tiny_resnet_dir: Path, tmp_path: Path, monkeypatc
     store = ResultsStore(out)
     ref_maps = store.load_arrays("000001-0000")
     blur_maps = store.load_arrays("000001-0002")
-    assert set(ref_maps) >= {"image", "wcam", "wcam__wavelet", "wcam__pixel", "sliding", "sliding__pixel"}
+    assert {m: set(s) for m, s in ref_maps.maps.items()} == {"wcam": {"wavelet", "pixel"}, "sliding": {"pixel"}}
     row = frame[(frame["image_id"] == "img1") & (frame["perturbation"] == perturbations[2])]
-    for method in ("wcam", "sliding"):
+    for method, space in (("wcam", "wavelet"), ("sliding", "pixel")):
         value = row[row["method"] == method]["XCorr"].iloc[0]
-        assert value == pytest.approx(XCorr().compute(blur_maps[method], ref_maps[method]))
-    np.testing.assert_array_equal(blur_maps["image"], AverageBlurPerturber(ksize=5)(image=ref_maps["image"])[0])
+        assert value == pytest.approx(XCorr().compute(blur_maps.maps[method][space], ref_maps.maps[method][space]))
+    np.testing.assert_array_equal(blur_maps.image, AverageBlurPerturber(ksize=5)(image=ref_maps.image)[0])
 
     # outputs
     for name in ("results.csv", "results.parquet", "config.json", "report.html", "study.json"):
@@ -485,8 +485,8 @@ def test_malformed_configs() -> None:
 def test_metric_column_names_are_unique() -> None:
     config = fake_config()
     config["metrics"] = _json([to_config_dict(Entropy(clip_range=c)) for c in (None, (0, 1), (-1, 0))])
-    spec = StudySpec.from_resolved(resolve_config(config))
-    assert [c.column for c in spec.columns] == [
+    plan = StudyPlan.from_resolved(resolve_config(config), "")
+    assert [c.column for c in plan.columns] == [
         "Entropy[clip_range=None]",
         "Entropy[clip_range=[0,1]]",
         "Entropy[clip_range=[-1,0]]",
@@ -536,8 +536,8 @@ def test_yaml_config_and_defaults_hash_equal(tmp_path: Path) -> None:
 def test_example_configs_resolve(name: str) -> None:
     path = Path(__file__).resolve().parents[2] / "examples" / name
     resolved = resolve_config(load_config(path))
-    spec = StudySpec.from_resolved(resolved)
-    assert len(spec.perturbations) >= 3 and "wcam" in spec.methods
+    plan = StudyPlan.from_resolved(resolved, "")
+    assert len(plan.perturbations) >= 3 and "wcam" in plan.method_names
 
 
 # -- metrics dispatch on the declared map space ----------------------------------------------------------------
@@ -574,7 +574,7 @@ def test_noise_floor_rows_and_band(tmp_path: Path) -> None:
 
     config = {**fake_config(n=2), "noise_floor": True}
     study = SaliencyRobustnessStudy(config)
-    assert study.spec.seeded == ["wcam"] and study.spec.noise_floor_index == 3  # reference, 2 blurs, noise floor
+    assert study.plan.seeded == ["wcam"] and study.plan.noise_floor_index == 3  # reference, 2 blurs, noise floor
     frame = study.run(tmp_path / "out", progress=False)
     floor = frame[frame["perturbation"] == "noise_floor"]
     assert list(floor["method"]) == ["wcam", "wcam"]  # the sliding window is deterministic: no row
@@ -582,7 +582,7 @@ def test_noise_floor_rows_and_band(tmp_path: Path) -> None:
     assert floor["Entropy"].isna().all()  # comparisons only
     # the second map is WCAM with seed + 1: its XCorr with the reference map is below 1
     assert (floor["XCorr"] < 1).all()
-    table = noise_floor_table(frame, study.spec)
+    table = noise_floor_table(frame, study.plan)
     assert set(table["metric"]) == {"SSD", "XCorr"} and set(table["exceeds noise floor"]) <= {"yes", "no"}
     report = (tmp_path / "out" / "report.html").read_text()
     assert "Perturbation effect versus the noise floor" in report and "exceeds noise floor" in report
