@@ -14,9 +14,9 @@ from xaitk_saliency.impls.saliency_metric.entropy import Entropy
 
 from xaitk_wcam.impls.comparison import XCorr
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+from xaitk_wcam.interfaces.explainer import as_explainer
 from xaitk_wcam.sources import FolderImages
 from xaitk_wcam.study import SaliencyRobustnessStudy
-from xaitk_wcam.interfaces.explainer import as_explainer
 
 DYING = '''
 import os
