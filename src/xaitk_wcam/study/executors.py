@@ -37,6 +37,7 @@ from xaitk_wcam.study.errors import StudySetupError
 from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.study.store import ResultsStore
 from xaitk_wcam.study.work import ImageUnit, run_unit
+from xaitk_wcam.utils.extras import require_extra
 
 #: Entry-point group of the executor plugins: ``scheme = "package.module:ExecutorClass"``.
 ENTRY_POINT_GROUP = "xaitk_wcam.executors"
@@ -332,6 +333,7 @@ class DaskExecutor(StudyExecutor):
         address: str | None = None,
     ) -> None:
         super().__init__(plan, out_dir, threads)
+        require_extra("dask", "The dask executor")
         import dask
         from distributed import Client, LocalCluster
 

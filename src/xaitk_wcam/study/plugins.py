@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from xaitk_wcam.interfaces.explainer import explainer_kinds
 from xaitk_wcam.study.errors import StudyConfigError
+from xaitk_wcam.utils.extras import require_extra
 
 #: Upstream modules holding plugins that their package does not register under ``smqtk_plugins``
 #: (xaitk-saliency 0.15 registers ``RISEStack`` but not ``SlidingWindowStack``). A fixed list, never
@@ -194,4 +195,5 @@ def plugin_table(sections: Sequence[str] = tuple(SECTIONS)) -> dict[str, list[st
     :param sections: Config sections to list.
     :return: Section -> sorted type strings.
     """
+    require_extra("study", "Listing the plugins a study config can name")
     return {section: public_names(section) for section in sections}

@@ -16,6 +16,7 @@ from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.study.work import ImageUnit, commit_item, failed_item, image_hash
 from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.extras import require_extra
 
 #: Torch intra-op threads per worker unless ``threads`` is given (see :meth:`SaliencyRobustnessStudy.run`).
 DEFAULT_THREADS = 1
@@ -47,6 +48,7 @@ class SaliencyRobustnessStudy:
     """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
+        require_extra("study", "A saliency-robustness study")
         self.config = dict(config)
         resolved = resolve_config(config)
         self.plan = StudyPlan.from_resolved(resolved, config_hash(resolved))
