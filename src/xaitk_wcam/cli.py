@@ -177,9 +177,11 @@ def explain(
     from xaitk_wcam.interfaces.explainer import as_explainer
     from xaitk_wcam.sources.folder_images import read_image
     from xaitk_wcam.utils.confidences import classify, label_index
+    from xaitk_wcam.utils.extras import require_extra
     from xaitk_wcam.viz.figures import uncertain_cells, wcam_figure
 
     with one_line_errors():
+        require_extra("viz", "xaitk-wcam explain's figure")
         explainer = as_explainer(
             WCAM(
                 wavelet=wavelet,
