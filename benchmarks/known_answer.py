@@ -49,8 +49,9 @@ from xaitk_wcam.datasets.known_answer_detector import (
     scene_detections,
     wcam_detector_known_answer,
 )
+from xaitk_wcam.detectors import CenterNetDetector
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.random import RandomSaliency
-from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier, scale_shapes_detector
+from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier
 
 
 def baselines(args: argparse.Namespace) -> dict:
@@ -149,7 +150,7 @@ def detector_section(args: argparse.Namespace) -> None:
     from xaitk_saliency.impls.gen_object_detector_blackbox_sal.drise import DRISEStack
 
     scenes = scale_shapes_scenes(args.n_scenes, seed=args.seed, split="test")
-    references = scene_detections(scale_shapes_detector(score_threshold=0.3, batch_size=512), scenes)
+    references = scene_detections(CenterNetDetector(score_threshold=0.3, batch_size=512), scenes)
     explainer = WCAMDetector(
         grid_size=args.detector_grid_size,
         nb_design=args.nb_design,
@@ -167,7 +168,7 @@ def detector_section(args: argparse.Namespace) -> None:
     )
     rows, profiles = [], []
     for threshold in args.thresholds:
-        detector = scale_shapes_detector(score_threshold=threshold, batch_size=512)
+        detector = CenterNetDetector(score_threshold=threshold, batch_size=512)
         start = time.perf_counter()
         known = wcam_detector_known_answer(
             lambda image, ref, d=detector: explainer.explain(image, d, detections=ref),

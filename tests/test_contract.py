@@ -135,7 +135,8 @@ class TwoBoxes(DetectImageObjects):
             for x0, y0, x1, y1 in self.BOXES:
                 score = 6 * x[y0:y1, x0:x1].mean(axis=(0, 1)) / 255
                 e = np.exp(score - score.max())
-                detections.append((AxisAlignedBoundingBox((x0, y0), (x1, y1)), dict(zip("rgb", e / e.sum()))))
+                box = AxisAlignedBoundingBox((x0, y0), (x1, y1))
+                detections.append((box, dict(zip("rgb", e / e.sum(), strict=True))))
             yield detections
 
     def get_config(self) -> dict[str, Any]:
@@ -367,3 +368,42 @@ def test_detectors_return_boxes_and_a_score_per_label(
         assert list(scores) == labels and all(0 <= v <= 1 for v in scores.values())
     with pytest.raises(ValueError):
         list(detector.detect_objects(np.zeros((2, 8, 8, 7), np.uint8)))
+
+
+def _explainer_cases() -> list[Any]:
+    """Every generator of this package of a registered explainer kind, and xaitk's SlidingWindowStack (the
+    xaitk kind), each with small keywords."""
+    from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow import SlidingWindowStack
+
+    from xaitk_wcam.interfaces.explainer import explainer_kinds
+
+    kinds = explainer_kinds()
+    cases = [cls for cls in ours() if issubclass(cls, kinds)]
+    return [*cases, SlidingWindowStack]
+
+
+@pytest.mark.parametrize("cls", _explainer_cases(), ids=lambda c: c.__name__)
+def test_every_explainer_adapter_keeps_its_declarations(cls: type, image: np.ndarray, hf_classifier: Any) -> None:
+    """Through :func:`as_explainer`, every kind declares before running what it returns, re-seeds by its seed
+    only, refuses a wrong model, and explains the target class on the image's grid."""
+    from xaitk_wcam.interfaces.explainer import as_explainer, target_maps
+
+    keywords = SMALL.get(cls.__name__, {"window_size": (8, 8), "stride": (8, 8)})
+    explainer = as_explainer(cls(**keywords))
+    label = hf_classifier.get_labels()[1]
+    explanation = explainer.explain(image, hf_classifier, 1)
+    assert tuple(explanation.spaces) == explainer.map_spaces and label in [*explanation.labels, label]
+    maps = target_maps(explanation, label)
+    assert all(m.shape == (32, 32) and np.isfinite(m).all() for m in maps.values())
+    if WAVELET in explainer.map_spaces:
+        assert explanation.geometry(WAVELET)["levels"] == explainer.wavelet_levels
+    else:
+        assert explainer.wavelet_levels is None
+    assert explainer.seeded == ("seed" in explainer.generator.get_config())
+    if explainer.seeded:
+        other = explainer.with_seed(explainer.seed + 1)
+        assert type(other) is type(explainer) and other.seed == explainer.seed + 1
+        assert {**other.generator.get_config(), "seed": explainer.seed} == explainer.generator.get_config()
+    assert explainer.memory_estimate_mb(image.shape) > 0
+    with pytest.raises(TypeError):
+        explainer.check_model(object())

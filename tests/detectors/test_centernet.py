@@ -13,8 +13,7 @@ from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from xaitk_wcam.datasets import SCENE_CLASSES, scale_shapes_scenes, stack_images
 from xaitk_wcam.datasets.known_answer_detector import match_detections, scene_detections
 from xaitk_wcam.detectors import CenterNetDetector
-from xaitk_wcam.detectors.centernet import decode
-from xaitk_wcam.models import scale_shapes_detector, scale_shapes_folder
+from xaitk_wcam.detectors.centernet import SHIPPED, decode, shipped_folder
 
 
 def test_decode_finds_the_peaks_their_classes_and_boxes():
@@ -32,7 +31,7 @@ def test_decode_finds_the_peaks_their_classes_and_boxes():
 
 
 def test_shipped_detector_finds_the_objects():
-    detector = scale_shapes_detector(score_threshold=0.3)
+    detector = CenterNetDetector(score_threshold=0.3)  # the shipped detector
     assert detector.get_labels() == list(SCENE_CLASSES) and isinstance(detector, DetectImageObjects)
     scenes = scale_shapes_scenes(60, seed=7, split="test")
     references = scene_detections(detector, scenes)
@@ -40,7 +39,7 @@ def test_shipped_detector_finds_the_objects():
     detections = sum(len(r) for r in references)
     objects = sum(len(s.labels) for s in scenes)
     assert matched / objects > 0.95 and matched / detections > 0.95  # recall and precision at IoU 0.5, same class
-    assert (scale_shapes_folder("detector") / "model.safetensors").stat().st_size < 1_000_000
+    assert (shipped_folder(SHIPPED) / "model.safetensors").stat().st_size < 1_000_000 and shipped_folder("x") is None
 
 
 def test_detections_are_one_class_vectors_in_image_bounds():
@@ -62,7 +61,7 @@ def test_config_round_trip_and_wrong_input(tmp_path):
     detector = CenterNetDetector(score_threshold=0.2, max_detections=7, batch_size=3)
     again = from_config_dict(json.loads(json.dumps(to_config_dict(detector))), DetectImageObjects.get_impls())
     assert again.get_config() == detector.get_config()
-    with pytest.raises(FileNotFoundError, match="config.json and model.safetensors"):
+    with pytest.raises(FileNotFoundError, match=r"config\.json and model\.safetensors"):
         CenterNetDetector(model_path=str(tmp_path))
     (tmp_path / "config.json").write_text(json.dumps({"labels": ["a"]}))
     (tmp_path / "model.safetensors").write_bytes(b"")
@@ -72,3 +71,22 @@ def test_config_round_trip_and_wrong_input(tmp_path):
         CenterNetDetector(score_threshold=1.0)
     with pytest.raises(ValueError, match="max_detections"):
         CenterNetDetector(max_detections=0)
+
+
+def test_training_script_is_deterministic():
+    """benchmarks/train_scale_shapes_detector.py re-creates its weights bit for bit (a short run twice)."""
+    import argparse
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "train_scale_shapes_detector.py"
+    spec = importlib.util.spec_from_file_location("train_scale_shapes_detector", path)
+    trainer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trainer)
+    args = argparse.Namespace(seed=3, epochs=1, batch_size=16, lr=4e-3, weight_decay=5e-4)
+    scenes = scale_shapes_scenes(32, seed=3, split="train")
+    images, target = stack_images(scenes), trainer.targets(scenes, 96)
+    assert target["mask"].sum() == sum(len(s.labels) for s in scenes)  # one centre cell per object
+    first = trainer.train(images, target, args).state_dict()
+    second = trainer.train(images, target, args).state_dict()
+    assert all(torch.equal(first[k], second[k]) for k in first)

@@ -21,6 +21,7 @@ from xaitk_wcam.classifiers.preprocessing import (
     TorchImagePreprocessor,
     check_against_processor,
 )
+from xaitk_wcam.utils.extras import has_extra, require_extra
 
 __all__ = ["HuggingFaceImageClassifier", "load_config", "resolve_device", "unique_labels"]
 
@@ -175,7 +176,13 @@ class HuggingFaceImageClassifier(ClassifyImage):
     :param batch_size: Images per forward pass (positive).
     """
 
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Usable when transformers (the ``hf`` extra) is installed."""
+        return has_extra("hf")
+
     def __init__(self, model_name_or_path: str, device: str = "auto", batch_size: int = 32) -> None:
+        require_extra("hf", "HuggingFaceImageClassifier")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size: expected a positive int; got {batch_size!r}")
         self._device_arg = device

@@ -31,10 +31,26 @@ from xaitk_wcam.classifiers.huggingface import resolve_device
 from xaitk_wcam.classifiers.model_registry import resolve_alias
 from xaitk_wcam.utils.checks import check_float, check_int
 
-__all__ = ["CenterNetDetector", "CenterNetLite", "decode"]
+__all__ = [
+    "SHIPPED",
+    "CenterNetDetector",
+    "CenterNetLite",
+    "decode",
+    "load_centernet",
+    "save_centernet",
+    "shipped_folder",
+]
 
 #: Keys of ``config.json`` and their meaning (see :class:`CenterNetLite`).
 CONFIG_KEYS = ("labels", "widths", "stride")
+#: The alias of the known-answer ScaleShapes detector shipped with the package (``models/scale_shapes/detector``).
+SHIPPED = "scale-shapes-detector"
+
+
+def shipped_folder(name: str) -> Path | None:
+    """The folder of the shipped detector for its alias :data:`SHIPPED`, else ``None`` (a ``model_aliases`` entry
+    point: it reads no module of :mod:`xaitk_wcam.models`, which needs transformers)."""
+    return Path(__file__).parents[1] / "models" / "scale_shapes" / "detector" if name == SHIPPED else None
 
 
 class CenterNetLite(nn.Module):
@@ -121,7 +137,9 @@ class CenterNetDetector(DetectImageObjects):
     Cost: one forward pass per ``batch_size`` images.
 
     :param model_path: A folder with ``config.json`` and ``model.safetensors``, or a registered model alias
-        (``"scale-shapes-detector"``: the ScaleShapes detector shipped with this package).
+        (default ``"scale-shapes-detector"``: the ScaleShapes detector shipped with this package, trained on
+        :func:`~xaitk_wcam.datasets.scale_shapes_scenes`' 96 x 96 scenes, labels
+        :data:`~xaitk_wcam.datasets.SCENE_CLASSES`).
     :param score_threshold: Detections scoring at or below it are dropped, in ``[0, 1)``. A detection that
         falls below it under a perturbation vanishes: see :class:`~xaitk_wcam.WCAMDetector` for what that does to
         an explanation.
@@ -132,7 +150,7 @@ class CenterNetDetector(DetectImageObjects):
 
     def __init__(
         self,
-        model_path: str = "scale-shapes-detector",
+        model_path: str = SHIPPED,
         score_threshold: float = 0.3,
         max_detections: int = 20,
         device: str = "cpu",

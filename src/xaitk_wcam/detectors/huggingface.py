@@ -14,6 +14,7 @@ from smqtk_image_io.bbox import AxisAlignedBoundingBox
 from xaitk_wcam.classifiers._inputs import chw_batches, hwc_batches
 from xaitk_wcam.classifiers.huggingface import load_config, resolve_device, unique_labels
 from xaitk_wcam.utils.checks import check_float, check_int
+from xaitk_wcam.utils.extras import has_extra, require_extra
 
 __all__ = ["HuggingFaceObjectDetector", "ObjectDetectionTarget"]
 
@@ -48,7 +49,8 @@ class HuggingFaceObjectDetector(DetectImageObjects):
     Preprocessing is the model's own image processor (resize, rescale, normalise, pad), on runs of
     equal-size images, so padding never mixes images of different sizes; ``uint8`` images are in
     ``[0, 255]``, float images in ``[0, 1]`` (not rescaled again). Grey images are repeated to three
-    channels; alpha is dropped. Remote code is never executed (``trust_remote_code=False``).
+    channels; alpha is dropped. Remote code is never executed (``trust_remote_code=False``). Needs the ``hf``
+    extra (transformers).
 
     Cost: one forward pass per ``batch_size`` images, plus the processor's per-image resizing.
 
@@ -60,9 +62,15 @@ class HuggingFaceObjectDetector(DetectImageObjects):
     :param batch_size: Images per forward pass, ``>= 1``.
     """
 
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Usable when transformers (the ``hf`` extra) is installed."""
+        return has_extra("hf")
+
     def __init__(
         self, model_name_or_path: str, score_threshold: float = 0.5, device: str = "auto", batch_size: int = 8
     ) -> None:
+        require_extra("hf", "HuggingFaceObjectDetector")
         self._threshold = check_float("score_threshold", score_threshold, 0.0, 1.0, strict=False)
         if self._threshold >= 1.0:
             raise ValueError(f"score_threshold must be in [0, 1), got {score_threshold!r}")

@@ -12,18 +12,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from xaitk_wcam.models._export import cache_root, export_efficientnet_lite0, imagenet_labels
-from xaitk_wcam.models.efficientnet_lite0 import (
+from xaitk_wcam.utils.extras import require_extra
+
+require_extra("hf", "The offline models (xaitk_wcam.models)")  # one clear error before transformers is imported
+
+from xaitk_wcam.models._export import cache_root, export_efficientnet_lite0, imagenet_labels  # noqa: E402
+from xaitk_wcam.models.efficientnet_lite0 import (  # noqa: E402
     EfficientNetLiteConfig,
     EfficientNetLiteForImageClassification,
     register_efficientnet_lite,
 )
-from xaitk_wcam.models.scale_shapes import (
-    SCALE_SHAPES_KINDS,
-    scale_shapes_classifier,
-    scale_shapes_detector,
-    scale_shapes_folder,
-)
+from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier, scale_shapes_folder  # noqa: E402
 
 __all__ = [
     "OFFLINE_MODELS",
@@ -37,7 +36,6 @@ __all__ = [
     "offline_model_folder",
     "register_efficientnet_lite",
     "scale_shapes_classifier",
-    "scale_shapes_detector",
     "scale_shapes_folder",
 ]
 
@@ -72,9 +70,8 @@ def efficientnet_lite0_classifier(
     return HuggingFaceImageClassifier(str(folder), device=device, batch_size=batch_size)
 
 
-#: Names ``HuggingFaceImageClassifier`` accepts for the models that ship with (or install with) this package, and
-#: (``"scale-shapes-detector"``) the name ``CenterNetDetector`` accepts.
-OFFLINE_MODELS = ("efficientnet-lite0", "scale-shapes-standard", "scale-shapes-robust", "scale-shapes-detector")
+#: Names ``HuggingFaceImageClassifier`` accepts for the models that ship with (or install with) this package.
+OFFLINE_MODELS = ("efficientnet-lite0", "scale-shapes-standard", "scale-shapes-robust")
 
 
 def offline_model_folder(name: str) -> Path | None:
@@ -84,6 +81,6 @@ def offline_model_folder(name: str) -> Path | None:
     """
     if name == "efficientnet-lite0":
         return export_efficientnet_lite0()
-    if name.startswith("scale-shapes-") and name.removeprefix("scale-shapes-") in (*SCALE_SHAPES_KINDS, "detector"):
+    if name.startswith("scale-shapes-") and name.removeprefix("scale-shapes-") in SCALE_SHAPES_KINDS:
         return scale_shapes_folder(name.removeprefix("scale-shapes-"))
     return None
