@@ -97,9 +97,12 @@ def _conv(inputs: int, outputs: int, stride: int = 1, dilation: int = 1) -> list
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:
-    """``N x C x H x W`` uint8 (``[0, 255]``) or float (``[0, 1]``) RGB -> the network's input (``(x - 0.5) / 0.5``)."""
-    x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
-    return (x - 0.5) / 0.5
+    """``N x C x H x W`` uint8 (``[0, 255]``) or float (``[0, 1]``) RGB -> the network's input (``(x - 0.5) / 0.5``),
+    a new contiguous float32 tensor (the input is never modified)."""
+    x = images.contiguous().to(torch.float32, copy=True)
+    if images.dtype == torch.uint8:
+        x.div_(255.0)
+    return x.sub_(0.5).div_(0.5)
 
 
 def decode(

@@ -113,7 +113,13 @@ def read_detections(
     for i, detections in enumerate(images):
         for j, detection in enumerate(detections):
             values = _scores_of(detection)
-            boxes[i, j] = _box_of(detection)
+            low, high = getattr(detection[0], "min_vertex", ()), getattr(detection[0], "max_vertex", ())
+            if len(low) != 2 or len(high) != 2:
+                raise ValueError(
+                    f"blackbox returned a box {detection[0]!r}; expected an smqtk AxisAlignedBoundingBox with 2-D min "
+                    "and max vertices"
+                )
+            boxes[i, j, :2], boxes[i, j, 2:] = low, high
             if len(values) != k:
                 raise ValueError(
                     f"blackbox returned a detection with {len(values)} class scores; expected {k} (the detector's "
@@ -130,24 +136,16 @@ def read_detections(
             objectness[i, j] = 1.0
     if not (np.isfinite(boxes).all() and np.isfinite(scores).all()):
         raise ValueError("blackbox returned non-finite (NaN or inf) boxes or class scores; they must be finite")
+    inverted = (boxes[..., 2:] < boxes[..., :2]).any(axis=-1)
+    if inverted.any():
+        bad = boxes[inverted][0].tolist()
+        raise ValueError(f"blackbox returned a malformed box {bad}: (x0, y0, x1, y1) must have x0 <= x1, y0 <= y1")
     single = (scores > 0).sum(axis=2) == 1  # xaitk's one-class detections: objectness = score, one-hot vector
     single &= objectness > 0
     if single.any():
         objectness[single] = scores[single].max(axis=1)
         scores[single] = scores[single] > 0
     return boxes, scores, objectness, labels
-
-
-def _box_of(detection: Any) -> tuple[float, float, float, float]:
-    box = detection[0]
-    low, high = np.asarray(getattr(box, "min_vertex", ())), np.asarray(getattr(box, "max_vertex", ()))
-    if low.shape != (2,) or high.shape != (2,):
-        raise ValueError(
-            f"blackbox returned a box {box!r}; expected an smqtk AxisAlignedBoundingBox with 2-D min and max vertices"
-        )
-    if not (np.isfinite(low).all() and np.isfinite(high).all() and (high >= low).all()):
-        raise ValueError(f"blackbox returned a malformed box {box!r}: vertices must be finite with x0 <= x1, y0 <= y1")
-    return (*low.tolist(), *high.tolist())
 
 
 def _scores_of(detection: Any) -> dict[Hashable, float]:
