@@ -195,13 +195,16 @@ def detector_section(args: argparse.Namespace) -> None:
                 "s / scene": seconds,
             }
         )
-        for kind, mask in (("shape", ~texture), ("texture", texture)):
+        cues = np.array([", ".join(map(str, levels)) for levels in known.cue_levels])
+        for cue in sorted(set(cues)):
+            mask = cues == cue
             profiles.append(
                 {
                     "threshold": threshold,
-                    "objects": kind,
+                    "objects": f"{'texture' if texture[mask][0] else 'shape'} (cue at L{cue})",
                     "n": int(mask.sum()),
                     **{f"L{level}": share for level, share in enumerate(known.scale_profiles[mask].mean(axis=0))},
+                    "cue share": float(known.cue_share[mask].mean()),
                 }
             )
         for masks in args.drise_masks or [passes]:
@@ -228,7 +231,7 @@ def detector_section(args: argparse.Namespace) -> None:
         table = pd.DataFrame(rows).set_index(["threshold", "method"])
         print("Pointing games per matched detection (all / shape / texture objects) and cost")
         print(table.T.to_string())
-        print("\nWCAMDetector mean scale profile (L0: approximation ... L3: finest) by object kind")
+        print("\nWCAMDetector mean scale profile (L0: approximation ... L3: finest) by the level of the object's cue")
         print(pd.DataFrame(profiles).set_index(["threshold", "objects"]).to_string())
 
 

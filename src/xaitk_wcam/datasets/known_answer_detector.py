@@ -52,6 +52,7 @@ class DetectorKnownAnswer:
     :param pixels: Pixel pointing game of the pixel maps.
     :param scale_profiles: ``M x (levels + 1)`` scale profiles, coarse to fine.
     :param cue_share: ``M`` shares of the profile on the cue's levels.
+    :param cue_levels: ``M`` tuples: the levels of each matched object's cue.
     :param stability: Per explained scene, the explanation's stability.
     :param unmatched: Detections that matched no object (not scored).
     """
@@ -62,6 +63,7 @@ class DetectorKnownAnswer:
     pixels: PointingGame
     scale_profiles: np.ndarray
     cue_share: np.ndarray
+    cue_levels: tuple[tuple[int, ...], ...]
     stability: np.ndarray
     unmatched: int
 
@@ -151,6 +153,7 @@ def wcam_detector_known_answer(
         pixels=pointing_game(np.array(spatial), pixels, np.zeros_like(pixels)),
         scale_profiles=profiles_array,
         cue_share=np.array([p[list(lv)].sum() for p, lv in zip(profiles_array, cue_levels, strict=True)]),
+        cue_levels=tuple(tuple(int(v) for v in lv) for lv in cue_levels),
         stability=np.array(stability),
         unmatched=unmatched,
     )
