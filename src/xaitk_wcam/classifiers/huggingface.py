@@ -23,7 +23,14 @@ from xaitk_wcam.classifiers.preprocessing import (
 )
 from xaitk_wcam.utils.extras import has_extra, require_extra
 
-__all__ = ["HuggingFaceImageClassifier", "load_config", "resolve_device", "unique_labels"]
+__all__ = [
+    "HuggingFaceImageClassifier",
+    "check_task",
+    "load_config",
+    "load_processor",
+    "resolve_device",
+    "unique_labels",
+]
 
 #: Above this max-abs difference on the load-time self-check the torch preprocessing is reported as
 #: approximate (one uint8 grey level after normalisation with std 0.229 is 0.0175).
@@ -124,6 +131,34 @@ def load_config(model_name_or_path: str) -> tuple[str, Any]:
     return source, _load_config(source, local)
 
 
+def check_task(config: Any, mapping: Any, name: str, task: str, examples: str) -> None:
+    """Refuse a model whose config is not in the ``transformers`` auto ``mapping`` of the task.
+
+    :raises ValueError: Naming the model type, the task (``"image classifier"``) and ``examples`` of types.
+    """
+    if type(config) not in mapping:
+        raise ValueError(
+            f"model_name_or_path={name!r} is a {config.model_type!r} model ({type(config).__name__}), not an {task}; "
+            f"expected a model type its transformers Auto class supports (e.g. {examples})"
+        )
+
+
+def load_processor(source: str, name: str) -> Any:
+    """The model's ``AutoImageProcessor`` (no remote code).
+
+    :raises OSError: The folder or Hub id has no usable ``preprocessor_config.json``.
+    """
+    from transformers import AutoImageProcessor
+
+    try:
+        return AutoImageProcessor.from_pretrained(source, trust_remote_code=False)
+    except (OSError, ValueError, KeyError) as exc:
+        raise OSError(
+            f"model_name_or_path={name!r}: no usable image processor (preprocessor_config.json); expected one saved "
+            f"with the model ({exc})"
+        ) from exc
+
+
 def _load_config(name: str, local: bool) -> Any:
     from transformers import AutoConfig
 
@@ -191,22 +226,13 @@ class HuggingFaceImageClassifier(ClassifyImage):
         source, config = load_config(model_name_or_path)
         self._name = str(model_name_or_path)
 
-        from transformers import AutoImageProcessor, AutoModelForImageClassification
+        from transformers import AutoModelForImageClassification
         from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING
 
-        if type(config) not in MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING:
-            raise ValueError(
-                f"model_name_or_path={self._name!r} is a {config.model_type!r} model ({type(config).__name__}), "
-                "not an image classifier; expected a model type supported by AutoModelForImageClassification "
-                "(e.g. 'vit', 'resnet', 'convnext', 'efficientnet_lite')"
-            )
-        try:
-            processor = AutoImageProcessor.from_pretrained(source, trust_remote_code=False)
-        except (OSError, ValueError, KeyError) as exc:
-            raise OSError(
-                f"model_name_or_path={self._name!r}: no usable image processor (preprocessor_config.json); "
-                f"expected one saved with the model ({exc})"
-            ) from exc
+        check_task(
+            config, MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING, self._name, "image classifier", "vit, resnet, convnext"
+        )
+        processor = load_processor(source, self._name)
         self._spec = PreprocessingSpec.from_processor(processor, num_channels=int(getattr(config, "num_channels", 3)))
         self._preprocessor = TorchImagePreprocessor(self._spec)
         #: Max-abs difference between the torch preprocessing and the processor on a synthetic image.

@@ -17,7 +17,7 @@ from smqtk_classifier.interfaces.classify_image import IMAGE_ITER_T
 
 from xaitk_wcam.classifiers._inputs import hwc_batches
 
-__all__ = ["MaiteImageClassifier", "import_object"]
+__all__ = ["MaiteImageClassifier", "import_object", "model_labels"]
 
 
 def import_object(spec: str) -> Any:
@@ -55,6 +55,22 @@ def resolve_object(value: Any, name: str, what: str) -> tuple[str | None, Any]:
     return (value, import_object(value)) if isinstance(value, str) else (None, value)
 
 
+def model_labels(model: Any, labels: Sequence[Hashable] | None) -> list[Hashable]:
+    """``labels`` checked, or (``None``) the MAITE model's ``metadata["index2label"]`` in index order.
+
+    :raises ValueError: No labels and no ``index2label``; an empty or repeated label list.
+    """
+    if labels is None:
+        index2label = dict(getattr(model, "metadata", {}) or {}).get("index2label")
+        if not index2label:
+            raise ValueError("labels: None needs model.metadata['index2label']; the model has none, pass labels=[...]")
+        labels = [index2label[i] for i in sorted(index2label)]
+    labels = list(labels)
+    if len(labels) == 0 or len(set(labels)) != len(labels):
+        raise ValueError(f"labels: expected a non-empty sequence of distinct labels; got {labels!r}")
+    return labels
+
+
 class MaiteImageClassifier(ClassifyImage):
     """Wrap a MAITE ``image_classification.Model`` as an smqtk ``ClassifyImage``.
 
@@ -82,20 +98,8 @@ class MaiteImageClassifier(ClassifyImage):
             raise ValueError(f"model: expected a callable MAITE model; got {type(self._model).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size: expected a positive int; got {batch_size!r}")
-        if labels is None:
-            index2label = dict(getattr(self._model, "metadata", {}) or {}).get("index2label")
-            if not index2label:
-                raise ValueError(
-                    "labels: None needs model.metadata['index2label']; the model has none, pass labels=[...]"
-                )
-            labels = [index2label[i] for i in sorted(index2label)]
-            self._labels_given = None
-        else:
-            labels = list(labels)
-            self._labels_given = list(labels)
-        if len(labels) == 0 or len(set(labels)) != len(labels):
-            raise ValueError(f"labels: expected a non-empty sequence of distinct labels; got {labels!r}")
-        self._labels = labels
+        self._labels_given = None if labels is None else list(labels)
+        self._labels = model_labels(self._model, labels)
         self._batch_size = batch_size
 
     @property

@@ -12,7 +12,7 @@ from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from smqtk_image_io.bbox import AxisAlignedBoundingBox
 
 from xaitk_wcam.classifiers._inputs import chw_batches, hwc_batches
-from xaitk_wcam.classifiers.huggingface import load_config, resolve_device, unique_labels
+from xaitk_wcam.classifiers.huggingface import check_task, load_config, load_processor, resolve_device, unique_labels
 from xaitk_wcam.utils.checks import check_float, check_int
 from xaitk_wcam.utils.extras import has_extra, require_extra
 
@@ -80,22 +80,11 @@ class HuggingFaceObjectDetector(DetectImageObjects):
         source, config = load_config(model_name_or_path)
         self._name = str(model_name_or_path)
 
-        from transformers import AutoImageProcessor, AutoModelForObjectDetection
+        from transformers import AutoModelForObjectDetection
         from transformers.models.auto.modeling_auto import MODEL_FOR_OBJECT_DETECTION_MAPPING
 
-        if type(config) not in MODEL_FOR_OBJECT_DETECTION_MAPPING:
-            raise ValueError(
-                f"model_name_or_path={self._name!r} is a {config.model_type!r} model ({type(config).__name__}), "
-                "not an object detector; expected a model type supported by AutoModelForObjectDetection "
-                "(e.g. 'detr', 'yolos', 'conditional_detr', 'deformable_detr', 'rt_detr')"
-            )
-        try:
-            self._processor = AutoImageProcessor.from_pretrained(source, trust_remote_code=False)
-        except (OSError, ValueError, KeyError) as exc:
-            raise OSError(
-                f"model_name_or_path={self._name!r}: no usable image processor (preprocessor_config.json); "
-                f"expected one saved with the model ({exc})"
-            ) from exc
+        check_task(config, MODEL_FOR_OBJECT_DETECTION_MAPPING, self._name, "object detector", "detr, yolos, rt_detr")
+        self._processor = load_processor(source, self._name)
         if not hasattr(self._processor, "post_process_object_detection"):
             raise ValueError(
                 f"model_name_or_path={self._name!r}: its image processor {type(self._processor).__name__} has no "

@@ -11,7 +11,7 @@ from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from smqtk_image_io.bbox import AxisAlignedBoundingBox
 
 from xaitk_wcam.classifiers._inputs import hwc_batches
-from xaitk_wcam.classifiers.maite import _to_numpy, resolve_object
+from xaitk_wcam.classifiers.maite import _to_numpy, model_labels, resolve_object
 from xaitk_wcam.utils.checks import check_int
 
 __all__ = ["MaiteObjectDetector"]
@@ -42,17 +42,7 @@ class MaiteObjectDetector(DetectImageObjects):
             raise ValueError(f"model: expected a callable MAITE model; got {type(self._model).__name__}")
         self._batch_size = check_int("batch_size", batch_size, 1)
         self._labels_given = None if labels is None else list(labels)
-        if labels is None:
-            index2label = dict(getattr(self._model, "metadata", {}) or {}).get("index2label")
-            if not index2label:
-                raise ValueError(
-                    "labels: None needs model.metadata['index2label']; the model has none, pass labels=[...]"
-                )
-            labels = [index2label[i] for i in sorted(index2label)]
-        labels = list(labels)
-        if not labels or len(set(labels)) != len(labels):
-            raise ValueError(f"labels: expected a non-empty sequence of distinct labels; got {labels!r}")
-        self._labels = labels
+        self._labels = model_labels(self._model, labels)
 
     @property
     def model(self) -> Any:
