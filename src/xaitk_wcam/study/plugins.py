@@ -88,8 +88,10 @@ def _interface(qualname: str) -> type:
         resolve that section, and says so instead of offering no plugin.
     """
     from xaitk_wcam.study.config import StudyConfigError
+    from xaitk_wcam.utils.imports import parse_dotted_name
 
-    module_name, _, attr = qualname.rpartition(".")
+    *module, attr = parse_dotted_name(qualname, "plugin interface")
+    module_name = ".".join(module)
     try:
         interface = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as err:
