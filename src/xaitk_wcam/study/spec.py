@@ -104,34 +104,31 @@ class Method:
     seeded: bool
 
 
-def count_perturbations(entry: dict[str, Any]) -> int | None:
-    """Perturbations a resolved ``perturbers`` entry makes, from its parameters, without building anything
-    (nrtk's step, linspace, one-step and multivariate factories; a single perturber makes one); ``None`` for
-    another factory, which is then built and asked (``len``).
+def count_perturbations(entry: dict[str, Any]) -> int:
+    """Perturbations a resolved ``perturbers`` entry makes, from its parameters, without building anything: a
+    single perturber makes one; a factory is counted by the rule of its nrtk class, current or deprecated
+    (:mod:`.factory_counts`).
+
+    :raises StudyConfigError: A factory that no rule counts (it is not built to be counted), or parameters that
+        cannot be counted.
     """
-    from nrtk.impls.perturb_factory import (
-        PerturberLinspaceFactory,
-        PerturberMultivariateFactory,
-        PerturberOneStepFactory,
-        PerturberStepFactory,
-    )
+    from xaitk_wcam.study.factory_counts import COUNTERS, factory_counter
 
     cls = implementations("perturbers")[entry["type"]]
     params = entry[entry["type"]]
     if role_of(cls, "perturbers") != "factory":
         return 1
+    count = factory_counter(cls)
+    if count is None:
+        raise StudyConfigError(
+            f"perturbers: factory {entry['type']} cannot be counted from its parameters (counted: nrtk's "
+            f"{', '.join(COUNTERS)} and their subclasses), and it is not built to be counted; list its perturbers "
+            "one by one instead"
+        )
     try:
-        if issubclass(cls, PerturberStepFactory):
-            return max(0, math.ceil((float(params["stop"]) - float(params["start"])) / float(params["step"])))
-        if issubclass(cls, PerturberLinspaceFactory):
-            return int(params["num"])
-        if issubclass(cls, PerturberOneStepFactory):
-            return 1
-        if issubclass(cls, PerturberMultivariateFactory):
-            return math.prod(len(values) for values in params["thetas"])
+        return count(params)
     except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError) as err:
         raise StudyConfigError(f"perturbers: factory {entry['type']} has unusable parameters {params}: {err}") from err
-    return None
 
 
 def describe_method(name: str, generator: Any) -> Method:
