@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from xaitk_wcam.interfaces.image_source import DEFAULT_MAX_PIXELS, ImageSource
-from xaitk_wcam.utils.images import pil_image_array
 
 __all__ = ["IMAGE_EXTENSIONS", "FolderImages"]
 
@@ -32,6 +31,8 @@ def read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
     :param max_pixels: Refuse (``ValueError``) an image of more pixels, from its header, before decoding it.
     """
     from PIL import Image
+
+    from xaitk_wcam.utils.images import pil_image_array  # torch: imported when an image is read
 
     with _PIL_LIMIT_LOCK:  # max_pixels decides, not PIL's own bomb limit (a global: swapped under a lock)
         limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None

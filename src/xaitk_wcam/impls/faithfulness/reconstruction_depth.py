@@ -20,6 +20,7 @@ from xaitk_wcam.interfaces.explanation import WAVELET
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.confidences import classify
+from xaitk_wcam.wavelets.layout import check_decomposable, check_levels
 from xaitk_wcam.wavelets.sufficient import sufficient_images
 from xaitk_wcam.wavelets.transform import check_wavelet
 
@@ -42,7 +43,7 @@ class ReconstructionDepth(FaithfulnessMetric):
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32) -> None:
         check_wavelet(wavelet)
         self.wavelet = wavelet
-        self.levels = check_int("levels", levels, 1)
+        self.levels = check_levels(levels)
         self.max_steps = check_int("max_steps", max_steps, 1)
         self.batch_size = check_int("batch_size", batch_size, 1)
 
@@ -63,8 +64,7 @@ class ReconstructionDepth(FaithfulnessMetric):
             raise ValueError(
                 f"sal_map must be a wavelet-layout map of the image's shape {ref_image.shape[:2]}, got {sal_map.shape}"
             )
-        if min(ref_image.shape[:2]) < 2**self.levels:
-            raise ValueError(f"ref_image of shape {ref_image.shape[:2]} is too small for levels={self.levels}")
+        check_decomposable(ref_image.shape, self.wavelet, self.levels)
 
     def _compute(
         self, ref_image: np.ndarray, sal_map: np.ndarray, blackbox: ClassifyImage, class_index: int
