@@ -222,19 +222,26 @@ BYTES_PER_PIXEL = 12
 def check_memory(generator: Any, image: np.ndarray, budget_mb: float) -> None:
     """Refuse, before any allocation, an explanation whose estimated working memory exceeds ``budget_mb``.
 
-    The estimate is the images handled at once (the generator's ``batch_size``, 64 when it has none) times the
-    image's pixels and channels times :data:`BYTES_PER_PIXEL`.
+    A generator that counts its own memory (``memory_estimate_bytes(image_shape)``, e.g. the Sobol methods: the
+    batch, the design and the outputs of the one class the study explains) gives the estimate; for another it is
+    the images handled at once (its ``batch_size``, 64 when it has none) times the image's pixels and channels
+    times :data:`BYTES_PER_PIXEL`.
 
     :raises MemoryError: The estimate exceeds the budget (the row's status says so; the study goes on).
     """
-    batch = int(generator.get_config().get("batch_size", 64) or 64)
     channels = image.shape[2] if image.ndim == 3 else 1
-    estimate = batch * image.shape[0] * image.shape[1] * channels * BYTES_PER_PIXEL / 2**20
+    estimate_bytes = getattr(generator, "memory_estimate_bytes", None)
+    if callable(estimate_bytes):
+        estimate, per = estimate_bytes(image.shape) / 2**20, "per explanation (batch, design and outputs)"
+    else:
+        batch = int(generator.get_config().get("batch_size", 64) or 64)
+        estimate = batch * image.shape[0] * image.shape[1] * channels * BYTES_PER_PIXEL / 2**20
+        per = f"per batch of {batch}"
     if estimate > budget_mb:
         raise MemoryError(
-            f"a {image.shape[0]} x {image.shape[1]} x {channels} image needs an estimated {estimate:,.0f} MB per "
-            f"batch of {batch} for {type(generator).__name__}, over memory_budget_mb={budget_mb:,.0f}; resize the "
-            "image, lower the method's batch_size or raise memory_budget_mb"
+            f"a {image.shape[0]} x {image.shape[1]} x {channels} image needs an estimated {estimate:,.0f} MB {per} "
+            f"for {type(generator).__name__}, over memory_budget_mb={budget_mb:,.0f}; resize the image, lower the "
+            "method's batch_size or nb_design, or raise memory_budget_mb"
         )
 
 
