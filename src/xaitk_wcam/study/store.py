@@ -74,6 +74,11 @@ def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> 
         raise
 
 
+def item_ok(record: Mapping[str, Any]) -> bool:
+    """Whether a committed item and every one of its rows have status ``ok``."""
+    return record.get("item_status") == "ok" and all(row.get("status") == "ok" for row in record.get("rows", ()))
+
+
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
@@ -204,8 +209,8 @@ class ResultsStore:
 
     def done(self, key: str, image_id: str, image_hash: str | None = None, retry_failed: bool = False) -> bool:
         """Whether ``key`` is committed for this image: same id and, when both are known, same content hash (an
-        image changed under its name is recomputed, with a warning); with ``retry_failed``, a failed item counts
-        as not done."""
+        image changed under its name is recomputed, with a warning); with ``retry_failed``, an item with any row
+        that is not ok (the item failed, or one method or metric of an ok item did) counts as not done."""
         record = self.load_item(key)
         if record is None or record.get("image_id") != image_id:
             return False
@@ -217,7 +222,7 @@ class ResultsStore:
                 stacklevel=2,
             )
             return False
-        return not (retry_failed and record.get("item_status") != "ok")
+        return not (retry_failed and not item_ok(record))
 
     def records(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Committed records (of ``keys``, or all), sorted by image then perturbation index."""
