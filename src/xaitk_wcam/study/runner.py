@@ -130,7 +130,7 @@ class SaliencyRobustnessStudy:
             if report:
                 from xaitk_wcam.study.report import write_report
 
-                write_report(store, self.spec, frame)
+                write_report(store, self.spec, frame, keys)  # the run's items only
         return frame
 
 
