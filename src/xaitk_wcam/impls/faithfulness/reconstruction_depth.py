@@ -35,10 +35,12 @@ class ReconstructionDepth(FaithfulnessMetric):
 
     ``sal_map`` must be a WCAM wavelet-layout map at the image's resolution (``output="wavelet"``).
     The score ``reconstruction_depth`` is ``nan`` (with a warning) when even the full image is not
-    predicted as the class.
+    predicted as the class. Takes scores (:attr:`takes_scores`): the depth reads only which class is predicted
+    (the arg max), and the curve is the class's output as given.
     """
 
     map_spaces = (WAVELET,)
+    takes_scores = True
 
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32) -> None:
         check_wavelet(wavelet)
@@ -77,7 +79,7 @@ class ReconstructionDepth(FaithfulnessMetric):
             )
             for start in range(0, len(keeps), self.batch_size)
         )
-        scores = classify(blackbox, batches, labels)
+        scores = classify(blackbox, batches, labels, probabilities=not self.takes_scores)
         restored = np.flatnonzero(scores.argmax(axis=1) == class_index)
         if restored.size == 0:
             warnings.warn(
