@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -60,9 +60,24 @@ def item_key(image_index: int, perturbation_index: int) -> str:
     return f"{image_index:06d}-{perturbation_index:04d}"
 
 
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new, exclusively created sibling of ``path`` (``.<name>.<random>.tmp``) and its descriptor.
+
+    Created with mode ``0o666`` less the process's umask, as ``open`` creates files: every output gets the mode
+    the user's umask gives (``tempfile.mkstemp`` would give ``0o600``, whatever the umask).
+    """
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:  # pragma: no cover - 64 random bits collided
+            continue
+
+
 def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
-    """Write through ``write(file)`` into a temporary sibling of ``path`` then rename it onto ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write through ``write(file)`` into a temporary sibling of ``path`` then rename it onto ``path`` (the file
+    gets the process's normal mode: :func:`_create_temporary`)."""
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, mode) as fh:
             write(fh)
