@@ -62,7 +62,10 @@ MEMORY_CASES = {
     "I;16N": (_raw("I;16N", WIDE.astype("=u2")), _sixteen_bit()),
     "RGBX": (_raw("RGBX", np.concatenate([RGB, GREY[..., None]], axis=-1)), RGB),
     "RGBa": (_raw("RGBa", np.concatenate([RGB, np.full((H, W, 1), 255, np.uint8)], axis=-1)), RGB),
-    "HSV": (_raw("HSV", np.stack([np.zeros_like(GREY), np.zeros_like(GREY), GREY], -1)), np.repeat(GREY[..., None], 3, -1)),
+    "HSV": (
+        _raw("HSV", np.stack([np.zeros_like(GREY), np.zeros_like(GREY), GREY], -1)),
+        np.repeat(GREY[..., None], 3, -1),
+    ),
 }
 
 

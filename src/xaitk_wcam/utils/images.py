@@ -56,7 +56,7 @@ def integer_to_uint8(array: np.ndarray, where: str) -> np.ndarray:
     """
     if array.dtype == np.uint8:
         return array
-    if array.dtype == bool or array.dtype.kind == "u" and array.dtype.itemsize == 2:
+    if array.dtype == bool or (array.dtype.kind == "u" and array.dtype.itemsize == 2):
         from skimage.util import img_as_ubyte
 
         return img_as_ubyte(array.astype(np.uint16, copy=False) if array.dtype != bool else array)
