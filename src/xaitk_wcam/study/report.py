@@ -240,6 +240,62 @@ def _not_applicable_html(plan: StudyPlan) -> str:
     return f"<ul>{items}</ul>"
 
 
+_CSS = (
+    "body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;font-size:12px}"
+    "td,th{border:1px solid #ccc;padding:2px 6px;white-space:nowrap}.scroll{overflow-x:auto;max-width:100%}"
+    "img{max-width:100%}figure{margin:1em 0}dt{font-weight:bold;font-family:monospace}dd{margin:0 0 .4em 1.5em}"
+    "pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:11px}"
+)
+
+#: What a cell holds when a metric gives no number.
+NOT_APPLICABLE, NO_REFERENCE = "n/a", "ref"
+_BLANKS = (
+    f"<code>{NOT_APPLICABLE}</code>: the metric does not read this method's maps (see <em>Metrics that do not "
+    f"apply</em>); <code>{NO_REFERENCE}</code>: a comparison with the reference map, undefined on the reference "
+    "itself; an empty cell: no value (a failed row, listed under <em>Errors</em>, or an undefined score; "
+    "<code>noise_floor</code> rows hold only the comparisons of two seeds)."
+)
+
+
+def _marked(frame: Any, plan: StudyPlan) -> Any:
+    """``frame`` with text in the cells that hold no number for a known reason (see :data:`_BLANKS`)."""
+    out = frame.astype(object).where(frame.notna(), "")
+    comparisons = {c.column for c in plan.columns if c.kind == "comparison"}
+    for method, column, _ in plan.not_applicable():
+        if column in out:
+            out.loc[out["method"] == method, column] = NOT_APPLICABLE
+    for column in comparisons & set(out.columns):
+        rows = (out["perturbation"] == REFERENCE) & (out[column] == "")
+        out.loc[rows, column] = NO_REFERENCE
+    return out
+
+
+def _table_html(frame: Any, index: bool) -> str:
+    """A table that scrolls sideways when wider than the page."""
+    formatted = frame.map(lambda v: f"{v:.4g}" if isinstance(v, float) else v) if len(frame) else frame
+    return f"<div class='scroll'>{formatted.to_html(index=index, na_rep='', escape=True)}</div>"
+
+
+def _legend_html(plan: StudyPlan) -> str:
+    """Each metric column: what its metric measures and which direction is better (the metrics' own words)."""
+    from xaitk_wcam.study.plan import build_metrics
+
+    metrics = build_metrics(plan.resolved)
+    items = [
+        ("predicted_confidence, target_confidence", "the classifier's confidence of its top class and of the "
+         "explained (target) class on the item's image"),
+        ("scale_share_<level>", "share of a wavelet map's importance at each level, 0 = approximation (coarsest)"),
+        ("seconds", "time the method took on the item, its metrics included"),
+    ]  # fmt: skip
+    for column in plan.columns:
+        metric = metrics[column.metric]
+        text = getattr(metric, "score_help", {}).get(column.score) if column.score else None
+        doc = (type(metric).__doc__ or type(metric).__name__).strip().splitlines()[0].replace("``", "")
+        items.append((column.column, f"{text or doc} ({type(metric).__name__}, reads {'/'.join(column.spaces)} maps)"))
+    body = "".join(f"<dt>{html.escape(name)}</dt><dd>{html.escape(text)}</dd>" for name, text in items)
+    return f"<dl>{body}</dl>"
+
+
 def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
     """Write ``figures/`` and ``report.html`` for a finished study.
 
@@ -279,15 +335,16 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
     digest = json.loads((store.root / "study.json").read_text(encoding="utf-8"))["config_hash"]
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Saliency robustness study</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
-        "td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}figure{margin:1em 0}"
-        "pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:11px}</style></head><body>",
+        f"<style>{_CSS}</style></head><body>",
         "<h1>Saliency robustness study</h1>",
         f"<p>Config hash <code>{digest}</code>; {frame['image_id'].nunique() if len(frame) else 0} images, "
         f"{len(plan.perturbations)} perturbations, {len(plan.methods)} saliency methods, {len(frame)} rows, "
         f"{len(errors)} rows with errors.</p>",
         "<h2>Mean per perturbation and method</h2>",
-        summary.to_html(float_format=lambda v: f"{v:.4g}"),
+        f"<p>Means over the images' ok rows. {_BLANKS}</p>",
+        _table_html(_marked(summary.reset_index(), plan) if len(summary) else summary, index=False),
+        "<h2>What the columns mean</h2>",
+        _legend_html(plan),
         "<h2>Metrics versus strength</h2>",
         *[_embed(p) for p in curve_figs],
         "<h2>Scale profiles</h2>" if profile_figs else "",
@@ -299,9 +356,10 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
         "<h2>Metrics that do not apply</h2>",
         _not_applicable_html(plan),
         "<h2>Errors</h2>",
-        errors.to_html(index=False) if len(errors) else "<p>None.</p>",
+        _table_html(errors, index=False) if len(errors) else "<p>None.</p>",
         "<h2>All results</h2>",
-        frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep=""),
+        f"<p>{_BLANKS}</p>",
+        _table_html(_marked(frame, plan) if len(frame) else frame, index=False),
         "<h2>Resolved config</h2>",
         f"<pre>{html.escape(json.dumps(resolved, indent=2))}</pre>",
         "</body></html>",
