@@ -1,4 +1,5 @@
-"""The report of a study: plain-text titles, only the run's items, constant outputs out of the means (issue 20)."""
+"""The study report reads as a page: tables that scroll, blanks that say why, a legend of the metrics; its titles
+are plain text, it shows only the run's items and leaves constant outputs out of its means (issue 20)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,30 @@ from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
 from PIL import Image
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from smqtk_core.configuration import to_config_dict
-from test_study import fake_config
+from study_helpers import fake_config
 from xaitk_saliency.impls.saliency_metric.entropy import Entropy
 
+from xaitk_wcam.impls.faithfulness import Deletion
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.fourier_sobol import FourierSobol
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
 from xaitk_wcam.sources import FolderImages
 from xaitk_wcam.study import ResultsStore, SaliencyRobustnessStudy
 from xaitk_wcam.study.report import image_figure, profile_figure
+
+
+def test_report_marks_blanks_and_explains_every_column(tmp_path: Path) -> None:
+    config = fake_config(n=1, size=32)
+    config["metrics"].append(to_config_dict(Deletion(max_steps=4, fill="mean")))
+    config["saliency"]["fourier"] = to_config_dict(FourierSobol(grid_size=4, nb_design=2, batch_size=16))
+    SaliencyRobustnessStudy(config).run(tmp_path / "out", progress=False)
+    page = re.sub(r'src="data:image/png;base64,[^"]*"', "", (tmp_path / "out" / "report.html").read_text())
+    assert "NaN" not in page and "nan</td>" not in page
+    assert page.count("<div class='scroll'>") >= 2  # the summary and the full table scroll instead of overflowing
+    assert "<td>n/a</td>" in page  # Deletion on FourierSobol's spectrum maps
+    assert "<td>ref</td>" in page  # comparisons on the reference rows
+    for column in ("dauc", "dc", "SSD", "XCorr", "Entropy"):
+        assert f"<dt>{column}</dt>" in page
+    assert "Deletion AUC: confidence as the most salient pixels are removed first; lower is better" in page
 
 
 class DollarLabels(ClassifyImage):
@@ -64,7 +82,7 @@ def test_dollar_signs_in_image_ids_and_labels_are_plain_text(tmp_path: Path) -> 
     study = SaliencyRobustnessStudy(_config(images, DollarLabels()))
     study.run(tmp_path / "out", progress=False)
     assert (tmp_path / "out" / "report.html").exists()
-    fig = image_figure(ResultsStore(tmp_path / "out"), study.spec, 0)
+    fig = image_figure(ResultsStore(tmp_path / "out"), study.plan, 0)
     title = fig.get_suptitle()
     assert "a$^$b.png" in title and re.search(r"[pqr]\$", title), title
     texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math")) if "$" in t.get_text()]
@@ -92,7 +110,7 @@ def test_all_zero_scale_profiles_are_left_out_of_the_mean_profile_with_a_warning
     """Issue 20, failure 12: a class whose output never varies has an all-zero map; its zero shares were averaged
     into the profile, so a reference profile summed to 0.5."""
     study = SaliencyRobustnessStudy(fake_config())  # wcam at levels=2: scale_share_0 ... scale_share_2
-    perturbation = study.spec.perturbations[0]
+    perturbation = study.plan.perturbations[0]
     rows = []
     for image, shares in (("img0", [0.2, 0.3, 0.5]), ("img1", [0.0, 0.0, 0.0])):
         for pid in ("reference", perturbation.id):
@@ -100,7 +118,7 @@ def test_all_zero_scale_profiles_are_left_out_of_the_mean_profile_with_a_warning
                          **{f"scale_share_{i}": v for i, v in enumerate(shares)}})  # fmt: skip
     frame = pd.DataFrame(rows)
     with pytest.warns(RuntimeWarning, match=r"2 of 4 ok rows of wcam have an all-zero map"):
-        fig = profile_figure(frame, study.spec, "wcam", perturbation.group, [perturbation])
+        fig = profile_figure(frame, study.plan, "wcam", perturbation.group, [perturbation])
     heights = [bar.get_height() for bar in fig.axes[0].patches]
     reference = heights[:3]  # the reference's bars first, then the perturbation's
     np.testing.assert_allclose(reference, [0.2, 0.3, 0.5])

@@ -21,6 +21,7 @@ from xaitk_wcam.classifiers.preprocessing import (
     TorchImagePreprocessor,
     check_against_processor,
 )
+from xaitk_wcam.utils.extras import has_extra, require_extra
 
 __all__ = ["HuggingFaceImageClassifier", "unique_labels"]
 
@@ -139,7 +140,13 @@ class HuggingFaceImageClassifier(ClassifyImage):
     :param batch_size: Images per forward pass (positive).
     """
 
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Usable when transformers (the ``hf`` extra) is installed."""
+        return has_extra("hf")
+
     def __init__(self, model_name_or_path: str, device: str = "auto", batch_size: int = 32) -> None:
+        require_extra("hf", "HuggingFaceImageClassifier")
         if not isinstance(model_name_or_path, (str, os.PathLike)) or not str(model_name_or_path):
             raise ValueError(
                 f"model_name_or_path: expected a save_pretrained folder or a Hub id string; got {model_name_or_path!r}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -77,6 +78,9 @@ class FaithfulnessMetric(Plugfigurable):
     #: confidence outside ``[0, 1]`` is a ``ValueError`` rather than a silently wrong score. A metric that takes
     #: scores says so here and in its docstring.
     takes_scores: bool = False
+
+    #: Score name -> one line saying what it measures and which direction is better (a study report's legend).
+    score_help: ClassVar[dict[str, str]] = {}
 
     @property
     @abc.abstractmethod
