@@ -1,10 +1,10 @@
 """How many perturbers an nrtk factory makes, read from its parameters without building it.
 
 Asking a built factory (``len``) can cost what ``max_perturbations`` guards against: nrtk's step factory lists
-every theta to count them (a 5e8-step sweep: 77 s and 4.9 GB), the multivariate factory builds its whole product
-in its constructor, and the deprecated factories of ``nrtk.impls.perturb_image_factory`` (still registered) are
-not subclasses of the current ones. So the study counts each factory from its config, by the rule of its nrtk
-class (current or deprecated, or a subclass), and refuses a factory that no rule counts.
+every theta to count them (a 5e8-step sweep: 77 s and 4.9 GB in issue 20's probe), the multivariate factory
+builds its whole product in its constructor, and the deprecated factories of ``nrtk.impls.perturb_image_factory``
+(still registered) are not subclasses of the current ones. So the study counts each factory from its config, by
+the rule of its nrtk class (current or deprecated, or a subclass), and refuses a factory that no rule counts.
 """
 
 from __future__ import annotations
