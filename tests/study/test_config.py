@@ -136,8 +136,8 @@ def test_a_deprecated_factory_is_counted_not_built(monkeypatch: pytest.MonkeyPat
     grid = to_config_dict(
         multi(perturber=AverageBlurPerturber, theta_keys=["ksize"], thetas=[[1, 3, 5, 7]])  # 4 perturbations
     )
-    spec = SaliencyRobustnessStudy({**base, "perturbers": [small_step, grid]}).spec
-    assert len(spec.perturbations) == 3 + 4
+    plan = SaliencyRobustnessStudy({**base, "perturbers": [small_step, grid]}).plan
+    assert len(plan.perturbations) == 3 + 4
 
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("a factory over max_perturbations was built to be counted")
