@@ -385,8 +385,8 @@ def test_the_largest_design_is_bounded_at_construction():
 @pytest.mark.parametrize(
     ("kwargs", "n_classes"),
     [
-        ({"estimator": "jansen", "nb_design": 512, "grid_size": 8}, 3),
-        ({"estimator": "janon", "nb_design": 256, "grid_size": 8}, 70),  # two blocks of the estimators' classes
+        ({"estimator": "jansen", "nb_design": 256, "grid_size": 8}, 3),
+        ({"estimator": "janon", "nb_design": 128, "grid_size": 8}, 70),  # two blocks of the estimators' classes
         ({"estimator": "importance", "nb_design": 256, "grid_size": 4}, 3),
         ({"estimator": "importance", "nb_design": 64, "grid_size": 8}, 1),
         ({"estimator": "jansen", "nb_design": "auto", "max_evaluations": 20_000, "grid_size": 4, "tolerance": 1e-9}, 2),
