@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from xaitk_wcam.interfaces.explainer import as_explainer
-from xaitk_wcam.interfaces.explanation import MAP_SPACES, accepted_spaces, choose_space
+from xaitk_wcam.interfaces.explanation import MAP_SPACES, WAVELET, accepted_levels, accepted_spaces, choose_space
 from xaitk_wcam.study.config import MAX_PERTURBATIONS, MEMORY_BUDGET_MB, build_plugin
 from xaitk_wcam.study.errors import StudyConfigError
 from xaitk_wcam.study.plugins import implementations, role_of
@@ -95,6 +95,8 @@ class MetricColumn:
         ``"faithfulness"`` (``FaithfulnessMetric``).
     :param score: Score name inside a ``FaithfulnessResult`` (faithfulness only).
     :param spaces: Map spaces the metric accepts (:func:`~xaitk_wcam.interfaces.explanation.accepted_spaces`).
+    :param levels: Levels of the wavelet maps it reads (:func:`~xaitk_wcam.interfaces.explanation.accepted_levels`),
+        or ``None`` for any.
     """
 
     column: str
@@ -102,6 +104,7 @@ class MetricColumn:
     kind: str
     score: str | None = None
     spaces: tuple[str, ...] = MAP_SPACES
+    levels: int | None = None
 
 
 @dataclass(frozen=True)
@@ -194,11 +197,12 @@ def metric_columns(
     if isinstance(resolved_metrics, dict):
         out = []
         for i, ((name, _), metric) in enumerate(zip(entries, instances, strict=True)):
-            kind, spaces = role_of(type(metric), "metrics") or "metric", accepted_spaces(metric)
+            kind = role_of(type(metric), "metrics") or "metric"
+            spaces, levels = accepted_spaces(metric), accepted_levels(metric)
             if kind == "faithfulness":
-                out += [MetricColumn(f"{name}_{score}", i, kind, str(score), spaces) for score in metric.score_names]
+                out += [MetricColumn(f"{name}_{s}", i, kind, str(s), spaces, levels) for s in metric.score_names]
             else:
-                out.append(MetricColumn(str(name), i, kind, None, spaces))
+                out.append(MetricColumn(str(name), i, kind, None, spaces, levels))
         seen = [c.column for c in out]
         clash = sorted({c for c in seen if seen.count(c) > 1})
         if clash:
@@ -208,11 +212,11 @@ def metric_columns(
     base: list[MetricColumn] = []
     for i, metric in enumerate(instances):
         kind = role_of(type(metric), "metrics") or "metric"
-        spaces = accepted_spaces(metric)
+        spaces, levels = accepted_spaces(metric), accepted_levels(metric)
         if kind == "faithfulness":
-            base += [MetricColumn(str(s), i, kind, str(s), spaces) for s in metric.score_names]
+            base += [MetricColumn(str(s), i, kind, str(s), spaces, levels) for s in metric.score_names]
         else:
-            base.append(MetricColumn(str(metric.name), i, kind, None, spaces))
+            base.append(MetricColumn(str(metric.name), i, kind, None, spaces, levels))
     groups: dict[str, list[int]] = defaultdict(list)
     for j, col in enumerate(base):
         groups[col.column].append(j)
@@ -315,8 +319,11 @@ class StudyPlan:
         return max(self.wavelet_levels.values(), default=-1)
 
     def metric_space(self, method: str, column: MetricColumn) -> str | None:
-        """Which of ``method``'s map spaces ``column``'s metric scores, or ``None`` when it accepts none of them."""
-        return choose_space(self.method(method).spaces, column.spaces)
+        """Which of ``method``'s map spaces ``column``'s metric scores, or ``None`` when it accepts none of them (a
+        wavelet metric of other levels than the method's wavelet maps does not accept them)."""
+        found = self.method(method)
+        spaces = [s for s in found.spaces if s != WAVELET or column.levels in (None, found.levels)]
+        return choose_space(spaces, column.spaces)
 
     def not_applicable(self) -> list[tuple[str, str, str]]:
         """``(method, column, reason)`` for every metric column that does not apply to a method's maps."""
@@ -324,10 +331,10 @@ class StudyPlan:
         for method in self.methods:
             for column in self.columns:
                 if self.metric_space(method.name, column) is None:
-                    reason = (
-                        f"{column.column} accepts {'/'.join(column.spaces)} maps; {method.name} gives "
-                        f"{'/'.join(method.spaces)} maps"
-                    )
+                    levels = "" if column.levels is None else f" of {column.levels} levels"
+                    given = "/".join(s if s != WAVELET else f"{s} ({method.levels} levels)" for s in method.spaces)
+                    accepts = f"{column.column} accepts {'/'.join(column.spaces)} maps{levels}"
+                    reason = f"{accepts}; {method.name} gives {given} maps"
                     out.append((method.name, column.column, reason))
         return out
 
