@@ -377,29 +377,23 @@ def build_metrics(resolved: dict[str, Any]) -> list[Any]:
 def plan_perturbations(resolved: dict[str, Any]) -> list[Perturbation]:
     """Every perturbation of the study, in order, each with its sweep (group, axis, strength).
 
-    :raises StudyConfigError: More perturbations than ``max_perturbations`` (counted before building where the
-        factory allows), or a factory that cannot make one of its perturbers.
+    :raises StudyConfigError: More perturbations than ``max_perturbations`` (counted before anything is built), or
+        a factory that cannot make one of its perturbers.
     """
     perturbations: list[Perturbation] = []
     raw: list[tuple[int, int | None, Any, str | None, Any]] = []
     limit = int(resolved.get("max_perturbations", MAX_PERTURBATIONS))
     counts = [count_perturbations(entry) for entry in resolved["perturbers"]]
-    known = sum(c for c in counts if c is not None)
-    if known > limit:
+    if sum(counts) > limit:
         raise StudyConfigError(
-            f"the perturbers make {known:,} perturbations, more than max_perturbations={limit:,}; "
+            f"the perturbers make {sum(counts):,} perturbations, more than max_perturbations={limit:,}; "
             "narrow the factories or raise max_perturbations in the config"
         )
     for e, entry in enumerate(resolved["perturbers"]):
         obj = build_plugin("perturbers", entry, f"perturbers[{e}]")
         if role_of(type(obj), "perturbers") == "factory":
-            cfg = obj.get_config()
-            theta_key = cfg.get("theta_key")
-            n = len(obj) if counts[e] is None else counts[e]
-            if len(raw) + n > limit:
-                raise StudyConfigError(
-                    f"perturbers[{e}] makes {n:,} perturbations, more than max_perturbations={limit:,} in all"
-                )
+            theta_key = obj.get_config().get("theta_key")
+            n = counts[e]
             thetas = list(obj.thetas) if len(obj.thetas) == n else list(range(1, n + 1))  # once: O(n)
             for k, theta in enumerate(thetas):
                 try:
