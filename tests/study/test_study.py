@@ -447,7 +447,7 @@ def test_spectrum_maps_get_no_pixel_metric_and_the_report_says_so(tmp_path: Path
     assert sw["ScaleShare"].isna().all() and sw[pixel_only].notna().all().all()  # a pixel method: no wavelet map
     report = (tmp_path / "out" / "report.html").read_text()
     assert "dauc accepts pixel maps; fourier gives spectrum maps: not applicable" in report
-    assert "ScaleShare accepts wavelet maps; sw gives pixel maps: not applicable" in report
+    assert "ScaleShare accepts wavelet maps of 2 levels; sw gives pixel maps: not applicable" in report
 
 
 # -- the noise floor -----------------------------------------------------------------------------------------
