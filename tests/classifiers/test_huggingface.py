@@ -96,7 +96,15 @@ def test_maite_protocol(vit):
 
 def test_config_round_trip_and_plugin(resnet):
     config = resnet.get_config()
-    assert config == {"model_name_or_path": resnet.get_config()["model_name_or_path"], "device": "cpu", "batch_size": 4}
+    assert config == {
+        "model_name_or_path": resnet.get_config()["model_name_or_path"],
+        "device": "cpu",
+        "batch_size": 4,
+        "backend": "torch",
+        "threads": None,
+        "execution_mode": "sequential",
+        "cache_dir": None,
+    }
     again = HuggingFaceImageClassifier.from_config(config)
     assert again.get_config() == config
     images = _images(2)
