@@ -90,7 +90,11 @@ def test_threads_follow_torch_unless_given(offline_pair, onnx_cache):
     finally:
         torch.set_num_threads(previous)
     fixed = HuggingFaceImageClassifier(
-        "scale-shapes-robust", device="cpu", backend="onnxruntime", cache_dir=str(onnx_cache), threads=2,
+        "scale-shapes-robust",
+        device="cpu",
+        backend="onnxruntime",
+        cache_dir=str(onnx_cache),
+        threads=2,
         execution_mode="parallel",
     )
     options = fixed._graph.session().get_session_options()
@@ -201,5 +205,5 @@ def test_size_depending_on_the_image_is_refused(model_copy, tmp_path):
         "image_std": [0.5, 0.5, 0.5],
     }
     (model_copy / "preprocessor_config.json").write_text(json.dumps(processor))
-    with pytest.raises(ValueError, match="depends on each image.*use backend='torch'"):
+    with pytest.raises(ValueError, match=r"depends on each image.*use backend='torch'"):
         HuggingFaceImageClassifier(str(model_copy), device="cpu", backend="onnxruntime", cache_dir=str(tmp_path))

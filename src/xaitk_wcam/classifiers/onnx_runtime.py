@@ -89,8 +89,13 @@ class _ExportedGraph(torch.nn.Module):
         return torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
 
 
-def graph_key(model: torch.nn.Module, scale: torch.Tensor, shift: torch.Tensor, input_shape: tuple[int, int, int],
-              multi_label: bool) -> str:
+def graph_key(
+    model: torch.nn.Module,
+    scale: torch.Tensor,
+    shift: torch.Tensor,
+    input_shape: tuple[int, int, int],
+    multi_label: bool,
+) -> str:
     """Hex digest of everything the exported graph depends on (see the module docstring).
 
     :param input_shape: ``(H', W', C)`` of the graph's input.
