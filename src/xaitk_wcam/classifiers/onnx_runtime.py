@@ -190,7 +190,8 @@ class OnnxRuntimeGraph:
             device = next((p.device for p in graph.parameters()), torch.device("cpu"))
             example = torch.from_numpy(_check_pixels(self.input_shape, 2))
             try:
-                with warnings.catch_warnings():
+                # grad mode on: models that fold layers at inference (EfficientNet-Lite) export their training form
+                with warnings.catch_warnings(), torch.enable_grad():
                     warnings.simplefilter("ignore")
                     torch.onnx.export(
                         graph.cpu() if device.type != "cpu" else graph,
