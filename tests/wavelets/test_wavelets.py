@@ -99,3 +99,14 @@ def test_sufficient_image_wrong_input():
         sufficient_image(image, np.zeros((32, 32)), 1.5)
     with pytest.raises(ValueError, match="NaN"):
         sufficient_image(image, np.full((32, 32), np.nan), 0.5)
+
+
+def test_spatial_maps_of_many_classes_are_computed_in_chunks_with_the_same_values(monkeypatch):
+    from xaitk_wcam.wavelets import reprojection
+
+    indices = np.random.default_rng(0).random((70, 6, 6))
+    assert reprojection.CLASS_CHUNK < 70
+    chunked = spatial_maps(indices, (48, 40), 3, (45, 37))
+    monkeypatch.setattr(reprojection, "CLASS_CHUNK", 1000)
+    np.testing.assert_array_equal(chunked, spatial_maps(indices, (48, 40), 3, (45, 37)))
+    assert chunked.shape == (70, 45, 37) and chunked.dtype == np.float32
