@@ -46,6 +46,10 @@ def test_classify_probabilities(which, request):
     np.testing.assert_allclose(probs, torch.softmax(logits, -1).numpy(), atol=1e-6)
     # Different images give different outputs (the model is not constant).
     assert np.abs(probs[0] - probs[1]).max() > 1e-6
+    # the same numbers as one array, without the dicts
+    array = clf.classify_array(images)
+    assert array.shape == probs.shape and array.dtype == np.float32
+    np.testing.assert_array_equal(array.astype(np.float64), probs)
 
 
 def test_multi_label_uses_sigmoid(tmp_path_factory):

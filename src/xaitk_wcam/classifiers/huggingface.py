@@ -376,6 +376,12 @@ class HuggingFaceImageClassifier(ClassifyImage):
             for row in self._predict(runs).tolist():
                 yield dict(zip(labels, row, strict=True))
 
+    def classify_array(self, img_iter: IMAGE_ITER_T) -> np.ndarray:
+        """:meth:`classify_images` as one ``N x n_labels`` float32 array, columns in :meth:`get_labels` order,
+        without a dict per image (:func:`xaitk_wcam.utils.confidences.confidences` reads it). Same input."""
+        parts = [self._predict(runs) for runs in hwc_batches(img_iter, self._batch_size)]
+        return np.concatenate(parts) if parts else np.empty((0, len(self._labels)), dtype=np.float32)
+
     # ------------------------------------------------------------------ MAITE Model
     def __call__(self, batch: Any) -> list[np.ndarray]:
         """MAITE ``image_classification.Model`` call.

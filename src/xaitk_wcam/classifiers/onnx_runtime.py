@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +135,18 @@ def graph_path(cache_dir: str | os.PathLike[str] | None, name: str, key: str) ->
     return folder / f"{slug}-{key}.onnx"
 
 
+@contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    """Only errors from logger ``name`` in the block (the exporter warns about every optional package)."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _check_pixels(shape: tuple[int, int, int], n: int = 3) -> np.ndarray:
     """``n`` deterministic check images in uint8 units (``N x H x W x C`` float32): one grey, the rest random."""
     pixels = np.random.default_rng(0).integers(0, 256, (n, *shape)).astype(np.float32)
@@ -191,7 +206,7 @@ class OnnxRuntimeGraph:
             example = torch.from_numpy(_check_pixels(self.input_shape, 2))
             try:
                 # grad mode on: models that fold layers at inference (EfficientNet-Lite) export their training form
-                with warnings.catch_warnings(), torch.enable_grad():
+                with warnings.catch_warnings(), torch.enable_grad(), _quiet_logger("torch.onnx"):
                     warnings.simplefilter("ignore")
                     torch.onnx.export(
                         graph.cpu() if device.type != "cpu" else graph,

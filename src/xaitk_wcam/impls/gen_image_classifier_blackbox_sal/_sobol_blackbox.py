@@ -23,7 +23,7 @@ from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import Explanation
 from xaitk_wcam.sobol import BASE_BLOCK, ESTIMATORS, ClassicRun, Estimate, ImportanceRun, check_nb_design
 from xaitk_wcam.utils.checks import check_choice, check_float, check_int
-from xaitk_wcam.utils.confidences import read_confidences
+from xaitk_wcam.utils.confidences import confidences
 from xaitk_wcam.utils.images import split_alpha, value_range, write_input_dtype
 
 #: Bytes of float32 perturbed images built and cast together: a few images, so the temporaries stay in cache.
@@ -275,7 +275,7 @@ class _Evaluator:
             stop = min(start + self.batch_size, n_rows)
             masks = torch.from_numpy(np.ascontiguousarray(rows(start, stop))).view(-1, self.grid_size, self.grid_size)
             batch = self._images(masks)
-            outputs[start:stop] = read_confidences(self.blackbox.classify_images(batch), self.labels, len(batch))
+            outputs[start:stop] = confidences(self.blackbox, batch, self.labels, len(batch))
         return outputs
 
     def _images(self, masks: torch.Tensor) -> np.ndarray:
