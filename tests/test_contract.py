@@ -272,3 +272,42 @@ def test_image_sources_give_records_and_a_length(cls: type, tmp_path: Any, tiny_
         assert record.error is None and record.image.dtype == np.uint8 and record.image.ndim == 3
     with pytest.raises((TypeError, ValueError)):
         cls.from_config({**source.get_config(), "limit": 0})
+
+
+def _explainer_cases() -> list[Any]:
+    """Every generator of this package of a registered explainer kind, and xaitk's SlidingWindowStack (the
+    xaitk kind), each with small keywords."""
+    from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow import SlidingWindowStack
+
+    from xaitk_wcam.interfaces.explainer import explainer_kinds
+
+    kinds = explainer_kinds()
+    cases = [cls for cls in ours() if issubclass(cls, kinds)]
+    return [*cases, SlidingWindowStack]
+
+
+@pytest.mark.parametrize("cls", _explainer_cases(), ids=lambda c: c.__name__)
+def test_every_explainer_adapter_keeps_its_declarations(cls: type, image: np.ndarray, hf_classifier: Any) -> None:
+    """Through :func:`as_explainer`, every kind declares before running what it returns, re-seeds by its seed
+    only, refuses a wrong model, and explains the target class on the image's grid."""
+    from xaitk_wcam.interfaces.explainer import as_explainer, target_maps
+
+    keywords = SMALL.get(cls.__name__, {"window_size": (8, 8), "stride": (8, 8)})
+    explainer = as_explainer(cls(**keywords))
+    label = hf_classifier.get_labels()[1]
+    explanation = explainer.explain(image, hf_classifier, 1)
+    assert tuple(explanation.spaces) == explainer.map_spaces and label in [*explanation.labels, label]
+    maps = target_maps(explanation, label)
+    assert all(m.shape == (32, 32) and np.isfinite(m).all() for m in maps.values())
+    if WAVELET in explainer.map_spaces:
+        assert explanation.geometry(WAVELET)["levels"] == explainer.wavelet_levels
+    else:
+        assert explainer.wavelet_levels is None
+    assert explainer.seeded == ("seed" in explainer.generator.get_config())
+    if explainer.seeded:
+        other = explainer.with_seed(explainer.seed + 1)
+        assert type(other) is type(explainer) and other.seed == explainer.seed + 1
+        assert {**other.generator.get_config(), "seed": explainer.seed} == explainer.generator.get_config()
+    assert explainer.memory_estimate_mb(image.shape) > 0
+    with pytest.raises(TypeError):
+        explainer.check_model(object())

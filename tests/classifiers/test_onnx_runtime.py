@@ -14,6 +14,7 @@ from classifier_helpers import _matrix
 
 from xaitk_wcam.classifiers import HuggingFaceImageClassifier
 from xaitk_wcam.classifiers.onnx_runtime import EXTRA_HINT
+from xaitk_wcam.utils.extras import MissingExtraError
 
 pytest.importorskip("onnxruntime", reason="the onnx extra is part of the dev install")
 
@@ -168,7 +169,7 @@ def test_wrong_settings_are_refused_before_loading(kwargs, match):
 @pytest.mark.parametrize("package", ["onnxruntime", "onnxscript"])
 def test_missing_extra_names_it_before_loading(monkeypatch, package):
     monkeypatch.setitem(sys.modules, package, None)  # import fails as if not installed
-    with pytest.raises(ImportError, match=f"needs the package '{package}'") as error:
+    with pytest.raises(MissingExtraError, match=rf"needs the 'onnx' extra \({package} not installed\)") as error:
         HuggingFaceImageClassifier("/no/such/folder", backend="onnxruntime")
     assert EXTRA_HINT in str(error.value)
 

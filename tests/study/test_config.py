@@ -32,7 +32,7 @@ def test_named_metrics_name_their_columns_and_the_list_form_keeps_its_names(tmp_
     assert scored["entropy_pos"].notna().all() and scored["deletion_dauc"].notna().all()
     listed = fake_config(n=1)
     listed["metrics"] = [config["metrics"]["entropy"], config["metrics"]["entropy_pos"]]
-    columns = SaliencyRobustnessStudy(listed).spec.row_columns()
+    columns = SaliencyRobustnessStudy(listed).plan.row_columns()
     assert "Entropy[clip_range=None]" in columns and "Entropy[clip_range=[0,1]]" in columns  # 0.1 names
     with pytest.raises(StudyConfigError, match="metric name"):
         SaliencyRobustnessStudy({**config, "metrics": {"bad name": config["metrics"]["ssd"]}})
@@ -83,6 +83,6 @@ def test_a_huge_factory_is_counted_not_built() -> None:
     config["perturbers"][0][factory["type"]]["stop"] = 3 + 2 * 12
     with pytest.raises(StudyConfigError, match="12 perturbations"):
         SaliencyRobustnessStudy({**config, "max_perturbations": 11})
-    assert len(SaliencyRobustnessStudy({**config, "max_perturbations": 12}).spec.perturbations) == 12
+    assert len(SaliencyRobustnessStudy({**config, "max_perturbations": 12}).plan.perturbations) == 12
     with pytest.raises(StudyConfigError, match="max_perturbations must be"):
         SaliencyRobustnessStudy({**config, "max_perturbations": 0})

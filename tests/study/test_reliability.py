@@ -14,9 +14,9 @@ from xaitk_saliency.impls.saliency_metric.entropy import Entropy
 
 from xaitk_wcam.impls.comparison import XCorr
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+from xaitk_wcam.interfaces.explainer import as_explainer
 from xaitk_wcam.sources import FolderImages
 from xaitk_wcam.study import SaliencyRobustnessStudy
-from xaitk_wcam.study.work import check_memory
 
 DYING = '''
 import os
@@ -162,8 +162,8 @@ def test_a_failed_start_leaves_no_study_and_a_corrected_config_runs(tmp_path: Pa
 def test_big_images_are_refused_by_the_memory_estimate_before_allocation(tmp_path: Path, dying: str) -> None:
     huge = np.zeros((6000, 6000, 3), dtype=np.uint8)  # calloc: no page is touched
     with pytest.raises(MemoryError, match=r"6000 x 6000 x 3 .* memory_budget_mb=4,096"):
-        check_memory(WCAM(), huge, 4096)
-    check_memory(WCAM(), np.zeros((224, 224, 3), np.uint8), 4096)
+        as_explainer(WCAM()).check_memory(huge.shape, 4096)
+    as_explainer(WCAM()).check_memory((224, 224, 3), 4096)
     images = _pngs(tmp_path / "images", 1)
     config = {**_config(dying, images), "memory_budget_mb": 0.001}
     frame = SaliencyRobustnessStudy(config).run(tmp_path / "out", progress=False, report=False)

@@ -14,15 +14,14 @@ import pytest
 from nrtk.impls.perturb_factory import PerturberStepFactory
 from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
 from nrtk.impls.perturb_image.photometric.enhance import BrightnessPerturber
-from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from smqtk_core.configuration import to_config_dict
+from study_helpers import TIMING, FakeClassifier, FakeImages, SimulatedKill, as_json, fake_config
 from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow import SlidingWindowStack
 from xaitk_saliency.impls.saliency_metric.entropy import Entropy
 
 from xaitk_wcam.impls.comparison import SSD, XCorr
 from xaitk_wcam.impls.faithfulness import Deletion
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
-from xaitk_wcam.interfaces.image_source import ImageSource
 from xaitk_wcam.study import (
     OutDirError,
     ResultsStore,
@@ -34,128 +33,11 @@ from xaitk_wcam.study import (
     resolve_config,
 )
 from xaitk_wcam.study.executors import DaskExecutor, LocalExecutor, ProcessExecutor
-from xaitk_wcam.study.spec import StudySpec
-
-TIMING = ["seconds"]
-
-
-class SimulatedKill(BaseException):
-    """What a SIGKILL looks like to the study: nothing after it runs (not an ``Exception``)."""
-
-
-class FakeClassifier(ClassifyImage):
-    """Three classes: softmax of (left red mean, right green mean, blue mean) x ``scale``.
-
-    Class-level hooks: ``calls`` counts classified images; after ``kill_after`` images it raises
-    :class:`SimulatedKill`; an all-black image raises ``ValueError`` (a classifier error).
-    """
-
-    calls = 0
-    kill_after: int | None = None
-
-    def __init__(self, scale: float = 4.0) -> None:
-        self.scale = scale
-
-    def get_labels(self) -> list[str]:
-        return ["red", "green", "blue"]
-
-    def classify_images(self, img_iter: Any) -> Any:
-        for img in img_iter:
-            cls = type(self)
-            cls.calls += 1
-            if cls.kill_after is not None and cls.calls > cls.kill_after:
-                raise SimulatedKill(f"killed after {cls.kill_after} images")
-            x = np.asarray(img, dtype=np.float64)
-            if x.ndim == 2:
-                x = np.repeat(x[..., None], 3, axis=2)
-            if x.max() == 0:
-                raise ValueError("cannot classify an all-black image")
-            w = x.shape[1]
-            m = np.array([x[:, : w // 2, 0].mean(), x[:, w // 2 :, 1].mean(), x[..., 2].mean()]) / 255 * self.scale
-            e = np.exp(m - m.max())
-            yield dict(zip(self.get_labels(), (e / e.sum()).tolist(), strict=True))
-
-    def get_config(self) -> dict[str, Any]:
-        return {"scale": self.scale}
-
-
-class FakeImages(ImageSource):
-    """``n`` seeded random ``size x size`` RGB images; image ``bad`` has 5 channels, image ``black`` is black,
-    image ``unreadable`` is reported as an ``OSError`` in place of its pixels."""
-
-    def __init__(
-        self,
-        n: int = 2,
-        size: int = 32,
-        bad: int | None = None,
-        black: int | None = None,
-        unreadable: int | None = None,
-        limit: int | None = None,
-    ) -> None:
-        super().__init__(limit=limit)
-        self.n, self.size, self.bad, self.black, self.unreadable = n, size, bad, black, unreadable
-
-    def _count(self) -> int:
-        return self.n
-
-    def _iter_images(self) -> Any:
-        rng = np.random.default_rng(0)
-        for i in range(self.n):
-            img = rng.integers(0, 256, (self.size, self.size, 3), dtype=np.uint8)
-            if i == self.bad:
-                img = np.repeat(img[..., :1], 5, axis=2)
-            if i == self.black:
-                img = np.zeros_like(img)
-            if i == self.unreadable:
-                img = OSError(f"cannot read img{i}")
-            yield f"img{i}", img, "green" if i % 2 else "red"
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "size": self.size,
-            "bad": self.bad,
-            "black": self.black,
-            "unreadable": self.unreadable,
-            "limit": self.limit,
-        }
-
-
-def _json(cfg: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(cfg))
-
-
-def fake_config(**images: Any) -> dict[str, Any]:
-    """A config built with ``to_config_dict`` and dumped through JSON, as the issue asks."""
-    return _json(
-        {
-            "classifier": to_config_dict(FakeClassifier()),
-            "images": to_config_dict(FakeImages(**images)),
-            "perturbers": [
-                to_config_dict(
-                    PerturberStepFactory(perturber=AverageBlurPerturber, theta_key="ksize", start=3, stop=6, step=2)
-                )
-            ],
-            "saliency": {
-                "wcam": to_config_dict(WCAM(levels=2, grid_size=4, nb_design=2, batch_size=16)),
-                "sw": to_config_dict(SlidingWindowStack(window_size=(8, 8), stride=(8, 8))),
-            },
-            "metrics": [to_config_dict(Entropy()), to_config_dict(SSD()), to_config_dict(XCorr())],
-            "noise_floor": False,  # tested on its own (test_noise_floor_rows_and_band)
-        }
-    )
+from xaitk_wcam.study.plan import StudyPlan
 
 
 def _csv(out: Path) -> pd.DataFrame:
     return pd.read_csv(out / "results.csv").drop(columns=TIMING)
-
-
-@pytest.fixture(autouse=True)
-def _reset_fake() -> Any:
-    FakeClassifier.calls = 0
-    FakeClassifier.kill_after = None
-    yield
-    FakeClassifier.kill_after = None
 
 
 # -- a full study with a tiny local model ------------------------------------------------------------------
@@ -163,7 +45,7 @@ def test_full_study_tiny_model(tiny_resnet_dir: Path, tmp_path: Path, monkeypatc
     from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
 
     classifier = HuggingFaceImageClassifier(str(tiny_resnet_dir), device="cpu", batch_size=16)
-    config = _json(
+    config = as_json(
         {
             "classifier": to_config_dict(classifier),
             "images": to_config_dict(FakeImages(n=2, size=32)),
@@ -235,12 +117,12 @@ def test_full_study_tiny_model(tiny_resnet_dir: Path, tmp_path: Path, monkeypatc
     store = ResultsStore(out)
     ref_maps = store.load_arrays("000001-0000")
     blur_maps = store.load_arrays("000001-0002")
-    assert set(ref_maps) >= {"image", "wcam", "wcam__wavelet", "wcam__pixel", "sliding", "sliding__pixel"}
+    assert {m: set(s) for m, s in ref_maps.maps.items()} == {"wcam": {"wavelet", "pixel"}, "sliding": {"pixel"}}
     row = frame[(frame["image_id"] == "img1") & (frame["perturbation"] == perturbations[2])]
-    for method in ("wcam", "sliding"):
+    for method, space in (("wcam", "wavelet"), ("sliding", "pixel")):
         value = row[row["method"] == method]["XCorr"].iloc[0]
-        assert value == pytest.approx(XCorr().compute(blur_maps[method], ref_maps[method]))
-    np.testing.assert_array_equal(blur_maps["image"], AverageBlurPerturber(ksize=5)(image=ref_maps["image"])[0])
+        assert value == pytest.approx(XCorr().compute(blur_maps.maps[method][space], ref_maps.maps[method][space]))
+    np.testing.assert_array_equal(blur_maps.image, AverageBlurPerturber(ksize=5)(image=ref_maps.image)[0])
 
     # outputs
     for name in ("results.csv", "results.parquet", "config.json", "report.html", "study.json"):
@@ -369,7 +251,7 @@ def _registered_config(model_dir: Path, images_dir: Path) -> dict[str, Any]:
     from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
     from xaitk_wcam.sources import FolderImages
 
-    return _json(
+    return as_json(
         {
             "classifier": to_config_dict(HuggingFaceImageClassifier(str(model_dir), device="cpu", batch_size=16)),
             "images": to_config_dict(FolderImages(str(images_dir))),
@@ -484,9 +366,9 @@ def test_malformed_configs() -> None:
 
 def test_metric_column_names_are_unique() -> None:
     config = fake_config()
-    config["metrics"] = _json([to_config_dict(Entropy(clip_range=c)) for c in (None, (0, 1), (-1, 0))])
-    spec = StudySpec.from_resolved(resolve_config(config))
-    assert [c.column for c in spec.columns] == [
+    config["metrics"] = as_json([to_config_dict(Entropy(clip_range=c)) for c in (None, (0, 1), (-1, 0))])
+    plan = StudyPlan.from_resolved(resolve_config(config), "")
+    assert [c.column for c in plan.columns] == [
         "Entropy[clip_range=None]",
         "Entropy[clip_range=[0,1]]",
         "Entropy[clip_range=[-1,0]]",
@@ -536,8 +418,8 @@ def test_yaml_config_and_defaults_hash_equal(tmp_path: Path) -> None:
 def test_example_configs_resolve(name: str) -> None:
     path = Path(__file__).resolve().parents[2] / "examples" / name
     resolved = resolve_config(load_config(path))
-    spec = StudySpec.from_resolved(resolved)
-    assert len(spec.perturbations) >= 3 and "wcam" in spec.methods
+    plan = StudyPlan.from_resolved(resolved, "")
+    assert len(plan.perturbations) >= 3 and "wcam" in plan.method_names
 
 
 # -- metrics dispatch on the declared map space ----------------------------------------------------------------
@@ -554,7 +436,7 @@ def test_spectrum_maps_get_no_pixel_metric_and_the_report_says_so(tmp_path: Path
         to_config_dict(SpatialSpread()),
         to_config_dict(ScaleShare(level=0, levels=2)),
     ]
-    study = SaliencyRobustnessStudy(_json(config))
+    study = SaliencyRobustnessStudy(as_json(config))
     frame = study.run(tmp_path / "out", progress=False)
     assert (frame["status"] == "ok").all(), frame["status"].tolist()
     fourier, wcam, sw = (frame[frame["method"] == m] for m in ("fourier", "wcam", "sw"))
@@ -574,7 +456,7 @@ def test_noise_floor_rows_and_band(tmp_path: Path) -> None:
 
     config = {**fake_config(n=2), "noise_floor": True}
     study = SaliencyRobustnessStudy(config)
-    assert study.spec.seeded == ["wcam"] and study.spec.noise_floor_index == 3  # reference, 2 blurs, noise floor
+    assert study.plan.seeded == ["wcam"] and study.plan.noise_floor_index == 3  # reference, 2 blurs, noise floor
     frame = study.run(tmp_path / "out", progress=False)
     floor = frame[frame["perturbation"] == "noise_floor"]
     assert list(floor["method"]) == ["wcam", "wcam"]  # the sliding window is deterministic: no row
@@ -582,7 +464,7 @@ def test_noise_floor_rows_and_band(tmp_path: Path) -> None:
     assert floor["Entropy"].isna().all()  # comparisons only
     # the second map is WCAM with seed + 1: its XCorr with the reference map is below 1
     assert (floor["XCorr"] < 1).all()
-    table = noise_floor_table(frame, study.spec)
+    table = noise_floor_table(frame, study.plan)
     assert set(table["metric"]) == {"SSD", "XCorr"} and set(table["exceeds noise floor"]) <= {"yes", "no"}
     report = (tmp_path / "out" / "report.html").read_text()
     assert "Perturbation effect versus the noise floor" in report and "exceeds noise floor" in report

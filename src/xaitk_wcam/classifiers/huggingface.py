@@ -16,13 +16,14 @@ from smqtk_classifier.interfaces.classify_image import IMAGE_ITER_T
 
 from xaitk_wcam.classifiers._inputs import chw_batches, hwc_batches, tensor_from_numpy
 from xaitk_wcam.classifiers.model_registry import register_model_type, resolve_alias
-from xaitk_wcam.classifiers.onnx_runtime import EXECUTION_MODES, import_onnxruntime
+from xaitk_wcam.classifiers.onnx_runtime import EXECUTION_MODES
 from xaitk_wcam.classifiers.preprocessing import (
     PreprocessingSpec,
     TorchImagePreprocessor,
     check_against_processor,
 )
 from xaitk_wcam.utils.checks import check_choice, check_int
+from xaitk_wcam.utils.extras import has_extra, require_extra
 
 __all__ = ["BACKENDS", "HuggingFaceImageClassifier", "unique_labels"]
 
@@ -165,6 +166,11 @@ class HuggingFaceImageClassifier(ClassifyImage):
         runs it).
     """
 
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Usable when transformers (the ``hf`` extra) is installed."""
+        return has_extra("hf")
+
     def __init__(
         self,
         model_name_or_path: str,
@@ -176,6 +182,7 @@ class HuggingFaceImageClassifier(ClassifyImage):
         execution_mode: str = "sequential",
         cache_dir: str | None = None,
     ) -> None:
+        require_extra("hf", "HuggingFaceImageClassifier")
         if not isinstance(model_name_or_path, (str, os.PathLike)) or not str(model_name_or_path):
             raise ValueError(
                 f"model_name_or_path: expected a save_pretrained folder or a Hub id string; got {model_name_or_path!r}"
@@ -194,7 +201,7 @@ class HuggingFaceImageClassifier(ClassifyImage):
                 "leave them at their defaults (torch's threads: torch.set_num_threads)"
             )
         if backend == "onnxruntime":
-            import_onnxruntime(export=True)  # the missing extra fails here, before the model loads
+            require_extra("onnx", "HuggingFaceImageClassifier(backend='onnxruntime')")  # before the model loads
         self._name = str(model_name_or_path)
         self._device_arg = device
         self._batch_size = batch_size

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from xaitk_wcam.utils.cache import cache_root
+from xaitk_wcam.utils.extras import MissingExtraError, require_extra
 
 __all__ = [
     "EXECUTION_MODES",
@@ -61,21 +62,19 @@ _INPUT, _OUTPUT = "pixels", "probabilities"
 
 
 def import_onnxruntime(export: bool = False) -> Any:
-    """``onnxruntime`` (and, with ``export``, check that ``onnx`` and ``onnxscript`` import).
+    """``onnxruntime`` (with ``export``, after checking that the exporter's packages are installed too).
 
-    :raises ImportError: Naming the ``onnx`` extra when a package is missing.
+    :raises MissingExtraError: Naming ``pip install "xaitk-wcam[onnx]"`` when a package is missing.
     """
-    names = ("onnxruntime", "onnx", "onnxscript") if export else ("onnxruntime",)
-    modules = []
-    for name in names:
-        try:
-            modules.append(__import__(name))
-        except ImportError as exc:
-            raise ImportError(
-                f"backend='onnxruntime' needs the package {name!r}, which is not installed; install the extra with "
-                f'{EXTRA_HINT} (or use backend="torch")'
-            ) from exc
-    return modules[0]
+    if export:
+        require_extra("onnx", "HuggingFaceImageClassifier(backend='onnxruntime')")
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"HuggingFaceImageClassifier(backend='onnxruntime') needs the 'onnx' extra: {EXTRA_HINT}"
+        ) from exc
+    return onnxruntime
 
 
 class _ExportedGraph(torch.nn.Module):

@@ -4,24 +4,30 @@ Every black-box method of this package (WCAM, pixel Sobol, Fourier-Sobol, the ra
 xaitk-saliency ``GenerateImageClassifierBlackboxSaliency`` (``generate`` returns ``n_classes x H x W`` maps,
 as xaitk's tools expect) and a ``BlackboxExplainer``: ``explain(ref_image, blackbox)`` returns the whole
 :class:`~xaitk_wcam.interfaces.explanation.Explanation`, whose declared space tells a consumer how to read
-the maps. ``generate`` is ``explain(...).maps``.
+the maps.
+
+Both public verbs are templates, as in xaitk-saliency: :meth:`BlackboxExplainer.explain` checks the image
+and the blackbox once, then calls the method's own work, :meth:`BlackboxExplainer._explain`; xaitk's
+``generate`` checks the image's dimensions, then calls ``_generate``, which is ``explain(...).maps``.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Hashable
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
 
 from xaitk_wcam.interfaces.explanation import PIXEL, Explanation
+from xaitk_wcam.utils.checks import check_blackbox, check_image
 
 
 class BlackboxExplainer(GenerateImageClassifierBlackboxSaliency):
     """A black-box saliency generator that returns :class:`Explanation` objects.
 
-    Subclasses implement :meth:`explain` and, when their maps are not pixel maps, override
+    Subclasses implement :meth:`_explain` and, when their maps are not pixel maps, override
     :attr:`map_spaces` (and :attr:`wavelet_levels` for wavelet maps), so that a study knows what it will get
     before it runs anything.
     """
@@ -36,14 +42,24 @@ class BlackboxExplainer(GenerateImageClassifierBlackboxSaliency):
         """Decomposition levels of the wavelet maps, or ``None`` when there are none."""
         return None
 
-    @property
-    def seeded(self) -> bool:
-        """Whether the maps depend on a random seed (``seed`` in :meth:`get_config`)."""
-        return "seed" in self.get_config()
+    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> Explanation:
+        """Explain every class of ``blackbox`` on ``ref_image`` (see each implementation for the cost).
+
+        :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4; alpha is not explained) image, integer or float,
+            finite. Never modified.
+        :param blackbox: Any ``smqtk_classifier.ClassifyImage``; it receives ``N x H x W [x C]`` batches in the
+            dtype and value range of ``ref_image``.
+        :raises TypeError: ``ref_image`` not a numeric array, ``blackbox`` not a ``ClassifyImage``.
+        :raises ValueError: A wrong image shape or values (and what each method adds, e.g. an image too small
+            for its grid), before any forward pass.
+        """
+        image = check_image(ref_image)
+        labels = check_blackbox(blackbox)
+        return self._explain(image, blackbox, labels)
 
     @abc.abstractmethod
-    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> Explanation:
-        """Explain every class of ``blackbox`` on ``ref_image`` (see each implementation for the cost)."""
+    def _explain(self, image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable]) -> Explanation:
+        """The method's work on a checked image; ``labels`` are ``blackbox.get_labels()``."""
 
     def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
         return self.explain(ref_image, blackbox).maps

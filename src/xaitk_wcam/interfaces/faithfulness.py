@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -71,6 +72,9 @@ class FaithfulnessMetric(Plugfigurable):
 
     #: Map spaces this metric reads (see :mod:`xaitk_wcam.interfaces.explanation`).
     map_spaces: tuple[str, ...] = (PIXEL,)
+
+    #: Score name -> one line saying what it measures and which direction is better (a study report's legend).
+    score_help: ClassVar[dict[str, str]] = {}
 
     @property
     @abc.abstractmethod

@@ -7,24 +7,30 @@ a differentiable path from the image to its output. This interface fixes that co
 attributions are taken with respect to the pixels of the input image itself and the maps align with
 it whatever resize or crop the classifier applies.
 
-:meth:`GenerateImageClassifierWhiteboxSaliency.generate` is a template, as in xaitk-saliency: it
-checks the inputs, calls ``_generate`` and checks the result.
+:meth:`GenerateImageClassifierWhiteboxSaliency.explain` is a template, as in xaitk-saliency: it
+checks the inputs, calls ``_explain`` and checks the result; ``generate`` returns its maps.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from smqtk_core.plugfigurable import Plugfigurable
 from xaitk_saliency.exceptions import ShapeMismatchError
 
-from xaitk_wcam.interfaces.explanation import PIXEL, MapExplanation
+from xaitk_wcam.interfaces.explanation import PIXEL, Explanation, MapExplanation
 from xaitk_wcam.utils.checks import check_image
 
-__all__ = ["GenerateImageClassifierWhiteboxSaliency", "WhiteboxClassifier", "check_whitebox_inputs"]
+__all__ = [
+    "GenerateImageClassifierWhiteboxSaliency",
+    "GradientExplanation",
+    "WhiteboxClassifier",
+    "check_whitebox_inputs",
+]
 
 
 @runtime_checkable
@@ -81,54 +87,68 @@ def check_whitebox_inputs(ref_image: object, classifier: object, class_indices: 
     return image, [int(i) for i in indices]
 
 
+@dataclass
+class GradientExplanation(MapExplanation):
+    """A gradient method's pixel maps and the raw attributions they come from.
+
+    :param attributions: ``K x C x H x W`` float32 attributions with respect to the image in ``[0, 1]`` units,
+        before channel reduction and normalisation (``C``: colour channels; 1 for GradCAM), or ``None``.
+    """
+
+    attributions: np.ndarray | None = None
+
+
 class GenerateImageClassifierWhiteboxSaliency(Plugfigurable):
     """Per-class saliency maps of a differentiable image classifier over one image.
 
     The white-box counterpart of xaitk-saliency's ``GenerateImageClassifierBlackboxSaliency``: same
     ``[-1, 1]`` maps aligned with the input image, but the caller names the classes to explain (a
     gradient method pays one backward pass per class, so explaining all 1000 ImageNet classes is
-    rarely wanted).
+    rarely wanted). :meth:`explain` is the template: it checks the inputs once, calls the method's own
+    work, :meth:`_explain`, and checks the maps; :meth:`generate` returns ``explain(...).maps``.
     """
+
+    @property
+    def map_spaces(self) -> tuple[str, ...]:
+        """Spaces of the maps :meth:`explain` returns, the space of :meth:`generate`'s maps first (pixel)."""
+        return (PIXEL,)
+
+    @property
+    def wavelet_levels(self) -> int | None:
+        """Decomposition levels of the wavelet maps, or ``None`` when there are none."""
+        return None
 
     def generate(
         self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: Sequence[int]
     ) -> np.ndarray:
-        """Saliency maps of the classes ``class_indices`` of ``classifier`` on ``ref_image``.
+        """Saliency maps of the classes ``class_indices`` of ``classifier`` on ``ref_image``: ``explain(...).maps``.
+
+        :return: ``len(class_indices) x H x W`` float maps in ``[-1, 1]``; positive values support the class.
+        """
+        return self.explain(ref_image, classifier, class_indices).maps
+
+    def explain(
+        self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: Sequence[int]
+    ) -> Explanation:
+        """The explanation of the classes ``class_indices``, labelled with them.
 
         :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4; alpha is not explained) image, ``uint8`` in
             ``[0, 255]`` or float in ``[0, 1]``. Never modified.
         :param classifier: A :class:`WhiteboxClassifier` (e.g. ``HuggingFaceImageClassifier``).
         :param class_indices: Positions in ``classifier.get_labels()`` of the classes to explain (an int
             is taken as a one-element list).
-        :return: ``len(class_indices) x H x W`` float maps in ``[-1, 1]``; positive values support the class.
         :raises ShapeMismatchError: The implementation returned maps of the wrong shape.
+        :raises ValueError: The maps are not finite or leave ``[-1, 1]``.
         """
-        return self.explain(ref_image, classifier, class_indices).maps
-
-    def explain(
-        self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: Sequence[int]
-    ) -> MapExplanation:
-        """:meth:`generate`'s maps as an :class:`~xaitk_wcam.interfaces.explanation.Explanation` (pixel space),
-        labelled with the explained classes. Same parameters as :meth:`generate`."""
         image, indices = check_whitebox_inputs(ref_image, classifier, class_indices)
-        maps = np.asarray(self._generate(image, classifier, indices))
+        explanation = self._explain(image, classifier, indices)
+        maps = explanation.maps
         expected = (len(indices), *image.shape[:2])
         if maps.shape != expected:
             raise ShapeMismatchError(f"saliency maps have shape {maps.shape}, expected {expected}")
         if not np.isfinite(maps).all() or np.abs(maps).max(initial=0.0) > 1.0 + 1e-6:
             raise ValueError("saliency maps must be finite and lie in [-1, 1]")
-        labels = list(classifier.get_labels())
-        return MapExplanation({PIXEL: maps}, [labels[i] for i in indices])
-
-    @property
-    def map_spaces(self) -> tuple[str, ...]:
-        """Gradient maps are pixel maps."""
-        return (PIXEL,)
-
-    @property
-    def seeded(self) -> bool:
-        """Whether the maps depend on a random seed (``seed`` in :meth:`get_config`)."""
-        return "seed" in self.get_config()
+        return explanation
 
     def __call__(
         self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: Sequence[int]
@@ -137,5 +157,5 @@ class GenerateImageClassifierWhiteboxSaliency(Plugfigurable):
         return self.generate(ref_image, classifier, class_indices)
 
     @abc.abstractmethod
-    def _generate(self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int]) -> np.ndarray:
-        """The method's work on validated inputs (see :meth:`generate`)."""
+    def _explain(self, image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int]) -> Explanation:
+        """The method's work on checked inputs (see :meth:`explain`); labels the maps with the explained classes."""

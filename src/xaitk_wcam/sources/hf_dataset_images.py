@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from xaitk_wcam.interfaces.image_source import DEFAULT_MAX_PIXELS, ImageSource
+from xaitk_wcam.utils.extras import has_extra, require_extra
 
 __all__ = ["HFDatasetImages"]
 
@@ -39,6 +40,11 @@ class HFDatasetImages(ImageSource):
     :param max_pixels: Refuse larger images (see :class:`~xaitk_wcam.interfaces.image_source.ImageSource`).
     """
 
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Usable when ``datasets`` (the ``hf`` extra) is installed."""
+        return has_extra("hf")
+
     def __init__(
         self,
         path_or_id: str,
@@ -50,6 +56,7 @@ class HFDatasetImages(ImageSource):
         streaming: bool = False,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
+        require_extra("hf", "HFDatasetImages")
         super().__init__(limit=limit, max_pixels=max_pixels)
         if not isinstance(path_or_id, (str, os.PathLike)) or not str(path_or_id):
             raise ValueError(f"path_or_id: expected a folder or a Hub dataset id; got {path_or_id!r}")

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from smqtk_core.configuration import from_config_dict
 
+from xaitk_wcam.study.errors import StudyConfigError
 from xaitk_wcam.study.plugins import implementations, public_names, type_key
 
 TARGETS: tuple[str, ...] = ("reference_prediction", "prediction", "ground_truth")
@@ -53,16 +54,12 @@ CONFIG_KEYS: tuple[str, ...] = (
 MAX_CONFIG_NODES = 100_000
 #: Default bound on the perturbations of a study (factories are counted before any perturber is built).
 MAX_PERTURBATIONS = 10_000
-#: Default memory budget of one explanation, in MB (see :func:`xaitk_wcam.study.work.check_memory`).
+#: Default memory budget of one explanation, in MB (see :meth:`xaitk_wcam.interfaces.explainer.Explainer.check_memory`).
 MEMORY_BUDGET_MB = 4096
 REQUIRED_KEYS: tuple[str, ...] = ("classifier", "images", "perturbers", "saliency")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: A ``"package.module:attribute"`` import path, as some wrappers (MAITE adapters) accept in place of an object.
 _IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*$")
-
-
-class StudyConfigError(ValueError):
-    """A study config that names an unknown plugin, a wrong parameter or a malformed section."""
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

@@ -94,3 +94,20 @@ def classify(blackbox: ClassifyImage, batches: Iterable[Any], labels: Sequence[H
     labels = list(blackbox.get_labels()) if labels is None else list(labels)
     parts = [confidences(blackbox, batch, labels, len(batch)) for batch in batches]
     return np.concatenate(parts) if parts else np.empty((0, len(labels)))
+
+
+def label_index(labels: Sequence[Hashable], label: Any, what: str = "label") -> int:
+    """Position of ``label`` in ``labels``: the label itself, or its index (an int, or a string of digits, as
+    datasets often give class ids).
+
+    :param what: How to name ``label`` in the error, e.g. ``"--label"``.
+    :raises ValueError: ``label`` is none of the classifier's labels.
+    """
+    labels = list(labels)
+    if label in labels:
+        return labels.index(label)
+    if isinstance(label, (int, np.integer)) and not isinstance(label, bool) and 0 <= int(label) < len(labels):
+        return int(label)
+    if isinstance(label, str) and label.isdigit() and int(label) < len(labels):
+        return int(label)
+    raise ValueError(f"{what} {label!r} is not one of the classifier's {len(labels)} labels, e.g. {labels[:5]}")

@@ -58,7 +58,7 @@ def test_importance_on_the_only_band_that_matters(band, shape):
     lo, hi = (band + 0.15) * BAND_WIDTH, (band + 0.85) * BAND_WIDTH  # strictly inside the band
     blackbox = SpectralEnergyClassifier(image, lambda r, a: (r >= lo) & (r < hi))
     explainer = FourierSobol(**FAST)
-    result = explainer.attribute(image, blackbox)
+    result = explainer.explain(image, blackbox)
 
     assert result.sobol_indices.shape == (2, G, G)
     assert result.n_evaluations == explainer.n_evaluations == 8 * (G * G + 2)
@@ -83,7 +83,7 @@ def test_importance_on_the_only_orientation_that_matters():
     width = math.pi / G
     lo, hi = (sector + 0.1) * width, (sector + 0.9) * width
     blackbox = SpectralEnergyClassifier(image, lambda r, a: (a >= lo) & (a < hi) & (r > BAND_WIDTH) & (r < 0.5))
-    result = FourierSobol(**FAST).attribute(image, blackbox)
+    result = FourierSobol(**FAST).explain(image, blackbox)
     by_sector = np.clip(result.sobol_indices[0], 0, None).sum(axis=0)
     assert by_sector.argmax() == sector
     assert by_sector[sector] > 0.9 * by_sector.sum()
@@ -114,7 +114,7 @@ def test_perturbed_images_keep_the_input_dtype_and_alpha():
             return {}
 
     copy = image.copy()
-    FourierSobol(grid_size=4, nb_design=4, batch_size=16).attribute(image, Recorder())
+    FourierSobol(grid_size=4, nb_design=4, batch_size=16).explain(image, Recorder())
     batch = np.concatenate(seen)
     np.testing.assert_array_equal(image, copy)
     assert batch.dtype == np.uint8 and batch.shape == (4 * 18, 32, 32, 4)
@@ -128,9 +128,9 @@ def test_perturbed_images_keep_the_input_dtype_and_alpha():
 def test_same_seed_same_indices():
     image = grey_noise((32, 32), seed=1)
     blackbox = SpectralEnergyClassifier(image, lambda r, a: (r > 0.2) & (r < 0.3))
-    a = FourierSobol(grid_size=4, nb_design=8, seed=3).attribute(image, blackbox).sobol_indices
-    b = FourierSobol(grid_size=4, nb_design=8, seed=3).attribute(image, blackbox).sobol_indices
-    c = FourierSobol(grid_size=4, nb_design=8, seed=4).attribute(image, blackbox).sobol_indices
+    a = FourierSobol(grid_size=4, nb_design=8, seed=3).explain(image, blackbox).sobol_indices
+    b = FourierSobol(grid_size=4, nb_design=8, seed=3).explain(image, blackbox).sobol_indices
+    c = FourierSobol(grid_size=4, nb_design=8, seed=4).explain(image, blackbox).sobol_indices
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 

@@ -69,7 +69,7 @@ def test_maximum_on_the_only_region_that_matters(shape, cell):
     cols = slice(cell[1] * cell_w, (cell[1] + 1) * cell_w)
     blackbox = RegionBrightnessClassifier(image, rows, cols)
     explainer = SobolAttribution(**FAST)
-    result = explainer.attribute(image, blackbox)
+    result = explainer.explain(image, blackbox)
 
     assert result.sobol_indices.shape == (2, 8, 8)
     assert np.unravel_index(result.sobol_indices[0].argmax(), (8, 8)) == cell
@@ -91,7 +91,7 @@ def test_perturbation_fades_each_cell_towards_the_fill(fill):
     rng = np.random.default_rng(3)
     image = rng.uniform(0.05, 0.95, size=(32, 32, 4)).astype(np.float32)  # RGBA: alpha must be kept
     blackbox = RecordingClassifier()
-    SobolAttribution(grid_size=4, nb_design=4, fill=fill, batch_size=16).attribute(image, blackbox)
+    SobolAttribution(grid_size=4, nb_design=4, fill=fill, batch_size=16).explain(image, blackbox)
     batch = np.concatenate(blackbox.images)
     assert batch.shape == (4 * 18, 32, 32, 4) and batch.dtype == np.float32
     np.testing.assert_array_equal(batch[..., 3], np.broadcast_to(image[..., 3], batch.shape[:3]))
@@ -110,9 +110,9 @@ def test_perturbation_fades_each_cell_towards_the_fill(fill):
 def test_same_seed_same_maps_other_seed_other_maps():
     image = noise_image((32, 32, 3), seed=2)
     blackbox = RegionBrightnessClassifier(image, slice(0, 8), slice(8, 16))
-    a = SobolAttribution(grid_size=4, nb_design=8, seed=5).attribute(image, blackbox).sobol_indices
-    b = SobolAttribution(grid_size=4, nb_design=8, seed=5).attribute(image, blackbox).sobol_indices
-    c = SobolAttribution(grid_size=4, nb_design=8, seed=6).attribute(image, blackbox).sobol_indices
+    a = SobolAttribution(grid_size=4, nb_design=8, seed=5).explain(image, blackbox).sobol_indices
+    b = SobolAttribution(grid_size=4, nb_design=8, seed=5).explain(image, blackbox).sobol_indices
+    c = SobolAttribution(grid_size=4, nb_design=8, seed=6).explain(image, blackbox).sobol_indices
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 

@@ -18,6 +18,7 @@ from xaitk_wcam.impls.gen_image_classifier_whitebox_sal import (
     SmoothGrad,
     VanillaGradients,
 )
+from xaitk_wcam.interfaces.explanation import PIXEL, MapExplanation
 from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency, WhiteboxClassifier
 
 H, W, C, K = 6, 5, 3, 4
@@ -78,7 +79,7 @@ def test_classifiers_satisfy_the_protocol():
 def test_vanilla_gradients_of_a_linear_model_are_its_weights():
     clf, weight, _ = linear_classifier()
     image = image_uint8()
-    raw = VanillaGradients(reduction="sum", output="logit").attributions(image, clf, [0, 2])
+    raw = VanillaGradients(reduction="sum", output="logit").explain(image, clf, [0, 2]).attributions
     assert raw.shape == (2, C, H, W)
     np.testing.assert_allclose(raw, weight[[0, 2]], atol=1e-6)
 
@@ -100,21 +101,21 @@ def test_vanilla_gradients_of_the_probability():
     p = softmax(logits_of(weight, bias, chw(image)))
     mean_weight = np.einsum("k,kchw->chw", p, weight)
     expected = p[:, None, None, None] * (weight - mean_weight)  # d softmax_k / dx
-    raw = VanillaGradients(output="probability").attributions(image, clf, [0, 1, 2, 3])
+    raw = VanillaGradients(output="probability").explain(image, clf, [0, 1, 2, 3]).attributions
     np.testing.assert_allclose(raw, expected, atol=1e-6)
 
 
 def test_gradient_times_input_of_a_linear_model():
     clf, weight, _ = linear_classifier(2)
     image = image_uint8(2)
-    raw = GradientTimesInput(output="logit").attributions(image, clf, [3])
+    raw = GradientTimesInput(output="logit").explain(image, clf, [3]).attributions
     np.testing.assert_allclose(raw[0], weight[3] * chw(image), atol=1e-6)
 
 
 def test_smoothgrad_of_a_linear_model_is_its_weights():
     clf, weight, _ = linear_classifier(3)
     image = image_uint8(3)
-    raw = SmoothGrad(samples=8, sigma=0.3, output="logit", reduction="sum").attributions(image, clf, [1, 0])
+    raw = SmoothGrad(samples=8, sigma=0.3, output="logit", reduction="sum").explain(image, clf, [1, 0]).attributions
     np.testing.assert_allclose(raw, weight[[1, 0]], atol=1e-6)  # a constant gradient, whatever the noise
 
 
@@ -148,9 +149,9 @@ def test_integrated_gradients_of_a_linear_model(baseline):
     image = image_uint8(5)
     x = chw(image)
     x0 = _baseline(x, baseline, 1.5)
-    raw = IntegratedGradients(steps=7, baseline=baseline, blur_sigma=1.5, output="logit").attributions(
+    raw = IntegratedGradients(steps=7, baseline=baseline, blur_sigma=1.5, output="logit").explain(
         image, clf, [0, 3]
-    )
+    ).attributions
     np.testing.assert_allclose(raw, weight[[0, 3]] * (x - x0), atol=1e-5)
     completeness = logits_of(weight, bias, x)[[0, 3]] - logits_of(weight, bias, x0)[[0, 3]]
     np.testing.assert_allclose(raw.sum(axis=(1, 2, 3)), completeness, atol=1e-3)
@@ -164,7 +165,7 @@ def test_integrated_gradients_completeness_on_a_nonlinear_probability(baseline):
     x0 = _baseline(x, baseline)
     with torch.no_grad():
         probs = torch.softmax(clf.model(torch.tensor(np.stack([x, x0]), dtype=torch.float32)), dim=-1).numpy()
-    raw = IntegratedGradients(steps=64, baseline=baseline, batch_size=32).attributions(image, clf, [0, 1, 2, 3])
+    raw = IntegratedGradients(steps=64, baseline=baseline, batch_size=32).explain(image, clf, [0, 1, 2, 3]).attributions
     np.testing.assert_allclose(raw.sum(axis=(1, 2, 3)), probs[0] - probs[1], atol=1e-3)
     assert np.abs(probs[0] - probs[1]).max() > 1e-3  # the test has something to check
 
@@ -330,15 +331,16 @@ def test_bad_inputs(image, classifier, indices, error, words):
 
 def test_template_checks_the_implementation_output():
     class WrongShape(GenerateImageClassifierWhiteboxSaliency):
-        def _generate(self, ref_image, classifier, class_indices):
-            return np.zeros((len(class_indices), 2, 2))
+        def _explain(self, ref_image, classifier, class_indices):
+            return MapExplanation({PIXEL: np.zeros((len(class_indices), 2, 2))}, list(class_indices))
 
         def get_config(self):
             return {}
 
     class OutOfRange(WrongShape):
-        def _generate(self, ref_image, classifier, class_indices):
-            return np.full((len(class_indices), *ref_image.shape[:2]), 2.0)
+        def _explain(self, ref_image, classifier, class_indices):
+            maps = np.full((len(class_indices), *ref_image.shape[:2]), 2.0)
+            return MapExplanation({PIXEL: maps}, list(class_indices))
 
     clf = linear_classifier()[0]
     with pytest.raises(ShapeMismatchError):

@@ -14,7 +14,7 @@ Cost: ``ceil(F / (F // min(max_steps, F))) + 1`` forward passes per image for ``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -147,6 +147,10 @@ class Deletion(_MultiStepMetric):
     _insert = False
     _auc_name = "dauc"
     _corr_name = "dc"
+    score_help: ClassVar[dict[str, str]] = {
+        "dauc": "Deletion AUC: confidence as the most salient pixels are removed first; lower is better",
+        "dc": "Deletion correlation: confidence drop per step vs the saliency removed; higher is better",
+    }
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -165,6 +169,10 @@ class Insertion(_MultiStepMetric):
     _insert = True
     _auc_name = "iauc"
     _corr_name = "ic"
+    score_help: ClassVar[dict[str, str]] = {
+        "iauc": "Insertion AUC: confidence as the most salient pixels are inserted first; higher is better",
+        "ic": "Insertion correlation: confidence gain per step vs the saliency inserted; higher is better",
+    }
 
     @property
     def score_names(self) -> tuple[str, ...]:

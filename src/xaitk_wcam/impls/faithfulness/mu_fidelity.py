@@ -15,7 +15,7 @@ Cost: ``n_samples + 1`` forward passes per image.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -39,6 +39,11 @@ class MuFidelity(FaithfulnessMetric):
 
     Higher is better, in ``[-1, 1]``.
     """
+
+    score_help: ClassVar[dict[str, str]] = {
+        "mufidelity": "MuFidelity: correlation of the saliency of random pixel subsets with the confidence drop when "
+        "they are removed; higher is better",
+    }
 
     def __init__(
         self,

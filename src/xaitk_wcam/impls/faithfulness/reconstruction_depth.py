@@ -11,7 +11,7 @@ Cost: ``max_steps`` forward passes per image, classified in batches of ``batch_s
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -38,6 +38,11 @@ class ReconstructionDepth(FaithfulnessMetric):
     """
 
     map_spaces = (WAVELET,)
+
+    score_help: ClassVar[dict[str, str]] = {
+        "reconstruction_depth": "Reconstruction depth: smallest fraction of wavelet coefficients, by decreasing "
+        "importance, that restores the class; lower is better",
+    }
 
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32) -> None:
         check_wavelet(wavelet)

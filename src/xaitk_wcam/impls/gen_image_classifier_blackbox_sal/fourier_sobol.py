@@ -30,6 +30,7 @@ Cost: ``nb_design * (grid_size**2 + 2)`` forward passes (2,112 at the defaults).
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -43,7 +44,6 @@ from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
     normalise_max,
 )
 from xaitk_wcam.interfaces.explanation import SPECTRUM
-from xaitk_wcam.utils.checks import check_blackbox, check_image
 from xaitk_wcam.utils.images import split_alpha
 
 #: Largest radial frequency of a 2-D spectrum (the corner, ``|(1/2, 1/2)|`` cycles per pixel).
@@ -132,23 +132,14 @@ class FourierSobol(SobolSaliency):
     def map_spaces(self) -> tuple[str, ...]:
         return (SPECTRUM,)
 
-    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> FourierSobolResult:
-        """Explain every class of ``blackbox`` on ``ref_image``.
-
-        :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4; alpha is left untouched) image, integer
-            or float, finite, each side ``>= 2 * grid_size``. Never modified.
-        :param blackbox: Any ``smqtk_classifier.ClassifyImage``; it receives ``N x H x W [x C]`` batches in
-            the dtype and value range of ``ref_image``.
-        :return: The :class:`FourierSobolResult`.
-        """
-        image = check_image(ref_image)
+    def _explain(self, image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable]) -> FourierSobolResult:
+        """The :class:`FourierSobolResult` of every class; each side of the image must be ``>= 2 * grid_size``."""
         height, width = image.shape[:2]
         if 2 * self.grid_size > min(height, width):
             raise ValueError(
                 f"grid_size={self.grid_size} is too large for an image side of {min(height, width)}: "
                 "grid_size must be <= min(H, W) // 2"
             )
-        labels = check_blackbox(blackbox)
 
         colour = torch.from_numpy(split_alpha(image)[0].astype(np.float32)).permute(2, 0, 1)  # C' x H x W
         spectrum = torch.fft.rfft2(colour)  # C' x H x (W // 2 + 1)
@@ -165,4 +156,3 @@ class FourierSobol(SobolSaliency):
         estimate = self._total_indices(image, blackbox, labels, perturb)
         return FourierSobolResult.from_estimate(estimate, labels, (height, width))
 
-    attribute = explain  # the 0.1 name

@@ -5,6 +5,7 @@ CSEP 590B homework; Gomez et al. 2022 and Hooker et al. 2019 report it as the fl
 from __future__ import annotations
 
 import zlib
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import PIXEL, MapExplanation
-from xaitk_wcam.utils.checks import check_blackbox, check_image, check_int
+from xaitk_wcam.utils.checks import check_int
 
 
 class RandomSaliency(BlackboxExplainer):
@@ -29,14 +30,8 @@ class RandomSaliency(BlackboxExplainer):
         """:param seed: Non-negative int seed of the noise."""
         self.seed = check_int("seed", seed, 0)
 
-    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> MapExplanation:
-        """
-        :param ref_image: ``H x W`` or ``H x W x C`` image (only its bytes and shape are used).
-        :param blackbox: Classifier whose ``get_labels()`` gives the number of maps.
-        :return: ``n_classes x H x W`` float64 pixel maps in ``[-1, 1]``.
-        """
-        ref_image = check_image(ref_image)
-        labels = check_blackbox(blackbox)
+    def _explain(self, ref_image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable]) -> MapExplanation:
+        """``n_classes x H x W`` float64 pixel maps in ``[-1, 1]`` (only the image's bytes and shape are used)."""
         n_classes = len(labels)
         image_key = zlib.crc32(np.ascontiguousarray(ref_image).tobytes()) ^ zlib.crc32(repr(ref_image.shape).encode())
         rng = np.random.default_rng([self.seed, image_key])

@@ -16,6 +16,7 @@ classes.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -30,7 +31,6 @@ from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
     normalise_max,
 )
 from xaitk_wcam.interfaces.explanation import PIXEL
-from xaitk_wcam.utils.checks import check_blackbox, check_image
 from xaitk_wcam.utils.images import split_alpha
 from xaitk_wcam.utils.maps import upsample_nearest
 
@@ -98,20 +98,11 @@ class SobolAttribution(SobolSaliency):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "fill": self.fill}
 
-    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> SobolAttributionResult:
-        """Explain every class of ``blackbox`` on ``ref_image``.
-
-        :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4; alpha is left untouched) image, integer
-            or float, finite, each side ``>= grid_size``. Never modified.
-        :param blackbox: Any ``smqtk_classifier.ClassifyImage``; it receives ``N x H x W [x C]`` batches in
-            the dtype and value range of ``ref_image``.
-        :return: The :class:`SobolAttributionResult`.
-        """
-        image = check_image(ref_image)
+    def _explain(self, image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable]) -> SobolAttributionResult:
+        """The :class:`SobolAttributionResult` of every class; each side of the image must be ``>= grid_size``."""
         height, width = image.shape[:2]
         if self.grid_size > min(height, width):
             raise ValueError(f"grid_size={self.grid_size} exceeds the image side {min(height, width)}")
-        labels = check_blackbox(blackbox)
 
         colour = torch.from_numpy(split_alpha(image)[0].astype(np.float32))  # H x W x C'
         fill = colour.mean(dim=(0, 1)) if self.fill == "mean" else torch.zeros(colour.shape[-1])
@@ -124,4 +115,3 @@ class SobolAttribution(SobolSaliency):
         estimate = self._total_indices(image, blackbox, labels, perturb)
         return SobolAttributionResult.from_estimate(estimate, labels, (height, width))
 
-    attribute = explain  # the 0.1 name

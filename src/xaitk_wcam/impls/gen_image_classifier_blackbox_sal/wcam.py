@@ -15,6 +15,7 @@ number of classes.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -28,7 +29,7 @@ from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import (
     normalise_max,
 )
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET, Explanation
-from xaitk_wcam.utils.checks import check_blackbox, check_choice, check_image, check_int
+from xaitk_wcam.utils.checks import check_choice, check_int
 from xaitk_wcam.utils.images import split_alpha
 from xaitk_wcam.wavelets.layout import padded_size
 from xaitk_wcam.wavelets.masking import MaskedWaveletImages
@@ -157,16 +158,8 @@ class WCAM(SobolSaliency):
     def wavelet_levels(self) -> int:
         return self.levels
 
-    def explain(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> WCAMResult:
-        """Explain every class of ``blackbox`` on ``ref_image``.
-
-        :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4) image, integer or float, finite;
-            each side ``>= 2**levels``. Never modified.
-        :param blackbox: Any ``smqtk_classifier.ClassifyImage``; it receives ``N x H x W [x C]`` batches
-            in the dtype and value range of ``ref_image``.
-        :return: The :class:`WCAMResult`.
-        """
-        image = check_image(ref_image)
+    def _explain(self, image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable]) -> WCAMResult:
+        """The :class:`WCAMResult` of every class; each side of the image must be ``>= 2**levels``."""
         height, width = image.shape[:2]
         if min(height, width) < 2**self.levels:
             raise ValueError(
@@ -176,7 +169,6 @@ class WCAM(SobolSaliency):
         padded = (padded_size(height, self.levels), padded_size(width, self.levels))
         if self.grid_size > min(padded):
             raise ValueError(f"grid_size={self.grid_size} exceeds the padded image side {min(padded)}")
-        labels = check_blackbox(blackbox)
 
         colour, _ = split_alpha(image)
         pad = ((0, padded[0] - height), (0, padded[1] - width), (0, 0))

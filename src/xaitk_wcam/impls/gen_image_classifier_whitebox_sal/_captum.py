@@ -14,19 +14,20 @@ classifier, and the gradient is the model's gradient at the clamped image.
 from __future__ import annotations
 
 import abc
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 
+from xaitk_wcam.interfaces.explanation import PIXEL
 from xaitk_wcam.interfaces.whitebox import (
     GenerateImageClassifierWhiteboxSaliency,
+    GradientExplanation,
     WhiteboxClassifier,
-    check_whitebox_inputs,
 )
 from xaitk_wcam.utils.checks import check_choice
+from xaitk_wcam.utils.extras import has_extra, require_extra
 from xaitk_wcam.utils.images import split_alpha
 
 #: Model outputs a method can attribute: ``"probability"`` (softmax, or the classifier's own
@@ -106,42 +107,33 @@ class CaptumSaliency(GenerateImageClassifierWhiteboxSaliency):
     """
 
     def __init__(self, *, output: str, reduction: str | None) -> None:
+        require_extra("whitebox", type(self).__name__)
         self.output = check_choice("output", output, MODEL_OUTPUTS)
         self.reduction = None if reduction is None else check_choice("reduction", reduction, REDUCTIONS)
 
     @classmethod
     def is_usable(cls) -> bool:
-        """Usable when Captum is installed (found without importing it: discovery calls this)."""
-        return importlib.util.find_spec("captum") is not None
+        """Usable when Captum (the ``whitebox`` extra) is installed (found without importing it: discovery calls
+        this)."""
+        return has_extra("whitebox")
 
-    def attributions(
-        self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int] | int
-    ) -> np.ndarray:
-        """Raw attributions, before channel reduction and normalisation.
-
-        :param ref_image: As in :meth:`generate`.
-        :param classifier: As in :meth:`generate`.
-        :param class_indices: As in :meth:`generate`.
-        :return: ``K x C x H x W`` float32 attributions with respect to the image in ``[0, 1]`` units
-            (``C``: colour channels; 1 for GradCAM).
-        """
-        image, indices = check_whitebox_inputs(ref_image, classifier, class_indices)
-        return self._raw(image, classifier, indices).detach().float().cpu().numpy()
-
-    def _raw(self, image: np.ndarray, classifier: WhiteboxClassifier, indices: list[int]) -> torch.Tensor:
+    def _explain(
+        self, image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int]
+    ) -> GradientExplanation:
+        """Captum's attributions for every requested class in one batch, reduced over channels and normalised."""
         self._check_classifier(classifier)
-        device = model_device(classifier)
-        inputs = image_tensor(image, device).repeat(len(indices), 1, 1, 1)
+        inputs = image_tensor(image, model_device(classifier)).repeat(len(class_indices), 1, 1, 1)
         inputs.requires_grad_()
-        return self._attribute(inputs, forward_function(classifier, self.output), indices, classifier)
+        forward = forward_function(classifier, self.output)
+        attributions = self._attribute(inputs, forward, class_indices, classifier).detach()
+        maps = normalise(REDUCTIONS[self.reduction or "sum"](attributions))
+        labels = list(classifier.get_labels())
+        return GradientExplanation(
+            {PIXEL: maps}, [labels[i] for i in class_indices], attributions=attributions.float().cpu().numpy()
+        )
 
     def _check_classifier(self, classifier: WhiteboxClassifier) -> None:
         """Method-specific checks of the classifier, run before any forward pass."""
-
-    def _generate(self, ref_image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int]) -> np.ndarray:
-        attributions = self._raw(ref_image, classifier, class_indices)
-        reduce = REDUCTIONS[self.reduction or "sum"]
-        return normalise(reduce(attributions.detach()))
 
     @abc.abstractmethod
     def _attribute(
