@@ -55,3 +55,16 @@ def test_array_path_errors():
     batch[1] = np.nan
     with pytest.raises(ValueError, match="non-finite confidence"):
         confidences(Arrays(), batch, ["a"], 2)
+
+
+def test_target_class_view_keeps_the_array_path_only_when_the_classifier_has_it():
+    from xaitk_wcam.utils.target_class import TargetClassBlackbox
+
+    batch = np.random.default_rng(1).random((4, 4, 4, 3)).astype(np.float32)
+    view = TargetClassBlackbox(Arrays(), "b")
+    assert view.classify_array(batch).shape == (4, 1)
+    np.testing.assert_array_equal(confidences(view, batch, ["b"], 4), confidences(Arrays(), batch, ["b"], 4))
+    assert not hasattr(TargetClassBlackbox(Dicts(), "b"), "classify_array")
+    np.testing.assert_array_equal(
+        confidences(TargetClassBlackbox(Dicts(), "b"), batch, ["b"], 4), confidences(Dicts(), batch, ["b"], 4)
+    )
