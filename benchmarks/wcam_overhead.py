@@ -23,6 +23,11 @@ loaded machine.
     python benchmarks/wcam_overhead.py --threads 1,2 --load 2            # 1 vs 2 threads, two busy processes
     python benchmarks/wcam_overhead.py --size 300x451 --grid-size 10     # the blur study's image size
     python benchmarks/wcam_overhead.py --repeats 1 --nb-design 2   # quick look
+    python benchmarks/wcam_overhead.py --perturb-only --threads 1,2      # masking + synthesis + cast alone
+
+``--perturb-only`` times only what WCAM does per perturbed image (one batch of ``--batch-size`` random grid
+masks -> perturbed uint8 images, the Sobol loop's ``_Evaluator._images``), median of 7, at 224 x 224 (grid 28)
+and 300 x 451 (grid 10); run it with ``PYTHONPATH=<other checkout>/src`` to compare versions.
 """
 
 from __future__ import annotations
@@ -137,6 +142,36 @@ def test_image(size: str) -> np.ndarray:
     return image[top : top + height, left : left + width].copy()
 
 
+def perturb_only(thread_counts: list[int], batch_size: int, repeats: int = 7) -> None:
+    """Wall and CPU milliseconds per image of masking + synthesis + cast, per size and thread count."""
+    from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import _Evaluator
+    from xaitk_wcam.wavelets.layout import padded_size
+    from xaitk_wcam.wavelets.masking import MaskedWaveletImages
+
+    print(f"masking + synthesis + cast of {batch_size} images, median of {repeats}, load {os.getloadavg()[0]:.1f}")
+    for size, grid in (("224x224", 28), ("300x451", 10)):
+        image = test_image(size)
+        height, width = image.shape[:2]
+        pad = ((0, padded_size(height, 3) - height), (0, padded_size(width, 3) - width), (0, 0))
+        layout = torch.from_numpy(np.pad(image.astype(np.float32), pad, mode="symmetric")).permute(2, 0, 1)
+        masked = MaskedWaveletImages(layout, "haar", 3, grid)
+        evaluator = _Evaluator(image, None, [0], lambda m: masked(m)[:, :height, :width], grid, batch_size)
+        masks = torch.from_numpy(np.random.default_rng(0).random((batch_size, grid, grid)).astype(np.float32))
+        for threads in thread_counts:
+            torch.set_num_threads(threads)
+            evaluator._images(masks)
+            wall, cpu = [], []
+            for _ in range(repeats):
+                start, cpu_start = time.perf_counter(), time.process_time()
+                evaluator._images(masks)
+                wall.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - cpu_start)
+            print(
+                f"{size} grid {grid}, {threads} threads: wall {1000 * statistics.median(wall) / batch_size:.3f} "
+                f"ms/image, CPU {1000 * statistics.median(cpu) / batch_size:.3f} ms/image"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--grid-size", type=int, default=28)
@@ -148,8 +183,12 @@ def main() -> None:
     parser.add_argument("--load", type=int, default=0, help="busy processes to run beside the measurement")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--classes", type=int, default=1000, help="outputs of the classifier (maps returned)")
+    parser.add_argument("--perturb-only", action="store_true", help="time masking + synthesis + cast alone")
     args = parser.parse_args()
     thread_counts = [int(t) for t in args.threads.split(",")]
+    if args.perturb_only:
+        perturb_only(thread_counts, args.batch_size)
+        return
 
     image = test_image(args.size)
     torch.set_num_threads(thread_counts[0])
