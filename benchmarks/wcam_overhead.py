@@ -155,7 +155,8 @@ def perturb_only(thread_counts: list[int], batch_size: int, repeats: int = 7) ->
         pad = ((0, padded_size(height, 3) - height), (0, padded_size(width, 3) - width), (0, 0))
         layout = torch.from_numpy(np.pad(image.astype(np.float32), pad, mode="symmetric")).permute(2, 0, 1)
         masked = MaskedWaveletImages(layout, "haar", 3, grid)
-        evaluator = _Evaluator(image, None, [0], lambda m: masked(m)[:, :height, :width], grid, batch_size)
+        crop = (slice(None), slice(0, height), slice(0, width))
+        evaluator = _Evaluator(image, None, [0], lambda m, f=masked, c=crop: f(m)[c], grid, batch_size)
         masks = torch.from_numpy(np.random.default_rng(0).random((batch_size, grid, grid)).astype(np.float32))
         for threads in thread_counts:
             torch.set_num_threads(threads)
