@@ -98,3 +98,97 @@ def test_an_error_that_is_not_a_death_passes_through() -> None:
     inflight.settle(a, outer, lambda error: None)
     with pytest.raises(OSError, match="disk full"):
         outer.result()
+
+
+SLOW = '''
+import time
+import numpy as np
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+
+
+class SlowClassifier(ClassifyImage):
+    """Mean colour -> three probabilities, 20 ms per image: a study that is still running when it is killed."""
+
+    def get_labels(self):
+        return ["r", "g", "b"]
+
+    def classify_images(self, img_iter):
+        for image in img_iter:
+            time.sleep(0.02)
+            m = np.asarray(image, dtype=np.float64).reshape(-1, 3).mean(axis=0) / 64
+            e = np.exp(m - m.max())
+            yield dict(zip(self.get_labels(), e / e.sum()))
+
+    def get_config(self):
+        return {}
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("executor", "sig"), [("processes:2", "SIGKILL"), ("processes:2", "SIGTERM"), ("dask:local:2", "SIGKILL")]
+)
+def test_workers_end_when_the_study_process_is_killed(tmp_path, executor, sig) -> None:
+    """Issue 20, failure 9: after kill -9 or SIGTERM of a ``processes:2`` study its two workers and the resource
+    tracker lived on under PID 1, blocked (Dask's local workers end by Dask's own watch: kept so)."""
+    import contextlib
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+    import psutil  # a dependency of dask.distributed
+    from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
+    from PIL import Image
+    from smqtk_core.configuration import to_config_dict
+
+    from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+    from xaitk_wcam.sources import FolderImages
+
+    (tmp_path / "slow_classifier.py").write_text(SLOW)
+    images = tmp_path / "images"
+    images.mkdir()
+    for i in range(6):
+        pixels = np.random.default_rng(i).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(images / f"{i}.png")
+    config = {
+        "classifier": {"type": "slow_classifier.SlowClassifier", "slow_classifier.SlowClassifier": {}},
+        "images": to_config_dict(FolderImages(str(images))),
+        "perturbers": [to_config_dict(AverageBlurPerturber(ksize=3))],
+        "saliency": {"wcam": to_config_dict(WCAM(levels=1, grid_size=2, nb_design=8, batch_size=8))},
+        "noise_floor": False,
+    }
+    (tmp_path / "study.json").write_text(json.dumps(config))
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "SMQTK_PLUGIN_PATH": "slow_classifier"}
+    command = "from xaitk_wcam.cli import main; main()"
+    out = tmp_path / "out"
+    study = subprocess.Popen(
+        [sys.executable, "-c", command, "study", str(tmp_path / "study.json"), str(out), "--executor", executor,
+         "--quiet"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    children: list = []
+    try:
+        deadline = time.monotonic() + 240
+        while not list((out / "items").glob("*.json")):  # the workers have started and computed an item
+            assert study.poll() is None, study.stderr.read().decode()
+            assert time.monotonic() < deadline, "the study committed nothing in 240 s"
+            time.sleep(0.2)
+        children = psutil.Process(study.pid).children(recursive=True)
+        workers = [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+        assert len(workers) >= 2, [p.cmdline() for p in children]
+        study.send_signal(getattr(signal, sig))
+        study.wait(timeout=60)
+        _, alive = psutil.wait_procs(children, timeout=10)  # psutil counts a zombie as gone
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, f"{len(alive)} of {len(children)} outlived the study: {[p.cmdline() for p in alive]}"
+    finally:  # end what this test started, by pid
+        if study.poll() is None:
+            study.kill()
+        for p in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()

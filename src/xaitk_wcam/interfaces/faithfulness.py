@@ -73,6 +73,12 @@ class FaithfulnessMetric(Plugfigurable):
     #: Map spaces this metric reads (see :mod:`xaitk_wcam.interfaces.explanation`).
     map_spaces: tuple[str, ...] = (PIXEL,)
 
+    #: Whether the metric's scores mean something for any classifier output (scores, logits). ``False`` (the
+    #: default): it reads probabilities (drops relative to the confidence, areas under a confidence curve), and a
+    #: confidence outside ``[0, 1]`` is a ``ValueError`` rather than a silently wrong score. A metric that takes
+    #: scores says so here and in its docstring.
+    takes_scores: bool = False
+
     #: Score name -> one line saying what it measures and which direction is better (a study report's legend).
     score_help: ClassVar[dict[str, str]] = {}
 

@@ -125,34 +125,31 @@ class Method:
     seeded: bool
 
 
-def count_perturbations(entry: dict[str, Any]) -> int | None:
-    """Perturbations a resolved ``perturbers`` entry makes, from its parameters, without building anything
-    (nrtk's step, linspace, one-step and multivariate factories; a single perturber makes one); ``None`` for
-    another factory, which is then built and asked (``len``).
+def count_perturbations(entry: dict[str, Any]) -> int:
+    """Perturbations a resolved ``perturbers`` entry makes, from its parameters, without building anything: a
+    single perturber makes one; a factory is counted by the rule of its nrtk class, current or deprecated
+    (:mod:`.factory_counts`).
+
+    :raises StudyConfigError: A factory that no rule counts (it is not built to be counted), or parameters that
+        cannot be counted.
     """
-    from nrtk.impls.perturb_factory import (
-        PerturberLinspaceFactory,
-        PerturberMultivariateFactory,
-        PerturberOneStepFactory,
-        PerturberStepFactory,
-    )
+    from xaitk_wcam.study.factory_counts import COUNTERS, factory_counter
 
     cls = implementations("perturbers")[entry["type"]]
     params = entry[entry["type"]]
     if role_of(cls, "perturbers") != "factory":
         return 1
+    count = factory_counter(cls)
+    if count is None:
+        raise StudyConfigError(
+            f"perturbers: factory {entry['type']} cannot be counted from its parameters (counted: nrtk's "
+            f"{', '.join(COUNTERS)} and their subclasses), and it is not built to be counted; list its perturbers "
+            "one by one instead"
+        )
     try:
-        if issubclass(cls, PerturberStepFactory):
-            return max(0, math.ceil((float(params["stop"]) - float(params["start"])) / float(params["step"])))
-        if issubclass(cls, PerturberLinspaceFactory):
-            return int(params["num"])
-        if issubclass(cls, PerturberOneStepFactory):
-            return 1
-        if issubclass(cls, PerturberMultivariateFactory):
-            return math.prod(len(values) for values in params["thetas"])
+        return count(params)
     except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError) as err:
         raise StudyConfigError(f"perturbers: factory {entry['type']} has unusable parameters {params}: {err}") from err
-    return None
 
 
 def describe_method(name: str, entry: dict[str, Any]) -> Method:
@@ -380,29 +377,23 @@ def build_metrics(resolved: dict[str, Any]) -> list[Any]:
 def plan_perturbations(resolved: dict[str, Any]) -> list[Perturbation]:
     """Every perturbation of the study, in order, each with its sweep (group, axis, strength).
 
-    :raises StudyConfigError: More perturbations than ``max_perturbations`` (counted before building where the
-        factory allows), or a factory that cannot make one of its perturbers.
+    :raises StudyConfigError: More perturbations than ``max_perturbations`` (counted before anything is built), or
+        a factory that cannot make one of its perturbers.
     """
     perturbations: list[Perturbation] = []
     raw: list[tuple[int, int | None, Any, str | None, Any]] = []
     limit = int(resolved.get("max_perturbations", MAX_PERTURBATIONS))
     counts = [count_perturbations(entry) for entry in resolved["perturbers"]]
-    known = sum(c for c in counts if c is not None)
-    if known > limit:
+    if sum(counts) > limit:
         raise StudyConfigError(
-            f"the perturbers make {known:,} perturbations, more than max_perturbations={limit:,}; "
+            f"the perturbers make {sum(counts):,} perturbations, more than max_perturbations={limit:,}; "
             "narrow the factories or raise max_perturbations in the config"
         )
     for e, entry in enumerate(resolved["perturbers"]):
         obj = build_plugin("perturbers", entry, f"perturbers[{e}]")
         if role_of(type(obj), "perturbers") == "factory":
-            cfg = obj.get_config()
-            theta_key = cfg.get("theta_key")
-            n = len(obj) if counts[e] is None else counts[e]
-            if len(raw) + n > limit:
-                raise StudyConfigError(
-                    f"perturbers[{e}] makes {n:,} perturbations, more than max_perturbations={limit:,} in all"
-                )
+            theta_key = obj.get_config().get("theta_key")
+            n = counts[e]
             thetas = list(obj.thetas) if len(obj.thetas) == n else list(range(1, n + 1))  # once: O(n)
             for k, theta in enumerate(thetas):
                 try:

@@ -14,7 +14,9 @@ import base64
 import html
 import json
 import re
+import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.viz.curves import plot_metric_curve
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
 from xaitk_wcam.viz.profiles import plot_grouped_profiles
+from xaitk_wcam.viz.text import PLAIN, plain_legend
 
 #: Images that get a maps figure (the first ones of the source); tables always hold every image.
 MAX_IMAGE_FIGURES = 50
@@ -72,7 +75,7 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int) -> Any 
             plot_image(axes[0, c], image, title)
         else:
             axes[0, c].axis("off")
-            axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6)
+            axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6, **PLAIN)
         for r, (name, space) in enumerate(map_rows, start=1):
             ax = axes[r, c]
             row = rows.get(name, {})
@@ -85,13 +88,14 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int) -> Any 
                 plot_map(ax, sal_map, space)
             else:
                 ax.axis("off")
-                ax.text(
-                    0.5, 0.5, str(row.get("status", "no map"))[:60], ha="center", va="center", fontsize=6, wrap=True
-                )
+                status = str(row.get("status", "no map"))[:60]
+                ax.text(0.5, 0.5, status, ha="center", va="center", fontsize=6, wrap=True, **PLAIN)
             if c == 0:
-                ax.set_ylabel(f"{name} ({space})", fontsize=7)
+                ax.set_ylabel(f"{name} ({space})", fontsize=7, **PLAIN)
     fig.suptitle(
-        f"image {columns[0][0]['image_id']} (target: {columns[0][0]['rows'][0].get('target_label')})", fontsize=9
+        f"image {columns[0][0]['image_id']} (target: {columns[0][0]['rows'][0].get('target_label')})",
+        fontsize=9,
+        **PLAIN,
     )
     return fig
 
@@ -134,15 +138,16 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
             if np.isfinite(values).any():
                 label = "classifier" if col == "target_confidence" else method
                 plot_metric_curve(ax, strengths, values, label=label, reference=reference, noise_floor=floor)
-        ax.set_title(col, fontsize=8)
-        ax.set_xlabel(perturbations[0].axis, fontsize=7)
+        ax.set_title(col, fontsize=8, **PLAIN)
+        ax.set_xlabel(perturbations[0].axis, fontsize=7, **PLAIN)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=6)
+            plain_legend(ax, fontsize=6)
     for ax in axes[n:]:
         ax.axis("off")
     fig.suptitle(
         f"{group}: metrics vs {perturbations[0].axis} (mean, 95 % band; dashed: reference; hatched: noise floor)",
         fontsize=9,
+        **PLAIN,
     )
     return fig
 
@@ -188,14 +193,51 @@ def noise_floor_table(frame: Any, plan: StudyPlan) -> Any:
     return pd.DataFrame(rows)
 
 
+def share_columns(plan: StudyPlan, method: str) -> list[str]:
+    """The ``scale_share_*`` columns of a wavelet-map ``method``."""
+    return [f"scale_share_{i}" for i in range(plan.wavelet_levels[method] + 1)]
+
+
+def zero_profiles(frame: Any, plan: StudyPlan, method: str) -> Any:
+    """Booleans over ``frame``'s rows: ``method``'s ok rows whose scale shares are all 0.
+
+    An explanation whose output does not vary has an all-zero map (WCAM warns when it computes it): its shares are
+    not a profile, and averaging them in would shrink the mean (a reference profile summing to 0.5).
+    """
+    shares = frame.reindex(columns=share_columns(plan, method)).astype(float)
+    ok = (frame["status"] == "ok") & (frame["method"] == method)
+    return ok & shares.notna().all(axis=1) & (shares == 0).all(axis=1)
+
+
+def _without_zero_profiles(frame: Any, plan: StudyPlan, warn: bool = True) -> Any:
+    """``frame`` with the scale shares of all-zero profiles (:func:`zero_profiles`) blanked, so means skip them;
+    a ``RuntimeWarning`` per method says how many."""
+    blanked = frame.copy()
+    for method in plan.wavelet_levels:
+        zero = zero_profiles(frame, plan, method)
+        if zero.any():
+            blanked.loc[zero, share_columns(plan, method)] = np.nan
+            if warn:
+                total = int(((frame["status"] == "ok") & (frame["method"] == method)).sum())
+                warnings.warn(
+                    f"{int(zero.sum())} of {total} ok rows of {method} have an all-zero map (the explained output does "
+                    "not vary): left out of its mean scale profiles",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+    return blanked
+
+
 def profile_figure(
     frame: Any, plan: StudyPlan, method: str, group: str, perturbations: list[Perturbation]
 ) -> Any | None:
-    """Mean scale profile of a wavelet-map ``method`` for the reference and each strength of one sweep."""
+    """Mean scale profile of a wavelet-map ``method`` for the reference and each strength of one sweep (all-zero
+    profiles left out, with a warning: :func:`zero_profiles`)."""
     from matplotlib.figure import Figure
 
-    share_cols = [f"scale_share_{i}" for i in range(plan.wavelet_levels[method] + 1)]
-    ok = frame[(frame["status"] == "ok") & (frame["method"] == method)]
+    share_cols = share_columns(plan, method)
+    frame = _without_zero_profiles(frame[frame["method"] == method], plan)
+    ok = frame[(frame["status"] == "ok") & frame[share_cols].notna().all(axis=1)]
     profiles: dict[str, np.ndarray] = {}
     for pid, label in [(REFERENCE, REFERENCE)] + [(p.id, f"{p.axis}={p.strength:g}") for p in perturbations]:
         rows = ok[ok["perturbation"] == pid][share_cols].astype(float)
@@ -229,6 +271,18 @@ def _noise_floor_html(frame: Any, plan: StudyPlan) -> str:
         "outside the band of the same comparison between the two seeds (mean &plusmn; 2 sd over images).</p>"
         + table.to_html(index=False, float_format=lambda v: f"{v:.4g}")
     )
+
+
+def _zero_profiles_html(frame: Any, plan: StudyPlan) -> str:
+    """One line per wavelet-map method with all-zero maps left out of its means (:func:`zero_profiles`)."""
+    counts = {method: int(zero_profiles(frame, plan, method).sum()) for method in plan.wavelet_levels}
+    items = "".join(
+        f"<li>{html.escape(method)}: {n} rows with an all-zero map (the explained output does not vary), left out "
+        "of the mean profiles and of the mean scale shares</li>"
+        for method, n in counts.items()
+        if n
+    )
+    return f"<ul>{items}</ul>" if items else ""
 
 
 def _not_applicable_html(plan: StudyPlan) -> str:
@@ -296,12 +350,14 @@ def _legend_html(plan: StudyPlan) -> str:
     return f"<dl>{body}</dl>"
 
 
-def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
+def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterable[str] | None = None) -> Path:
     """Write ``figures/`` and ``report.html`` for a finished study.
 
     :param store: The study's output folder.
     :param plan: The study plan.
     :param frame: The results table (as written to ``results.csv``).
+    :param keys: The run's items (default: every committed item). A resumed run whose source lost an image
+        leaves that image's items in the folder; only the run's get figures (stale image figures are removed).
     :return: Path of ``report.html``.
     """
     figures_dir = store.root / "figures"
@@ -309,11 +365,13 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
     image_figs: list[Path] = []
     curve_figs: list[Path] = []
     profile_figs: list[Path] = []
-    image_indices = sorted({r["image_index"] for r in store.records()})
+    image_indices = sorted({r["image_index"] for r in store.records(keys)})
     for image_index in image_indices[:MAX_IMAGE_FIGURES]:
         fig = image_figure(store, plan, image_index)
         if fig is not None:
             image_figs.append(_save(fig, figures_dir / f"image_{image_index:06d}.png"))
+    for stale in set(figures_dir.glob("image_*.png")) - set(image_figs):
+        stale.unlink()
     if len(frame):
         for group, perturbations in _groups(plan).items():
             curve_figs.append(
@@ -325,8 +383,9 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
                     profile_figs.append(_save(fig, figures_dir / f"profile_{_slug(group)}_{_slug(method)}.png"))
 
     numeric = [c for c in frame.columns if c not in _NON_METRIC]
+    means = _without_zero_profiles(frame, plan, warn=False)  # profile_figure warned
     summary = (
-        frame[frame["status"] == "ok"].groupby(["perturbation", "method"], sort=False)[numeric].mean()
+        means[means["status"] == "ok"].groupby(["perturbation", "method"], sort=False)[numeric].mean()
         if len(frame)
         else frame
     )
@@ -348,6 +407,7 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
         "<h2>Metrics versus strength</h2>",
         *[_embed(p) for p in curve_figs],
         "<h2>Scale profiles</h2>" if profile_figs else "",
+        _zero_profiles_html(frame, plan) if profile_figs else "",
         *[_embed(p) for p in profile_figs],
         "<h2>Images and maps</h2>",
         *[_embed(p) for p in image_figs],

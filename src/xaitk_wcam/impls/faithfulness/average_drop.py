@@ -118,7 +118,10 @@ class _SoftMaskMetric(FaithfulnessMetric):
         explained = sorted({index for _, _, index in checked})
         columns = np.array([explained.index(index) for _, _, index in checked for _ in range(2)])
         confidences = classify(
-            blackbox, soft_mask_batches(items(), self.batch_size), [all_labels[i] for i in explained]
+            blackbox,
+            soft_mask_batches(items(), self.batch_size),
+            [all_labels[i] for i in explained],
+            probabilities=not self.takes_scores,
         )
         scores = confidences[np.arange(len(columns)), columns]
         return [self._scores(y, y_masked) for y, y_masked in zip(scores[0::2], scores[1::2], strict=True)]

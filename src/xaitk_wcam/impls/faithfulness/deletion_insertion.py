@@ -108,7 +108,8 @@ class _MultiStepMetric(FaithfulnessMetric):
             lo = np.concatenate([[0], counts[:-1]])
             hi = np.concatenate([[0], counts[1:]])
         label = blackbox.get_labels()[class_index]
-        y = classify(blackbox, step_batches(base, replacement, pixel_rank, lo, hi, self.batch_size), [label])[:, 0]
+        batches = step_batches(base, replacement, pixel_rank, lo, hi, self.batch_size)
+        y = classify(blackbox, batches, [label], probabilities=not self.takes_scores)[:, 0]
 
         step_saliency = np.add.reduceat(values[order], counts[:-1]) / np.diff(counts)
         if self.cumulative:

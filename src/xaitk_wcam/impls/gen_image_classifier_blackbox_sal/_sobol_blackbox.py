@@ -22,12 +22,33 @@ from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import Explanation
 from xaitk_wcam.sobol import BASE_BLOCK, ESTIMATORS, ClassicRun, Estimate, ImportanceRun, check_nb_design
+from xaitk_wcam.sobol.design import BLOCK_BYTES
+from xaitk_wcam.sobol.importance import Allocation
+from xaitk_wcam.sobol.runs import CLASS_BLOCK, importance_schedule
 from xaitk_wcam.utils.checks import check_choice, check_float, check_int
 from xaitk_wcam.utils.confidences import confidences
 from xaitk_wcam.utils.images import split_alpha, value_range, write_input_dtype
 
 #: Bytes of float32 perturbed images built and cast together: a few images, so the temporaries stay in cache.
 _CHUNK_BYTES = 1 << 22
+
+#: Bytes per pixel and channel of one image in a batch, counted conservatively: the float32 perturbed image,
+#: its copy in the input's dtype (at most 4 bytes) and the classifier's float32 input.
+BYTES_PER_PIXEL = 12
+
+#: Bytes per pixel and channel of the explained image's own float copies (padded image, its layout or spectrum).
+IMAGE_COPY_BYTES = 16
+
+#: Bytes per dimension of a scrambled Sobol engine while scipy builds it (its ``30 x 30`` int64 scrambling
+#: matrices, twice), ``2 d`` dimensions: 22 MB at ``grid_size=28``.
+SOBOL_ENGINE_BYTES = 2 * 30 * 30 * 8
+
+#: Bytes per evaluation besides the outputs: the row and cell indices of a design that grows (int64).
+INDEX_BYTES = 32
+
+#: Bytes per evaluation and class of the outputs (float32, the old and new ones while a design grows: 6) and of
+#: the estimators' float64 temporaries (a copy and ``d x N`` terms, for at most :data:`CLASS_BLOCK` classes: 32).
+OUTPUT_BYTES, ESTIMATOR_BYTES = 6, 32
 
 #: Estimator names: the classic ones (Saltelli's design) and ``"importance"`` (:mod:`xaitk_wcam.sobol.importance`).
 ESTIMATOR_NAMES = (*ESTIMATORS, "importance")
@@ -140,6 +161,45 @@ class SobolSaliency(BlackboxExplainer):
             return int(self.max_evaluations)
         return self.nb_design * (self.grid_size**2 + 2)
 
+    @property
+    def largest_design(self) -> int:
+        """The largest ``nb_design`` an explanation may reach (``"auto"``: the largest power of two whose classic
+        design fits ``max_evaluations``, at least ``8``)."""
+        if self.nb_design != AUTO:
+            return int(self.nb_design)
+        size = BASE_BLOCK
+        while 2 * size * (self.grid_size**2 + 2) <= int(self.max_evaluations):
+            size *= 2
+        return size
+
+    def memory_estimate_bytes(self, image_shape: tuple[int, ...], n_classes: int = 1) -> int:
+        """Working memory of one explanation of an image of ``image_shape``, counted before anything is allocated.
+
+        The sum of: the perturbed images of one batch (``batch_size x H x W x C x`` :data:`BYTES_PER_PIXEL`) and
+        the image's own float copies; the Sobol design held at once (Saltelli's ``A`` and ``B``: ``2 N d``
+        float32; an importance design: the pool of its largest block) with its float64 drawing block and the
+        scrambling matrices of scipy's engine; and, per
+        evaluation, the outputs of ``n_classes`` classes, the estimators' temporaries and the indices of a design
+        that grows (``N (d + 2)`` evaluations, ``N`` the largest design: :attr:`largest_design`).
+
+        :param image_shape: ``(H, W)`` or ``(H, W, C)``.
+        :param n_classes: Classes explained at once (the blackbox's labels; a study explains one).
+        """
+        height, width = int(image_shape[0]), int(image_shape[1])
+        channels = int(image_shape[2]) if len(image_shape) > 2 else 1
+        d, n = self.grid_size**2, self.largest_design
+        evaluations = n * (d + 2)
+        pixels = height * width * channels
+        images = min(self.batch_size, evaluations) * pixels * BYTES_PER_PIXEL + pixels * IMAGE_COPY_BYTES
+        if self.estimator == "importance":  # the pool of the largest block, whichever cells are dense
+            size = max(importance_schedule(n))
+            points = max(Allocation.for_budget(size, dense, d - dense).pool for dense in range(d + 1))
+        else:
+            points = n
+        design = 2 * points * d * 4 + 2 * min(BLOCK_BYTES, 16 * points * d) + 2 * d * SOBOL_ENGINE_BYTES
+        per_evaluation = INDEX_BYTES + OUTPUT_BYTES * n_classes + ESTIMATOR_BYTES * min(n_classes, CLASS_BLOCK)
+        return int(images + design + evaluations * per_evaluation)
+
     def get_config(self) -> dict[str, Any]:
         return {
             "grid_size": self.grid_size,
@@ -226,7 +286,7 @@ def sobol_total_indices(
         size *= 2
         run.grow_to(size)
         estimate = run.estimate()
-    constant = int((estimate.variance == 0).sum())
+    constant = int(estimate.constant.sum())
     if constant:
         warnings.warn(
             f"blackbox output does not vary for {constant} of {len(labels)} classes; their maps are all zero",
