@@ -130,3 +130,14 @@ def test_the_size_check_is_the_transforms_true_limit(wavelet):
                 assert f"{wavelet}" in str(err) and f">= {smallest_side(wavelet, levels)}" in str(err)
                 accepted = False
             assert accepted == works, (wavelet, levels, side, works)
+
+
+def test_spatial_maps_of_many_classes_are_computed_in_chunks_with_the_same_values(monkeypatch):
+    from xaitk_wcam.wavelets import reprojection
+
+    indices = np.random.default_rng(0).random((70, 6, 6))
+    assert reprojection.CLASS_CHUNK < 70
+    chunked = spatial_maps(indices, (48, 40), 3, (45, 37))
+    monkeypatch.setattr(reprojection, "CLASS_CHUNK", 1000)
+    np.testing.assert_array_equal(chunked, spatial_maps(indices, (48, 40), 3, (45, 37)))
+    assert chunked.shape == (70, 45, 37) and chunked.dtype == np.float32

@@ -416,8 +416,7 @@ def plan_perturbations(resolved: dict[str, Any]) -> list[Perturbation]:
         configs = [raw[j][2].get_config() for j in members]
         differing = _differing_params(configs) if len(configs) > 1 else []
         numeric = len(differing) == 1 and all(
-            isinstance(c.get(differing[0]), (int, float)) and not isinstance(c.get(differing[0]), bool)
-            for c in configs
+            isinstance(c.get(differing[0]), (int, float)) and not isinstance(c.get(differing[0]), bool) for c in configs
         )
         for pos, (j, c) in enumerate(zip(members, configs, strict=True)):
             if numeric:

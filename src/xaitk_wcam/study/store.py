@@ -49,6 +49,7 @@ class ItemArrays:
     image: np.ndarray | None = None
     maps: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
+
 #: Columns of ``results.csv`` that hold text; every other column is float64.
 TEXT_COLUMNS = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")
 

@@ -132,10 +132,18 @@ def to_input_dtype(images: torch.Tensor, like: np.ndarray, low: float, high: flo
 
     Works in place on ``images``.
     """
+    out = np.empty(images.shape, dtype=like.dtype)
+    write_input_dtype(images, torch.from_numpy(out), low, high)
+    return out
+
+
+def write_input_dtype(images: torch.Tensor, out: torch.Tensor, low: float, high: float) -> None:
+    """Clip float images to ``[low, high]`` and write them into ``out`` in its dtype (rounding half up to
+    integers). Works in place on ``images``; either may be a strided view (a crop, some channels).
+    """
     images.clamp_(low, high)
-    if np.issubdtype(like.dtype, np.integer):
+    if not out.is_floating_point():
         images.add_(0.5)  # round half up: the cast truncates toward zero
         if low < 0:
             images.floor_()
-        return images.to(torch.from_numpy(np.empty(0, dtype=like.dtype)).dtype).numpy()
-    return images.numpy().astype(like.dtype, copy=False)
+    out.copy_(images)

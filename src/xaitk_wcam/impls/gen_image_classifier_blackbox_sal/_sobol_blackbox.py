@@ -10,7 +10,8 @@ are :mod:`xaitk_wcam.sobol`'s.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +26,11 @@ from xaitk_wcam.sobol.design import BLOCK_BYTES
 from xaitk_wcam.sobol.importance import Allocation
 from xaitk_wcam.sobol.runs import CLASS_BLOCK, importance_schedule
 from xaitk_wcam.utils.checks import check_choice, check_float, check_int
-from xaitk_wcam.utils.confidences import read_confidences
-from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
+from xaitk_wcam.utils.confidences import confidences
+from xaitk_wcam.utils.images import split_alpha, value_range, write_input_dtype
 
-#: Perturbed images built and cast together (a few MB of float32 at 224 x 224 x 3).
-_CAST_CHUNK = 8
+#: Bytes of float32 perturbed images built and cast together: a few images, so the temporaries stay in cache.
+_CHUNK_BYTES = 1 << 22
 
 #: Bytes per pixel and channel of one image in a batch, counted conservatively: the float32 perturbed image,
 #: its copy in the input's dtype (at most 4 bytes) and the classifier's float32 input.
@@ -305,7 +306,12 @@ def _stable(estimate: Estimate, tolerance: float) -> bool:
 class _Evaluator:
     """The model outputs at design rows: masks -> perturbed images in the input's dtype -> confidences.
 
-    Rows are built and classified ``batch_size`` at a time, so memory does not grow with the design.
+    Rows are built and classified ``batch_size`` at a time, so memory does not grow with the design. Each
+    batch is built a few images at a time (:data:`_CHUNK_BYTES` of float32) and each chunk is clipped and
+    cast straight into the batch handed to the blackbox (a crop of the perturber's output is a view, not a
+    copy). This work runs on one torch thread whatever the caller's setting: its operations are small and
+    memory-bound, and with more threads they wait on each other (28x slower at 2 threads on a loaded 2-core
+    machine, see ``benchmarks/wcam_overhead.py``); the caller's thread count is restored for the blackbox.
     """
 
     def __init__(
@@ -321,6 +327,7 @@ class _Evaluator:
         self.grid_size, self.batch_size = grid_size, batch_size
         self.alpha = split_alpha(image)[1]
         self.low, self.high = value_range(image)
+        self.chunk = max(1, _CHUNK_BYTES // (4 * image[..., :1].size * (image.shape[2] if image.ndim == 3 else 1)))
 
     def __call__(self, n_rows: int, rows: Callable[[int, int], np.ndarray]) -> np.ndarray:
         outputs = np.empty((n_rows, len(self.labels)), dtype=np.float32)  # 25 MB for 6,288 x 1000 classes
@@ -328,18 +335,32 @@ class _Evaluator:
             stop = min(start + self.batch_size, n_rows)
             masks = torch.from_numpy(np.ascontiguousarray(rows(start, stop))).view(-1, self.grid_size, self.grid_size)
             batch = self._images(masks)
-            outputs[start:stop] = read_confidences(self.blackbox.classify_images(batch), self.labels, len(batch))
+            outputs[start:stop] = confidences(self.blackbox, batch, self.labels, len(batch))
         return outputs
 
     def _images(self, masks: torch.Tensor) -> np.ndarray:
-        # Perturb and cast a few images at a time, so the float images are cast while still in cache.
         image = self.image
-        batch = np.concatenate(
-            [
-                to_input_dtype(self.perturb(masks[i : i + _CAST_CHUNK]).contiguous(), image, self.low, self.high)
-                for i in range(0, len(masks), _CAST_CHUNK)
-            ]
-        )
+        batch = np.empty((len(masks), *image.shape), dtype=image.dtype)
+        colour = torch.from_numpy(batch if image.ndim == 3 else batch[..., None])
         if self.alpha is not None:
-            return np.concatenate([batch, np.broadcast_to(self.alpha, (*batch.shape[:3], 1))], axis=-1)
-        return batch[..., 0] if image.ndim == 2 else batch
+            colour, alpha = colour[..., :-1], colour[..., -1:]
+            alpha.copy_(torch.from_numpy(self.alpha))
+        with single_torch_thread():
+            for start in range(0, len(masks), self.chunk):
+                stop = start + self.chunk
+                write_input_dtype(self.perturb(masks[start:stop]), colour[start:stop], self.low, self.high)
+        return batch
+
+
+@contextmanager
+def single_torch_thread() -> Iterator[None]:
+    """Run the block on one torch intra-op thread, then restore the caller's count."""
+    previous = torch.get_num_threads()
+    if previous == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
