@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
 from smqtk_core.configuration import to_config_dict
-from test_study import fake_config
+from study_helpers import fake_config
 from xaitk_saliency.impls.saliency_metric.entropy import Entropy
 
 from xaitk_wcam.impls.comparison import SSD
 from xaitk_wcam.impls.faithfulness import Deletion
-from xaitk_wcam.study import SaliencyRobustnessStudy, StudyConfigError, load_config
+from xaitk_wcam.study import (
+    SaliencyRobustnessStudy,
+    StudyConfigError,
+    load_config,
+)
 from xaitk_wcam.study.config import MAX_CONFIG_NODES, check_size
 
 
@@ -128,7 +134,6 @@ def _deprecated(name: str) -> type:
 def test_a_deprecated_factory_is_counted_not_built(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 20, failure 6: nrtk's deprecated factories were built to be counted (``len`` of a 5e8-step sweep: 77 s,
     4.9 GB) and the deprecated multivariate factory builds its product in its constructor."""
-    from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
 
     step, multi = _deprecated("PerturberStepFactory"), _deprecated("PerturberMultivariateFactory")
     base = fake_config()
@@ -182,3 +187,89 @@ def test_a_factory_that_cannot_be_counted_from_its_parameters_is_refused() -> No
             SaliencyRobustnessStudy({**fake_config(), "perturbers": [entry]})
     finally:
         plugins._CACHE.clear()
+
+
+def test_unknown_plugin_type_lists_the_available_ones() -> None:
+    config = fake_config()
+    config["saliency"]["wcam"] = {"type": "my.Missing", "my.Missing": {}}
+    with pytest.raises(StudyConfigError, match=r"saliency\['wcam'\].*unknown plugin type 'my.Missing'") as info:
+        SaliencyRobustnessStudy(config)
+    assert "xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam.WCAM" in str(info.value)
+    assert "SlidingWindowStack" in str(info.value)
+
+
+def test_wrong_parameter_names_plugin_and_parameter() -> None:
+    config = fake_config()
+    key = config["saliency"]["wcam"]["type"]
+    config["saliency"]["wcam"][key]["grid"] = 4
+    with pytest.raises(StudyConfigError, match=r"plugin .*WCAM has no parameter 'grid'.*grid_size"):
+        SaliencyRobustnessStudy(config)
+    config = fake_config()
+    config["saliency"]["wcam"][key]["grid_size"] = -1
+    with pytest.raises(StudyConfigError, match=r"saliency\['wcam'\]: plugin .*WCAM rejected.*grid_size"):
+        SaliencyRobustnessStudy(config)
+    config = fake_config()
+    config["perturbers"][0][config["perturbers"][0]["type"]]["start"] = 0  # ksize 0 is invalid
+    with pytest.raises(StudyConfigError, match=r"perturbers\[0\].*ksize"):
+        SaliencyRobustnessStudy(config)
+
+
+def test_config_never_imports_unregistered_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "evil_study_module.py").write_text("import builtins\nbuiltins.EVIL_IMPORTED = True\nclass Evil: pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for section in ("classifier", "images"):
+        config = fake_config()
+        config[section] = {"type": "evil_study_module.Evil", "evil_study_module.Evil": {}}
+        with pytest.raises(StudyConfigError, match="unknown plugin type"):
+            SaliencyRobustnessStudy(config)
+    config = fake_config()
+    config["perturbers"] = [{"type": "os.system", "os.system": {"command": "echo hi"}}]
+    with pytest.raises(StudyConfigError, match=r"unknown plugin type 'os\.system'"):
+        SaliencyRobustnessStudy(config)
+    # a registered wrapper that would import an object from a "module:attribute" string is refused too
+    from xaitk_wcam.classifiers import MaiteImageClassifier
+
+    key = f"{MaiteImageClassifier.__module__}.{MaiteImageClassifier.__name__}"
+    config = fake_config()
+    config["classifier"] = {"type": key, key: {"model": "evil_study_module:Evil"}}
+    with pytest.raises(StudyConfigError, match=r"parameter 'model' .* is an import path"):
+        SaliencyRobustnessStudy(config)
+    assert "evil_study_module" not in sys.modules
+    import builtins
+
+    assert not hasattr(builtins, "EVIL_IMPORTED")
+
+
+def test_malformed_configs() -> None:
+    base = fake_config()
+    cases = [
+        ({**base, "targets": "x"}, "unknown config key 'targets'"),
+        ({k: v for k, v in base.items() if k != "saliency"}, "missing the key 'saliency'"),
+        ({**base, "target": "best"}, "target must be one of"),
+        ({**base, "saliency": {}}, "non-empty mapping"),
+        ({**base, "saliency": {"bad/name": base["saliency"]["wcam"]}}, "saliency name"),
+        ({**base, "metrics": {"type": "x"}}, "metrics must be a list"),
+        ({**base, "metrics": [base["metrics"][0], base["metrics"][0]]}, "repeats another metric"),
+        ({**base, "classifier": "FakeClassifier"}, "expected a plugin config"),
+        ({**base, "perturbers": "blur"}, "perturbers must be a list"),
+    ]
+    for config, message in cases:
+        with pytest.raises(StudyConfigError, match=message):
+            SaliencyRobustnessStudy(config)
+
+
+def test_yaml_config_and_defaults_hash_equal(tmp_path: Path) -> None:
+    import yaml
+
+    config = fake_config(n=1)
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert load_config(path) == config
+    # omitted defaults resolve to the same hash as spelled-out ones
+    minimal = json.loads(json.dumps(config))
+    key = minimal["saliency"]["sw"]["type"]
+    minimal["saliency"]["sw"][key] = {"window_size": [8, 8], "stride": [8, 8]}
+    assert SaliencyRobustnessStudy(minimal).config_hash == SaliencyRobustnessStudy(config).config_hash
+    (tmp_path / "x.txt").write_text("{}")
+    with pytest.raises(StudyConfigError, match=r"\.json, \.yaml or \.yml"):
+        load_config(tmp_path / "x.txt")

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
-from study_helpers import fake_config
+from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
+from smqtk_core.configuration import to_config_dict
+from study_helpers import as_json, fake_config, read_results
+from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow import SlidingWindowStack
+from xaitk_saliency.impls.saliency_metric.entropy import Entropy
 
-from xaitk_wcam.study import SaliencyRobustnessStudy, parse_executor
-from xaitk_wcam.study.executors import InFlight, LocalExecutor, WorkerDied, accepted_executors
+from xaitk_wcam.impls.comparison import SSD, XCorr
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+from xaitk_wcam.study import (
+    SaliencyRobustnessStudy,
+    parse_executor,
+)
+from xaitk_wcam.study.executors import (
+    DaskExecutor,
+    InFlight,
+    LocalExecutor,
+    ProcessExecutor,
+    WorkerDied,
+    accepted_executors,
+)
 
 EXECUTOR_MODULE = """
 from xaitk_wcam.study.executors import LocalExecutor
@@ -132,11 +154,8 @@ def test_workers_end_when_the_study_process_is_killed(tmp_path, executor, sig) -
     """Issue 20, failure 9: after kill -9 or SIGTERM of a ``processes:2`` study its two workers and the resource
     tracker lived on under PID 1, blocked (Dask's local workers end by Dask's own watch: kept so)."""
     import contextlib
-    import json
-    import os
     import signal
     import subprocess
-    import sys
     import time
 
     import numpy as np
@@ -192,3 +211,70 @@ def test_workers_end_when_the_study_process_is_killed(tmp_path, executor, sig) -
         for p in children:
             with contextlib.suppress(psutil.NoSuchProcess):
                 p.kill()
+
+
+def test_parse_executor() -> None:
+    assert parse_executor("local") == (LocalExecutor, {})
+    assert parse_executor("processes:3") == (ProcessExecutor, {"workers": 3})
+    assert parse_executor("dask:local:2") == (DaskExecutor, {"workers": 2})
+    assert parse_executor("dask:tcp://10.0.0.1:8786") == (DaskExecutor, {"address": "tcp://10.0.0.1:8786"})
+    for bad in ("threads", "processes:0", "processes:x", "dask:", "dask:local:-1", "local:2"):
+        with pytest.raises(ValueError, match="executor"):
+            parse_executor(bad)
+
+
+def _write_pngs(folder: Path, n: int, size: int = 32) -> None:
+    from PIL import Image
+
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(folder / f"im{i}.png")
+
+
+def _registered_config(model_dir: Path, images_dir: Path) -> dict[str, Any]:
+    """Only registered plugins, so that fresh worker processes resolve it."""
+    from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
+    from xaitk_wcam.sources import FolderImages
+
+    return as_json(
+        {
+            "classifier": to_config_dict(HuggingFaceImageClassifier(str(model_dir), device="cpu", batch_size=16)),
+            "images": to_config_dict(FolderImages(str(images_dir))),
+            "perturbers": [
+                to_config_dict(AverageBlurPerturber(ksize=3)),
+                to_config_dict(AverageBlurPerturber(ksize=5)),
+            ],
+            "saliency": {
+                "wcam": to_config_dict(WCAM(levels=2, grid_size=4, nb_design=2, batch_size=16)),
+                "sliding": to_config_dict(SlidingWindowStack(window_size=(8, 8), stride=(8, 8))),
+            },
+            "metrics": [to_config_dict(Entropy()), to_config_dict(SSD()), to_config_dict(XCorr())],
+            "noise_floor": False,  # tested on its own (test_noise_floor_rows_and_band)
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def local_run(tiny_resnet_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    """A registered-plugins config and its local run, to compare the other executors with."""
+    root = tmp_path_factory.mktemp("executors")
+    _write_pngs(root / "images", 3)
+    config = _registered_config(tiny_resnet_dir, root / "images")
+    local = SaliencyRobustnessStudy(config).run(root / "local", progress=False, report=False)
+    assert (local["status"] == "ok").all()
+    return config, root / "local"
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_equals_local(local_run: tuple[dict[str, Any], Path], tmp_path: Path) -> None:
+    config, local = local_run
+    SaliencyRobustnessStudy(config).run(tmp_path / "dask", executor="dask:local:2", progress=False, report=False)
+    pd.testing.assert_frame_equal(read_results(tmp_path / "dask"), read_results(local))
+
+
+@pytest.mark.slow
+def test_process_pool_equals_local(local_run: tuple[dict[str, Any], Path], tmp_path: Path) -> None:
+    config, local = local_run
+    SaliencyRobustnessStudy(config).run(tmp_path / "procs", executor="processes:2", progress=False, report=False)
+    pd.testing.assert_frame_equal(read_results(tmp_path / "procs"), read_results(local))
