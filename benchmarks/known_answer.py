@@ -42,6 +42,7 @@ from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.rise import RISEStac
 from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow import SlidingWindowStack
 
 from xaitk_wcam import WCAM, WCAMDetector
+from xaitk_wcam.classifiers import HuggingFaceImageClassifier
 from xaitk_wcam.datasets import scale_shapes, scale_shapes_scenes
 from xaitk_wcam.datasets.known_answer import decision_shares, predict, saliency_pointing_game, wcam_known_answer
 from xaitk_wcam.datasets.known_answer_detector import (
@@ -51,7 +52,7 @@ from xaitk_wcam.datasets.known_answer_detector import (
 )
 from xaitk_wcam.detectors import CenterNetDetector
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.random import RandomSaliency
-from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier
+from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS
 
 
 def baselines(args: argparse.Namespace) -> dict:
@@ -79,11 +80,14 @@ def classifier_section(args: argparse.Namespace) -> None:
     print(
         f"ScaleShapes known-answer benchmark: {args.n_test} test + {args.n_test} cue-conflict images (seed "
         f"{args.seed}); {args.n_explain} explained per model; WCAM haar, levels=3, grid_size={args.grid_size}, "
-        f"nb_design={args.nb_design}, estimator={args.estimator} ({wcam.n_evaluations} passes / image)\n"
+        f"nb_design={args.nb_design}, estimator={args.estimator} ({wcam.n_evaluations} passes / image); classifier "
+        f"backend {args.backend}\n"
     )
     model_rows, method_rows = [], []
     for kind in SCALE_SHAPES_KINDS:
-        classifier = scale_shapes_classifier(kind, device="cpu", batch_size=512)
+        classifier = HuggingFaceImageClassifier(
+            f"scale-shapes-{kind}", device="cpu", batch_size=512, backend=args.backend
+        )
         accuracy = float((predict(classifier, test) == np.array([s.label for s in test])).mean())
         decisions = decision_shares(predict(classifier, conflict), conflict)
         start = time.perf_counter()
@@ -248,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rise-masks", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1, help="data seed (the shipped models were trained on seed 0)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--backend", default="torch", help="HuggingFaceImageClassifier backend: torch, onnxruntime")
     parser.add_argument("--n-scenes", type=int, default=32, help="detector section: test scenes explained")
     parser.add_argument("--detector-grid-size", type=int, default=16, help="detector section: 96 px / 16 = 6 px cells")
     parser.add_argument(

@@ -59,9 +59,15 @@ def test_refusals_before_any_work() -> None:
     with pytest.raises(TypeError, match="ClassifyImage"):
         as_explainer(WCAM()).check_model(object())
     wcam = as_explainer(WCAM(batch_size=8))
-    assert wcam.images_at_once() == 8 and as_explainer(VanillaGradients()).images_at_once() == 64
-    assert wcam.memory_estimate_mb((1024, 1024, 3)) == pytest.approx(8 * 1024 * 1024 * 3 * 12 / 2**20)
-    with pytest.raises(MemoryError, match=r"1024 x 1024 x 3 .* batch of 8 for WCAM, over memory_budget_mb=10"):
+    gradients = as_explainer(VanillaGradients())
+    assert wcam.images_at_once() == 8 and gradients.images_at_once() == 64
+    assert gradients.memory_estimate_mb((1024, 1024, 3)) == pytest.approx(64 * 1024 * 1024 * 3 * 12 / 2**20)
+    with pytest.raises(MemoryError, match=r"1024 x 1024 x 3 .* batch of 64 for VanillaGradients, over memory_bud"):
+        gradients.check_memory((1024, 1024, 3), 10)
+    # a generator that counts its own memory (the Sobol methods: batch, design, outputs) gives the estimate
+    own = WCAM(batch_size=8).memory_estimate_bytes((1024, 1024, 3)) / 2**20
+    assert wcam.memory_estimate_mb((1024, 1024, 3)) == pytest.approx(own) and own > 8 * 1024 * 1024 * 3 * 12 / 2**20
+    with pytest.raises(MemoryError, match=r"1024 x 1024 x 3 .* per explanation .* for WCAM, over memory_budget_mb=10"):
         wcam.check_memory((1024, 1024, 3), 10)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -125,3 +126,10 @@ def fake_config(**images: Any) -> dict[str, Any]:
             "noise_floor": False,  # tested on its own (test_noise_floor_rows_and_band)
         }
     )
+
+
+def read_results(out: Path) -> Any:
+    """``results.csv`` of a study folder without its timing column (equal runs give equal tables)."""
+    import pandas as pd
+
+    return pd.read_csv(out / "results.csv").drop(columns=TIMING)

@@ -64,3 +64,20 @@ def test_metric_names_that_only_look_reserved_are_accepted() -> None:
     metrics = {"scale_share_x": to_config_dict(Entropy()), "xcorr": to_config_dict(XCorr())}
     study = SaliencyRobustnessStudy(_study({"sw": SlidingWindowStack(window_size=(8, 8), stride=(8, 8))}, metrics))
     assert "scale_share_x" in study.plan.row_columns()
+
+
+def test_a_wavelet_metric_reads_only_maps_of_its_levels(tmp_path: Path) -> None:
+    """ScaleShare(levels=2) on a 3-level WCAM map would read the wrong bands: it is left empty and listed."""
+    from xaitk_wcam.impls.saliency_metric import ScaleShare
+
+    config = _study(
+        {"wcam2": WCAM(levels=2, grid_size=4, nb_design=2, batch_size=16),
+         "wcam3": WCAM(levels=3, grid_size=4, nb_design=2, batch_size=16)},
+        {"coarse": to_config_dict(ScaleShare(level=0, levels=2))},
+    )  # fmt: skip
+    study = SaliencyRobustnessStudy(config)
+    reasons = [reason for method, _, reason in study.plan.not_applicable() if method == "wcam3"]
+    assert reasons == ["coarse accepts wavelet maps of 2 levels; wcam3 gives wavelet (3 levels)/pixel maps"]
+    frame = study.run(tmp_path / "out", progress=False, report=False)
+    assert frame[frame["method"] == "wcam2"]["coarse"].notna().all()
+    assert frame[frame["method"] == "wcam3"]["coarse"].isna().all() and (frame["status"] == "ok").all()

@@ -103,8 +103,13 @@ class Explainer(abc.ABC):
         return int(batch) if isinstance(batch, int) and batch > 0 else DEFAULT_IMAGES_AT_ONCE
 
     def memory_estimate_mb(self, image_shape: tuple[int, ...]) -> float:
-        """Estimated working memory of one explanation of an image of ``image_shape``, in MB: the images held at
-        once times the image's pixels and channels times :data:`BYTES_PER_PIXEL`."""
+        """Estimated working memory of one explanation of an image of ``image_shape``, in MB: the generator's own
+        count when it has one (``memory_estimate_bytes(image_shape)``, e.g. the Sobol methods: batch, design,
+        outputs of the one class explained), else the images held at once times the image's pixels and channels
+        times :data:`BYTES_PER_PIXEL`."""
+        own = getattr(self.generator, "memory_estimate_bytes", None)
+        if callable(own):
+            return own(tuple(image_shape)) / 2**20
         channels = image_shape[2] if len(image_shape) == 3 else 1
         return self.images_at_once() * image_shape[0] * image_shape[1] * channels * BYTES_PER_PIXEL / 2**20
 
@@ -117,10 +122,12 @@ class Explainer(abc.ABC):
         if estimate > budget_mb:
             height, width = image_shape[:2]
             channels = image_shape[2] if len(image_shape) == 3 else 1
+            counted = callable(getattr(self.generator, "memory_estimate_bytes", None))
+            per = "per explanation (batch, design, outputs)" if counted else f"per batch of {self.images_at_once()}"
             raise MemoryError(
-                f"a {height} x {width} x {channels} image needs an estimated {estimate:,.0f} MB per batch of "
-                f"{self.images_at_once()} for {type(self.generator).__name__}, over memory_budget_mb={budget_mb:,.0f}; "
-                "resize the image, lower the method's batch_size or raise memory_budget_mb"
+                f"a {height} x {width} x {channels} image needs an estimated {estimate:,.0f} MB {per} for "
+                f"{type(self.generator).__name__}, over memory_budget_mb={budget_mb:,.0f}; resize the image, lower "
+                "the method's batch_size or nb_design, or raise memory_budget_mb"
             )
 
     # -- the work -------------------------------------------------------------------------------------

@@ -117,7 +117,8 @@ class HFDatasetImages(ImageSource):
         if self._streaming:  # no random access: a row that fails to decode ends the stream (one error record)
             for index, row in enumerate(self._dataset):
                 label = None if self._label_column is None else self._label(row[self._label_column])
-                yield f"{self._split}/{index}", _to_array(row[self._image_column]), label
+                image_id = f"{self._split}/{index}"  # converted when read: a mode refused costs one record
+                yield image_id, functools.partial(_to_array, row[self._image_column], image_id), label
             return
         # Labels are read as a column (no image decoding); each image is decoded on its own, so a corrupt
         # one costs one record.
@@ -143,14 +144,14 @@ class HFDatasetImages(ImageSource):
 
 
 def _read_row(dataset: Any, index: int, column: str) -> Any:
-    return _to_array(dataset[index][column])
+    return _to_array(dataset[index][column], f"row {index}")  # the record carries the split
 
 
-def _to_array(image: Any) -> Any:
-    """PIL image -> array (palette / CMYK / RGBA converted to RGB); arrays pass through."""
-    mode = getattr(image, "mode", None)
-    if mode is not None:
-        import numpy as np
+def _to_array(image: Any, image_id: str) -> Any:
+    """PIL image -> array by its mode's rule (:func:`xaitk_wcam.utils.images.pil_image_array`); arrays pass
+    through."""
+    if isinstance(getattr(image, "mode", None), str):
+        from xaitk_wcam.utils.images import pil_image_array
 
-        return np.asarray(image if mode in ("L", "RGB") else image.convert("RGB"))
+        return pil_image_array(image, image_id)
     return image

@@ -7,7 +7,7 @@ is the list of item keys the unit committed to the results store. The runner has
 
 - ``local`` (:class:`LocalExecutor`, the default): in the calling process, one unit after the other;
 - ``processes:N`` (:class:`ProcessExecutor`): a ``concurrent.futures.ProcessPoolExecutor`` of ``N``
-  ``spawn``-ed workers;
+  ``spawn``-ed workers, which end when the study's process ends, ``kill -9`` included (:func:`exit_with_parent`);
 - ``dask:local:N`` / ``dask:ADDRESS`` (:class:`DaskExecutor`): a ``dask.distributed`` ``LocalCluster`` of
   ``N`` single-threaded worker processes, or an existing scheduler (``tcp://host:8786``), whose workers
   must see ``OUT_DIR`` at the same path (a shared filesystem), since each commits its items there.
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -141,8 +142,35 @@ class ContextCache:
 CONTEXTS = ContextCache()
 
 
+#: Exit code of a pool worker that ends because the process that started it ended.
+ORPHANED_EXIT_CODE = 70
+
+
+def exit_with_parent() -> None:
+    """In a worker process: end it as soon as the process that started it ends, however it ends (``kill -9``
+    included), instead of living on under PID 1, blocked on a queue no one writes to.
+
+    A daemon thread waits on ``multiprocessing.parent_process()``'s sentinel (a pipe the parent holds open on
+    POSIX, the parent's process handle on Windows: no polling) and calls ``os._exit``. Once the pool's workers are
+    gone, the resource tracker they share with the parent sees its pipe close and exits too.
+    """
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a multiprocessing child
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(ORPHANED_EXIT_CODE)
+
+    threading.Thread(target=watch, name="xaitk-wcam-exit-with-parent", daemon=True).start()
+
+
 def build_context(plan: StudyPlan, threads: int | None) -> None:
-    """Pool initializer: build this worker's context once, before its first unit."""
+    """Pool initializer: end with the parent (:func:`exit_with_parent`), then build this worker's context once,
+    before its first unit."""
+    exit_with_parent()
     CONTEXTS.get(plan, threads)
 
 

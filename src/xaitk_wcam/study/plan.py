@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from xaitk_wcam.interfaces.explainer import as_explainer
-from xaitk_wcam.interfaces.explanation import MAP_SPACES, accepted_spaces, choose_space
+from xaitk_wcam.interfaces.explanation import MAP_SPACES, WAVELET, accepted_levels, accepted_spaces, choose_space
 from xaitk_wcam.study.config import MAX_PERTURBATIONS, MEMORY_BUDGET_MB, build_plugin
 from xaitk_wcam.study.errors import StudyConfigError
 from xaitk_wcam.study.plugins import implementations, role_of
@@ -95,6 +95,8 @@ class MetricColumn:
         ``"faithfulness"`` (``FaithfulnessMetric``).
     :param score: Score name inside a ``FaithfulnessResult`` (faithfulness only).
     :param spaces: Map spaces the metric accepts (:func:`~xaitk_wcam.interfaces.explanation.accepted_spaces`).
+    :param levels: Levels of the wavelet maps it reads (:func:`~xaitk_wcam.interfaces.explanation.accepted_levels`),
+        or ``None`` for any.
     """
 
     column: str
@@ -102,6 +104,7 @@ class MetricColumn:
     kind: str
     score: str | None = None
     spaces: tuple[str, ...] = MAP_SPACES
+    levels: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,34 +125,31 @@ class Method:
     seeded: bool
 
 
-def count_perturbations(entry: dict[str, Any]) -> int | None:
-    """Perturbations a resolved ``perturbers`` entry makes, from its parameters, without building anything
-    (nrtk's step, linspace, one-step and multivariate factories; a single perturber makes one); ``None`` for
-    another factory, which is then built and asked (``len``).
+def count_perturbations(entry: dict[str, Any]) -> int:
+    """Perturbations a resolved ``perturbers`` entry makes, from its parameters, without building anything: a
+    single perturber makes one; a factory is counted by the rule of its nrtk class, current or deprecated
+    (:mod:`.factory_counts`).
+
+    :raises StudyConfigError: A factory that no rule counts (it is not built to be counted), or parameters that
+        cannot be counted.
     """
-    from nrtk.impls.perturb_factory import (
-        PerturberLinspaceFactory,
-        PerturberMultivariateFactory,
-        PerturberOneStepFactory,
-        PerturberStepFactory,
-    )
+    from xaitk_wcam.study.factory_counts import COUNTERS, factory_counter
 
     cls = implementations("perturbers")[entry["type"]]
     params = entry[entry["type"]]
     if role_of(cls, "perturbers") != "factory":
         return 1
+    count = factory_counter(cls)
+    if count is None:
+        raise StudyConfigError(
+            f"perturbers: factory {entry['type']} cannot be counted from its parameters (counted: nrtk's "
+            f"{', '.join(COUNTERS)} and their subclasses), and it is not built to be counted; list its perturbers "
+            "one by one instead"
+        )
     try:
-        if issubclass(cls, PerturberStepFactory):
-            return max(0, math.ceil((float(params["stop"]) - float(params["start"])) / float(params["step"])))
-        if issubclass(cls, PerturberLinspaceFactory):
-            return int(params["num"])
-        if issubclass(cls, PerturberOneStepFactory):
-            return 1
-        if issubclass(cls, PerturberMultivariateFactory):
-            return math.prod(len(values) for values in params["thetas"])
+        return count(params)
     except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError) as err:
         raise StudyConfigError(f"perturbers: factory {entry['type']} has unusable parameters {params}: {err}") from err
-    return None
 
 
 def describe_method(name: str, entry: dict[str, Any]) -> Method:
@@ -197,11 +197,12 @@ def metric_columns(
     if isinstance(resolved_metrics, dict):
         out = []
         for i, ((name, _), metric) in enumerate(zip(entries, instances, strict=True)):
-            kind, spaces = role_of(type(metric), "metrics") or "metric", accepted_spaces(metric)
+            kind = role_of(type(metric), "metrics") or "metric"
+            spaces, levels = accepted_spaces(metric), accepted_levels(metric)
             if kind == "faithfulness":
-                out += [MetricColumn(f"{name}_{score}", i, kind, str(score), spaces) for score in metric.score_names]
+                out += [MetricColumn(f"{name}_{s}", i, kind, str(s), spaces, levels) for s in metric.score_names]
             else:
-                out.append(MetricColumn(str(name), i, kind, None, spaces))
+                out.append(MetricColumn(str(name), i, kind, None, spaces, levels))
         seen = [c.column for c in out]
         clash = sorted({c for c in seen if seen.count(c) > 1})
         if clash:
@@ -211,11 +212,11 @@ def metric_columns(
     base: list[MetricColumn] = []
     for i, metric in enumerate(instances):
         kind = role_of(type(metric), "metrics") or "metric"
-        spaces = accepted_spaces(metric)
+        spaces, levels = accepted_spaces(metric), accepted_levels(metric)
         if kind == "faithfulness":
-            base += [MetricColumn(str(s), i, kind, str(s), spaces) for s in metric.score_names]
+            base += [MetricColumn(str(s), i, kind, str(s), spaces, levels) for s in metric.score_names]
         else:
-            base.append(MetricColumn(str(metric.name), i, kind, None, spaces))
+            base.append(MetricColumn(str(metric.name), i, kind, None, spaces, levels))
     groups: dict[str, list[int]] = defaultdict(list)
     for j, col in enumerate(base):
         groups[col.column].append(j)
@@ -318,8 +319,11 @@ class StudyPlan:
         return max(self.wavelet_levels.values(), default=-1)
 
     def metric_space(self, method: str, column: MetricColumn) -> str | None:
-        """Which of ``method``'s map spaces ``column``'s metric scores, or ``None`` when it accepts none of them."""
-        return choose_space(self.method(method).spaces, column.spaces)
+        """Which of ``method``'s map spaces ``column``'s metric scores, or ``None`` when it accepts none of them (a
+        wavelet metric of other levels than the method's wavelet maps does not accept them)."""
+        found = self.method(method)
+        spaces = [s for s in found.spaces if s != WAVELET or column.levels in (None, found.levels)]
+        return choose_space(spaces, column.spaces)
 
     def not_applicable(self) -> list[tuple[str, str, str]]:
         """``(method, column, reason)`` for every metric column that does not apply to a method's maps."""
@@ -327,10 +331,10 @@ class StudyPlan:
         for method in self.methods:
             for column in self.columns:
                 if self.metric_space(method.name, column) is None:
-                    reason = (
-                        f"{column.column} accepts {'/'.join(column.spaces)} maps; {method.name} gives "
-                        f"{'/'.join(method.spaces)} maps"
-                    )
+                    levels = "" if column.levels is None else f" of {column.levels} levels"
+                    given = "/".join(s if s != WAVELET else f"{s} ({method.levels} levels)" for s in method.spaces)
+                    accepts = f"{column.column} accepts {'/'.join(column.spaces)} maps{levels}"
+                    reason = f"{accepts}; {method.name} gives {given} maps"
                     out.append((method.name, column.column, reason))
         return out
 
@@ -373,29 +377,23 @@ def build_metrics(resolved: dict[str, Any]) -> list[Any]:
 def plan_perturbations(resolved: dict[str, Any]) -> list[Perturbation]:
     """Every perturbation of the study, in order, each with its sweep (group, axis, strength).
 
-    :raises StudyConfigError: More perturbations than ``max_perturbations`` (counted before building where the
-        factory allows), or a factory that cannot make one of its perturbers.
+    :raises StudyConfigError: More perturbations than ``max_perturbations`` (counted before anything is built), or
+        a factory that cannot make one of its perturbers.
     """
     perturbations: list[Perturbation] = []
     raw: list[tuple[int, int | None, Any, str | None, Any]] = []
     limit = int(resolved.get("max_perturbations", MAX_PERTURBATIONS))
     counts = [count_perturbations(entry) for entry in resolved["perturbers"]]
-    known = sum(c for c in counts if c is not None)
-    if known > limit:
+    if sum(counts) > limit:
         raise StudyConfigError(
-            f"the perturbers make {known:,} perturbations, more than max_perturbations={limit:,}; "
+            f"the perturbers make {sum(counts):,} perturbations, more than max_perturbations={limit:,}; "
             "narrow the factories or raise max_perturbations in the config"
         )
     for e, entry in enumerate(resolved["perturbers"]):
         obj = build_plugin("perturbers", entry, f"perturbers[{e}]")
         if role_of(type(obj), "perturbers") == "factory":
-            cfg = obj.get_config()
-            theta_key = cfg.get("theta_key")
-            n = len(obj) if counts[e] is None else counts[e]
-            if len(raw) + n > limit:
-                raise StudyConfigError(
-                    f"perturbers[{e}] makes {n:,} perturbations, more than max_perturbations={limit:,} in all"
-                )
+            theta_key = obj.get_config().get("theta_key")
+            n = counts[e]
             thetas = list(obj.thetas) if len(obj.thetas) == n else list(range(1, n + 1))  # once: O(n)
             for k, theta in enumerate(thetas):
                 try:
@@ -418,8 +416,7 @@ def plan_perturbations(resolved: dict[str, Any]) -> list[Perturbation]:
         configs = [raw[j][2].get_config() for j in members]
         differing = _differing_params(configs) if len(configs) > 1 else []
         numeric = len(differing) == 1 and all(
-            isinstance(c.get(differing[0]), (int, float)) and not isinstance(c.get(differing[0]), bool)
-            for c in configs
+            isinstance(c.get(differing[0]), (int, float)) and not isinstance(c.get(differing[0]), bool) for c in configs
         )
         for pos, (j, c) in enumerate(zip(members, configs, strict=True)):
             if numeric:

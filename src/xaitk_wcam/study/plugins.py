@@ -91,7 +91,10 @@ def _interface(qualname: str) -> type:
     :raises StudyConfigError: It cannot be imported (a missing or incompatible package): the study cannot
         resolve that section, and says so instead of offering no plugin.
     """
-    module_name, _, attr = qualname.rpartition(".")
+    from xaitk_wcam.utils.imports import parse_dotted_name
+
+    *module, attr = parse_dotted_name(qualname, "plugin interface")
+    module_name = ".".join(module)
     try:
         interface = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as err:

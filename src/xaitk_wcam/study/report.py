@@ -14,7 +14,9 @@ import base64
 import html
 import json
 import re
+import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.viz.curves import plot_metric_curve
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
 from xaitk_wcam.viz.profiles import plot_grouped_profiles
+from xaitk_wcam.viz.text import PLAIN, plain_legend
 
 #: Images that get a maps figure (the first ones of the source); tables always hold every image.
 MAX_IMAGE_FIGURES = 50
@@ -72,7 +75,7 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int) -> Any 
             plot_image(axes[0, c], image, title)
         else:
             axes[0, c].axis("off")
-            axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6)
+            axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6, **PLAIN)
         for r, (name, space) in enumerate(map_rows, start=1):
             ax = axes[r, c]
             row = rows.get(name, {})
@@ -85,13 +88,14 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int) -> Any 
                 plot_map(ax, sal_map, space)
             else:
                 ax.axis("off")
-                ax.text(
-                    0.5, 0.5, str(row.get("status", "no map"))[:60], ha="center", va="center", fontsize=6, wrap=True
-                )
+                status = str(row.get("status", "no map"))[:60]
+                ax.text(0.5, 0.5, status, ha="center", va="center", fontsize=6, wrap=True, **PLAIN)
             if c == 0:
-                ax.set_ylabel(f"{name} ({space})", fontsize=7)
+                ax.set_ylabel(f"{name} ({space})", fontsize=7, **PLAIN)
     fig.suptitle(
-        f"image {columns[0][0]['image_id']} (target: {columns[0][0]['rows'][0].get('target_label')})", fontsize=9
+        f"image {columns[0][0]['image_id']} (target: {columns[0][0]['rows'][0].get('target_label')})",
+        fontsize=9,
+        **PLAIN,
     )
     return fig
 
@@ -134,15 +138,16 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
             if np.isfinite(values).any():
                 label = "classifier" if col == "target_confidence" else method
                 plot_metric_curve(ax, strengths, values, label=label, reference=reference, noise_floor=floor)
-        ax.set_title(col, fontsize=8)
-        ax.set_xlabel(perturbations[0].axis, fontsize=7)
+        ax.set_title(col, fontsize=8, **PLAIN)
+        ax.set_xlabel(perturbations[0].axis, fontsize=7, **PLAIN)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=6)
+            plain_legend(ax, fontsize=6)
     for ax in axes[n:]:
         ax.axis("off")
     fig.suptitle(
         f"{group}: metrics vs {perturbations[0].axis} (mean, 95 % band; dashed: reference; hatched: noise floor)",
         fontsize=9,
+        **PLAIN,
     )
     return fig
 
@@ -188,14 +193,51 @@ def noise_floor_table(frame: Any, plan: StudyPlan) -> Any:
     return pd.DataFrame(rows)
 
 
+def share_columns(plan: StudyPlan, method: str) -> list[str]:
+    """The ``scale_share_*`` columns of a wavelet-map ``method``."""
+    return [f"scale_share_{i}" for i in range(plan.wavelet_levels[method] + 1)]
+
+
+def zero_profiles(frame: Any, plan: StudyPlan, method: str) -> Any:
+    """Booleans over ``frame``'s rows: ``method``'s ok rows whose scale shares are all 0.
+
+    An explanation whose output does not vary has an all-zero map (WCAM warns when it computes it): its shares are
+    not a profile, and averaging them in would shrink the mean (a reference profile summing to 0.5).
+    """
+    shares = frame.reindex(columns=share_columns(plan, method)).astype(float)
+    ok = (frame["status"] == "ok") & (frame["method"] == method)
+    return ok & shares.notna().all(axis=1) & (shares == 0).all(axis=1)
+
+
+def _without_zero_profiles(frame: Any, plan: StudyPlan, warn: bool = True) -> Any:
+    """``frame`` with the scale shares of all-zero profiles (:func:`zero_profiles`) blanked, so means skip them;
+    a ``RuntimeWarning`` per method says how many."""
+    blanked = frame.copy()
+    for method in plan.wavelet_levels:
+        zero = zero_profiles(frame, plan, method)
+        if zero.any():
+            blanked.loc[zero, share_columns(plan, method)] = np.nan
+            if warn:
+                total = int(((frame["status"] == "ok") & (frame["method"] == method)).sum())
+                warnings.warn(
+                    f"{int(zero.sum())} of {total} ok rows of {method} have an all-zero map (the explained output does "
+                    "not vary): left out of its mean scale profiles",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+    return blanked
+
+
 def profile_figure(
     frame: Any, plan: StudyPlan, method: str, group: str, perturbations: list[Perturbation]
 ) -> Any | None:
-    """Mean scale profile of a wavelet-map ``method`` for the reference and each strength of one sweep."""
+    """Mean scale profile of a wavelet-map ``method`` for the reference and each strength of one sweep (all-zero
+    profiles left out, with a warning: :func:`zero_profiles`)."""
     from matplotlib.figure import Figure
 
-    share_cols = [f"scale_share_{i}" for i in range(plan.wavelet_levels[method] + 1)]
-    ok = frame[(frame["status"] == "ok") & (frame["method"] == method)]
+    share_cols = share_columns(plan, method)
+    frame = _without_zero_profiles(frame[frame["method"] == method], plan)
+    ok = frame[(frame["status"] == "ok") & frame[share_cols].notna().all(axis=1)]
     profiles: dict[str, np.ndarray] = {}
     for pid, label in [(REFERENCE, REFERENCE)] + [(p.id, f"{p.axis}={p.strength:g}") for p in perturbations]:
         rows = ok[ok["perturbation"] == pid][share_cols].astype(float)
@@ -231,6 +273,18 @@ def _noise_floor_html(frame: Any, plan: StudyPlan) -> str:
     )
 
 
+def _zero_profiles_html(frame: Any, plan: StudyPlan) -> str:
+    """One line per wavelet-map method with all-zero maps left out of its means (:func:`zero_profiles`)."""
+    counts = {method: int(zero_profiles(frame, plan, method).sum()) for method in plan.wavelet_levels}
+    items = "".join(
+        f"<li>{html.escape(method)}: {n} rows with an all-zero map (the explained output does not vary), left out "
+        "of the mean profiles and of the mean scale shares</li>"
+        for method, n in counts.items()
+        if n
+    )
+    return f"<ul>{items}</ul>" if items else ""
+
+
 def _not_applicable_html(plan: StudyPlan) -> str:
     """One line per (method, metric) pair the study skipped because the metric does not read that kind of map."""
     pairs = plan.not_applicable()
@@ -240,12 +294,70 @@ def _not_applicable_html(plan: StudyPlan) -> str:
     return f"<ul>{items}</ul>"
 
 
-def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
+_CSS = (
+    "body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;font-size:12px}"
+    "td,th{border:1px solid #ccc;padding:2px 6px;white-space:nowrap}.scroll{overflow-x:auto;max-width:100%}"
+    "img{max-width:100%}figure{margin:1em 0}dt{font-weight:bold;font-family:monospace}dd{margin:0 0 .4em 1.5em}"
+    "pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:11px}"
+)
+
+#: What a cell holds when a metric gives no number.
+NOT_APPLICABLE, NO_REFERENCE = "n/a", "ref"
+_BLANKS = (
+    f"<code>{NOT_APPLICABLE}</code>: the metric does not read this method's maps (see <em>Metrics that do not "
+    f"apply</em>); <code>{NO_REFERENCE}</code>: a comparison with the reference map, undefined on the reference "
+    "itself; an empty cell: no value (a failed row, listed under <em>Errors</em>, or an undefined score; "
+    "<code>noise_floor</code> rows hold only the comparisons of two seeds)."
+)
+
+
+def _marked(frame: Any, plan: StudyPlan) -> Any:
+    """``frame`` with text in the cells that hold no number for a known reason (see :data:`_BLANKS`)."""
+    out = frame.astype(object).where(frame.notna(), "")
+    comparisons = {c.column for c in plan.columns if c.kind == "comparison"}
+    for method, column, _ in plan.not_applicable():
+        if column in out:
+            out.loc[out["method"] == method, column] = NOT_APPLICABLE
+    for column in comparisons & set(out.columns):
+        rows = (out["perturbation"] == REFERENCE) & (out[column] == "")
+        out.loc[rows, column] = NO_REFERENCE
+    return out
+
+
+def _table_html(frame: Any, index: bool) -> str:
+    """A table that scrolls sideways when wider than the page."""
+    formatted = frame.map(lambda v: f"{v:.4g}" if isinstance(v, float) else v) if len(frame) else frame
+    return f"<div class='scroll'>{formatted.to_html(index=index, na_rep='', escape=True)}</div>"
+
+
+def _legend_html(plan: StudyPlan) -> str:
+    """Each metric column: what its metric measures and which direction is better (the metrics' own words)."""
+    from xaitk_wcam.study.plan import build_metrics
+
+    metrics = build_metrics(plan.resolved)
+    items = [
+        ("predicted_confidence, target_confidence", "the classifier's confidence of its top class and of the "
+         "explained (target) class on the item's image"),
+        ("scale_share_<level>", "share of a wavelet map's importance at each level, 0 = approximation (coarsest)"),
+        ("seconds", "time the method took on the item, its metrics included"),
+    ]  # fmt: skip
+    for column in plan.columns:
+        metric = metrics[column.metric]
+        text = getattr(metric, "score_help", {}).get(column.score) if column.score else None
+        doc = (type(metric).__doc__ or type(metric).__name__).strip().splitlines()[0].replace("``", "")
+        items.append((column.column, f"{text or doc} ({type(metric).__name__}, reads {'/'.join(column.spaces)} maps)"))
+    body = "".join(f"<dt>{html.escape(name)}</dt><dd>{html.escape(text)}</dd>" for name, text in items)
+    return f"<dl>{body}</dl>"
+
+
+def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterable[str] | None = None) -> Path:
     """Write ``figures/`` and ``report.html`` for a finished study.
 
     :param store: The study's output folder.
     :param plan: The study plan.
     :param frame: The results table (as written to ``results.csv``).
+    :param keys: The run's items (default: every committed item). A resumed run whose source lost an image
+        leaves that image's items in the folder; only the run's get figures (stale image figures are removed).
     :return: Path of ``report.html``.
     """
     figures_dir = store.root / "figures"
@@ -253,11 +365,13 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
     image_figs: list[Path] = []
     curve_figs: list[Path] = []
     profile_figs: list[Path] = []
-    image_indices = sorted({r["image_index"] for r in store.records()})
+    image_indices = sorted({r["image_index"] for r in store.records(keys)})
     for image_index in image_indices[:MAX_IMAGE_FIGURES]:
         fig = image_figure(store, plan, image_index)
         if fig is not None:
             image_figs.append(_save(fig, figures_dir / f"image_{image_index:06d}.png"))
+    for stale in set(figures_dir.glob("image_*.png")) - set(image_figs):
+        stale.unlink()
     if len(frame):
         for group, perturbations in _groups(plan).items():
             curve_figs.append(
@@ -269,8 +383,9 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
                     profile_figs.append(_save(fig, figures_dir / f"profile_{_slug(group)}_{_slug(method)}.png"))
 
     numeric = [c for c in frame.columns if c not in _NON_METRIC]
+    means = _without_zero_profiles(frame, plan, warn=False)  # profile_figure warned
     summary = (
-        frame[frame["status"] == "ok"].groupby(["perturbation", "method"], sort=False)[numeric].mean()
+        means[means["status"] == "ok"].groupby(["perturbation", "method"], sort=False)[numeric].mean()
         if len(frame)
         else frame
     )
@@ -279,18 +394,20 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
     digest = json.loads((store.root / "study.json").read_text(encoding="utf-8"))["config_hash"]
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Saliency robustness study</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
-        "td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}figure{margin:1em 0}"
-        "pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:11px}</style></head><body>",
+        f"<style>{_CSS}</style></head><body>",
         "<h1>Saliency robustness study</h1>",
         f"<p>Config hash <code>{digest}</code>; {frame['image_id'].nunique() if len(frame) else 0} images, "
         f"{len(plan.perturbations)} perturbations, {len(plan.methods)} saliency methods, {len(frame)} rows, "
         f"{len(errors)} rows with errors.</p>",
         "<h2>Mean per perturbation and method</h2>",
-        summary.to_html(float_format=lambda v: f"{v:.4g}"),
+        f"<p>Means over the images' ok rows. {_BLANKS}</p>",
+        _table_html(_marked(summary.reset_index(), plan) if len(summary) else summary, index=False),
+        "<h2>What the columns mean</h2>",
+        _legend_html(plan),
         "<h2>Metrics versus strength</h2>",
         *[_embed(p) for p in curve_figs],
         "<h2>Scale profiles</h2>" if profile_figs else "",
+        _zero_profiles_html(frame, plan) if profile_figs else "",
         *[_embed(p) for p in profile_figs],
         "<h2>Images and maps</h2>",
         *[_embed(p) for p in image_figs],
@@ -299,9 +416,10 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any) -> Path:
         "<h2>Metrics that do not apply</h2>",
         _not_applicable_html(plan),
         "<h2>Errors</h2>",
-        errors.to_html(index=False) if len(errors) else "<p>None.</p>",
+        _table_html(errors, index=False) if len(errors) else "<p>None.</p>",
         "<h2>All results</h2>",
-        frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep=""),
+        f"<p>{_BLANKS}</p>",
+        _table_html(_marked(frame, plan) if len(frame) else frame, index=False),
         "<h2>Resolved config</h2>",
         f"<pre>{html.escape(json.dumps(resolved, indent=2))}</pre>",
         "</body></html>",

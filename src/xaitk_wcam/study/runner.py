@@ -137,7 +137,7 @@ class SaliencyRobustnessStudy:
             if report:
                 from xaitk_wcam.study.report import write_report
 
-                write_report(store, self.plan, frame)
+                write_report(store, self.plan, frame, keys)  # the run's items only
         return frame
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +48,7 @@ class ItemArrays:
 
     image: np.ndarray | None = None
     maps: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
 
 #: Columns of ``results.csv`` that hold text; every other column is float64.
 TEXT_COLUMNS = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")
@@ -78,9 +79,24 @@ def item_key(image_index: int, perturbation_index: int) -> str:
     return f"{image_index:06d}-{perturbation_index:04d}"
 
 
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new, exclusively created sibling of ``path`` (``.<name>.<random>.tmp``) and its descriptor.
+
+    Created with mode ``0o666`` less the process's umask, as ``open`` creates files: every output gets the mode
+    the user's umask gives (``tempfile.mkstemp`` would give ``0o600``, whatever the umask).
+    """
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:  # pragma: no cover - 64 random bits collided
+            continue
+
+
 def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
-    """Write through ``write(file)`` into a temporary sibling of ``path`` then rename it onto ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write through ``write(file)`` into a temporary sibling of ``path`` then rename it onto ``path`` (the file
+    gets the process's normal mode: :func:`_create_temporary`)."""
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, mode) as fh:
             write(fh)
@@ -90,6 +106,11 @@ def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def item_ok(record: Mapping[str, Any]) -> bool:
+    """Whether a committed item and every one of its rows have status ``ok``."""
+    return record.get("item_status") == "ok" and all(row.get("status") == "ok" for row in record.get("rows", ()))
 
 
 def _json_default(obj: Any) -> Any:
@@ -238,8 +259,8 @@ class ResultsStore:
 
     def done(self, key: str, image_id: str, image_hash: str | None = None, retry_failed: bool = False) -> bool:
         """Whether ``key`` is committed for this image: same id and, when both are known, same content hash (an
-        image changed under its name is recomputed, with a warning); with ``retry_failed``, a failed item counts
-        as not done."""
+        image changed under its name is recomputed, with a warning); with ``retry_failed``, an item with any row
+        that is not ok (the item failed, or one method or metric of an ok item did) counts as not done."""
         record = self.load_item(key)
         if record is None or record.get("image_id") != image_id:
             return False
@@ -251,7 +272,7 @@ class ResultsStore:
                 stacklevel=2,
             )
             return False
-        return not (retry_failed and record.get("item_status") != "ok")
+        return not (retry_failed and not item_ok(record))
 
     def records(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Committed records (of ``keys``, or all), sorted by image then perturbation index."""

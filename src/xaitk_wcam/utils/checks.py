@@ -21,14 +21,18 @@ from typing import Any
 import numpy as np
 
 
-def check_int(name: str, value: Any, minimum: int | None = None, *, allow_none: bool = False) -> int | None:
-    """``value`` as an int (``>= minimum`` when given); ``None`` passes when ``allow_none``. Bools are refused."""
+def check_int(
+    name: str, value: Any, minimum: int | None = None, *, maximum: int | None = None, allow_none: bool = False
+) -> int | None:
+    """``value`` as an int (``>= minimum``, ``<= maximum`` when given); ``None`` passes when ``allow_none``. Bools
+    are refused."""
     if value is None and allow_none:
         return None
-    accepted = "an int" + (f" >= {minimum}" if minimum is not None else "") + (" or None" if allow_none else "")
+    bounds = [f">= {minimum}"] * (minimum is not None) + [f"<= {maximum}"] * (maximum is not None)
+    accepted = " and ".join(["an int", *bounds]).replace("int and", "int", 1) + (" or None" if allow_none else "")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be {accepted}, got {value!r} ({type(value).__name__})")
-    if minimum is not None and value < minimum:
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {accepted}, got {value}")
     return int(value)
 

@@ -32,6 +32,7 @@ EXTRAS: dict[str, dict[str, str]] = {
     },
     "dask": {"dask": "dask", "distributed": "distributed"},
     "wasserstein": {"POT": "ot"},
+    "onnx": {"onnxruntime": "onnxruntime", "onnx": "onnx", "onnxscript": "onnxscript"},
 }
 
 

@@ -23,6 +23,13 @@ class TargetClassBlackbox(ClassifyImage):
     def __init__(self, classifier: ClassifyImage, label: Hashable) -> None:
         self._classifier = classifier
         self._label = label
+        if callable(getattr(classifier, "classify_array", None)):  # xaitk_wcam.utils.confidences' fast path
+            self._column = list(classifier.get_labels()).index(label)
+            self.classify_array = self._classify_array
+
+    def _classify_array(self, img_iter: np.ndarray | Iterable[np.ndarray]) -> np.ndarray:
+        """The kept label's column of the classifier's ``classify_array`` (``N x 1``), without per-image dicts."""
+        return self._classifier.classify_array(img_iter)[:, [self._column]]
 
     @classmethod
     def is_usable(cls) -> bool:

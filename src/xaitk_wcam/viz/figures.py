@@ -8,6 +8,7 @@ import numpy as np
 
 from xaitk_wcam.viz.maps import plot_image, plot_spatial_map, plot_wavelet_map
 from xaitk_wcam.viz.profiles import plot_scale_profile
+from xaitk_wcam.viz.text import PLAIN
 
 
 def wcam_figure(
@@ -48,7 +49,7 @@ def wcam_figure(
     plot_scale_profile(axes[3], scale_profile)
     axes[3].set_title("scale profile", fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=10, **PLAIN)
     return fig
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from xaitk_wcam.viz.text import PLAIN, plain_legend
+
 
 def level_names(n_levels: int) -> list[str]:
     """Axis names of a profile with ``n_levels`` entries: ``approx``, then ``L1`` (coarse) ... (fine)."""
@@ -50,6 +52,6 @@ def plot_grouped_profiles(ax: Any, profiles: Mapping[str, Sequence[float]], *, t
         ax.bar(x + (i - (len(arrays) - 1) / 2) * width, values, width=width, label=name)
     ax.set_xticks(x, level_names(n_levels), fontsize=7)
     ax.set_ylabel("mean share of importance")
-    ax.legend(fontsize=6)
+    plain_legend(ax, fontsize=6)
     if title:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=8, **PLAIN)

@@ -15,7 +15,7 @@ import torch
 
 from xaitk_wcam.utils.checks import check_image
 from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
-from xaitk_wcam.wavelets.layout import padded_size
+from xaitk_wcam.wavelets.layout import check_decomposable, check_levels, padded_size
 from xaitk_wcam.wavelets.transform import check_wavelet, wavedec_layout, waverec_layout
 
 
@@ -48,8 +48,7 @@ def sufficient_images(
     if keeps.ndim != 1 or np.any((keeps < 0) | (keeps > 1)):
         raise ValueError(f"keep fractions must lie in [0, 1], got {keeps.tolist()}")
     height, width = image.shape[:2]
-    if min(height, width) < 2**levels:
-        raise ValueError(f"ref_image of shape {image.shape[:2]} is too small for levels={levels}")
+    check_decomposable(image.shape, wavelet, check_levels(levels))
     padded = (padded_size(height, levels), padded_size(width, levels))
 
     colour, alpha = split_alpha(image)

@@ -4,6 +4,14 @@ Haar uses ptwt's convolution transform (its support never crosses a block, so ev
 mode gives the same, exact, size-halving transform). Longer orthogonal wavelets use ptwt's
 boundary-wavelet matrix transform, which also halves sizes exactly, so every supported wavelet
 has an ``H x W`` layout for an ``H x W`` image.
+
+**Sizes.** The boundary-wavelet transform needs, at every level, a signal at least one filter long: the
+input of the last level, ``side / 2**(levels - 1)``, must be ``>= dec_len`` (``pywt.Wavelet(name).dec_len``).
+Below that ptwt fails (``Matrix shapes not compatible``, ``IndexError``) or silently decomposes fewer levels;
+found by running it on every side (``tests/wavelets/test_wavelets.py``).
+:func:`~xaitk_wcam.wavelets.layout.check_decomposable` refuses
+those sizes first (:mod:`xaitk_wcam.wavelets.layout` holds the size rules; ``levels`` is at most
+:data:`~xaitk_wcam.wavelets.layout.MAX_LEVELS`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Cost: ``max_steps`` forward passes per image, classified in batches of ``batch_s
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -20,6 +20,7 @@ from xaitk_wcam.interfaces.explanation import WAVELET
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.confidences import classify
+from xaitk_wcam.wavelets.layout import check_decomposable, check_levels
 from xaitk_wcam.wavelets.sufficient import sufficient_images
 from xaitk_wcam.wavelets.transform import check_wavelet
 
@@ -34,15 +35,22 @@ class ReconstructionDepth(FaithfulnessMetric):
 
     ``sal_map`` must be a WCAM wavelet-layout map at the image's resolution (``output="wavelet"``).
     The score ``reconstruction_depth`` is ``nan`` (with a warning) when even the full image is not
-    predicted as the class.
+    predicted as the class. Takes scores (:attr:`takes_scores`): the depth reads only which class is predicted
+    (the arg max), and the curve is the class's output as given.
     """
 
     map_spaces = (WAVELET,)
+    takes_scores = True
+
+    score_help: ClassVar[dict[str, str]] = {
+        "reconstruction_depth": "Reconstruction depth: smallest fraction of wavelet coefficients, by decreasing "
+        "importance, that restores the class; lower is better",
+    }
 
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32) -> None:
         check_wavelet(wavelet)
         self.wavelet = wavelet
-        self.levels = check_int("levels", levels, 1)
+        self.levels = check_levels(levels)
         self.max_steps = check_int("max_steps", max_steps, 1)
         self.batch_size = check_int("batch_size", batch_size, 1)
 
@@ -63,8 +71,7 @@ class ReconstructionDepth(FaithfulnessMetric):
             raise ValueError(
                 f"sal_map must be a wavelet-layout map of the image's shape {ref_image.shape[:2]}, got {sal_map.shape}"
             )
-        if min(ref_image.shape[:2]) < 2**self.levels:
-            raise ValueError(f"ref_image of shape {ref_image.shape[:2]} is too small for levels={self.levels}")
+        check_decomposable(ref_image.shape, self.wavelet, self.levels)
 
     def _compute(
         self, ref_image: np.ndarray, sal_map: np.ndarray, blackbox: ClassifyImage, class_index: int
@@ -77,7 +84,7 @@ class ReconstructionDepth(FaithfulnessMetric):
             )
             for start in range(0, len(keeps), self.batch_size)
         )
-        scores = classify(blackbox, batches, labels)
+        scores = classify(blackbox, batches, labels, probabilities=not self.takes_scores)
         restored = np.flatnonzero(scores.argmax(axis=1) == class_index)
         if restored.size == 0:
             warnings.warn(
