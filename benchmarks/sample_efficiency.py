@@ -153,27 +153,31 @@ def agreement(x: np.ndarray, y: np.ndarray, cell_level: np.ndarray) -> tuple[flo
     )
 
 
-def image_sets(names: str) -> Iterator[tuple[str, str, ClassifyImage, list[tuple[str, np.ndarray, Any]]]]:
+def image_sets(
+    names: str, backend: str = "torch"
+) -> Iterator[tuple[str, str, ClassifyImage, list[tuple[str, np.ndarray, Any]]]]:
     """``(set, model name, classifier, [(image id, image, sample or None)])`` for each requested set and model."""
+    from xaitk_wcam.classifiers import HuggingFaceImageClassifier
+
     if "a" in names:
-        from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier
+        from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS
 
         samples = scale_shapes(8, seed=1, split="test")
         for kind in SCALE_SHAPES_KINDS:
-            classifier = scale_shapes_classifier(kind, device="cpu", batch_size=512)
+            classifier = HuggingFaceImageClassifier(
+                f"scale-shapes-{kind}", device="cpu", batch_size=512, backend=backend
+            )
             yield "a", kind, classifier, [(f"test{i}", s.image, s) for i, s in enumerate(samples)]
     if "b" in names:
         import skimage.data
         from skimage.transform import resize
-
-        from xaitk_wcam.models import efficientnet_lite0_classifier
 
         def photo(name: str) -> np.ndarray:
             resized = resize(getattr(skimage.data, name)(), (224, 224), anti_aliasing=True)
             return (resized * 255).round().astype(np.uint8)
 
         photos = [(name, photo(name)) for name in PHOTOS]
-        classifier = efficientnet_lite0_classifier(device="cpu", batch_size=64)
+        classifier = HuggingFaceImageClassifier("efficientnet-lite0", device="cpu", batch_size=64, backend=backend)
         yield "b", "efficientnet-lite0", classifier, [(name, image, None) for name, image in photos]
 
 
@@ -205,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=Path(__file__).parent / ".cache" / "sample_efficiency")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--csv", type=Path, default=None, help="also write the per-image rows here")
+    parser.add_argument("--backend", default="torch", help="HuggingFaceImageClassifier backend: torch, onnxruntime")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     configs = dict(DEFAULT_CONFIGS) if not args.config else {}
@@ -212,9 +217,12 @@ def main(argv: list[str] | None = None) -> None:
         name, _, text = item.partition("=")
         configs[name] = json.loads(text)
 
-    print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    print(
+        f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
+        f"classifier backend {args.backend}"
+    )
     rows = []
-    for set_name, model, classifier, images in image_sets(args.sets):
+    for set_name, model, classifier, images in image_sets(args.sets, args.backend):
         base = SETS[set_name]
         cell_level = cell_level_areas(images[0][1].shape[:2], base["levels"], base["grid_size"]).argmax(axis=1)
         per_pass = seconds_per_pass(classifier, images[0][1], min(base["batch_size"], 64))
@@ -225,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
         for i, (image_id, image, _) in enumerate(images):
             confidences = next(iter(classifier.classify_images(image[None])))
             label = max(classifier.get_labels(), key=lambda name: confidences[name])
-            tag = f"{set_name}-{model}-{image_id}"
+            # forward passes are cached per backend: the backends agree to 1e-5, not bit for bit
+            tag = f"{set_name}-{model}-{image_id}" + ("" if args.backend == "torch" else f"-{args.backend}")
             blackbox = CachedBlackbox(classifier, label, args.cache / f"{tag}-outputs.npz")
             reference = None
             if set_name == "a" or args.reference_b:

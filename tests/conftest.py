@@ -90,3 +90,84 @@ def tiny_vit_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+TINY_DETECTION_LABELS = ("cat", "dog", "bird")
+
+
+def _scramble(model) -> None:
+    """Random weights of a larger scale than the initialiser's, so that queries differ from one another."""
+    import torch
+
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(1.0 * torch.randn(parameter.shape, generator=generator))
+
+
+@pytest.fixture(scope="session")
+def tiny_detr_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random DETR (3 labels, 10 queries) with a transformers ResNet backbone (no timm) and a DETR image
+    processor that resizes the shortest edge to 64 (longest at most 96) and pads, as ``facebook/detr-resnet-50``
+    does at 800 / 1333."""
+    import torch
+    from transformers import DetrConfig, DetrForObjectDetection, ResNetConfig
+    from transformers.models.detr.image_processing_pil_detr import DetrImageProcessorPil
+
+    torch.manual_seed(0)
+    backbone = ResNetConfig(
+        num_channels=3,
+        embedding_size=8,
+        hidden_sizes=[8, 16],
+        depths=[1, 1],
+        layer_type="basic",
+        out_features=["stage2"],
+    )
+    config = DetrConfig(
+        use_timm_backbone=False,
+        use_pretrained_backbone=False,
+        backbone_config=backbone,
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        num_queries=10,
+        id2label=_id2label(TINY_DETECTION_LABELS),
+        label2id={name: i for i, name in enumerate(TINY_DETECTION_LABELS)},
+    )
+    model = DetrForObjectDetection(config).eval()
+    _scramble(model)
+    folder = tmp_path_factory.mktemp("tiny_detr")
+    model.save_pretrained(folder)
+    DetrImageProcessorPil(size={"shortest_edge": 64, "longest_edge": 96}).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_yolos_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random YOLOS (ViT with 5 detection tokens, 3 labels) and its image processor at 32 / 64 pixels."""
+    import torch
+    from transformers import YolosConfig, YolosForObjectDetection
+    from transformers.models.yolos.image_processing_pil_yolos import YolosImageProcessorPil
+
+    torch.manual_seed(0)
+    config = YolosConfig(
+        image_size=[32, 32],
+        patch_size=8,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_detection_tokens=5,
+        id2label=_id2label(TINY_DETECTION_LABELS),
+        label2id={name: i for i, name in enumerate(TINY_DETECTION_LABELS)},
+    )
+    model = YolosForObjectDetection(config).eval()
+    _scramble(model)
+    folder = tmp_path_factory.mktemp("tiny_yolos")
+    model.save_pretrained(folder)
+    YolosImageProcessorPil(size={"shortest_edge": 32, "longest_edge": 64}).save_pretrained(folder)
+    return folder

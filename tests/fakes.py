@@ -1,8 +1,10 @@
-"""Classifiers with known answers, shared by the tests."""
+"""Classifiers and detectors with known answers, shared by the tests."""
 
 import numpy as np
 import pywt
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
+from smqtk_image_io.bbox import AxisAlignedBoundingBox
 
 
 def noise_image(shape, seed=0):
@@ -33,6 +35,43 @@ class CellEnergyClassifier(ClassifyImage):
         self.calls += len(images)
         score = np.clip(self._energy(images) / self.energy, 0, 1)
         return iter([{"cell": s, "rest": 1 - s} for s in score])
+
+    def get_config(self):
+        return {}
+
+
+class CellEnergyDetector(DetectImageObjects):
+    """One detection per region: a fixed box whose score is the energy of the pywt Haar coefficients in its own
+    layout region, relative to the reference image (a :class:`CellEnergyClassifier` per box).
+
+    Each box's D-RISE similarity is its score (IoU 1, one-hot class), so WCAMDetector's answer is known. A box
+    whose score falls to ``threshold`` or below is not returned (a detector's score threshold).
+    """
+
+    def __init__(self, reference, regions, boxes, levels=3, threshold=0.0):
+        self.cells = [CellEnergyClassifier(reference, rows, cols, levels) for rows, cols in regions]
+        self.boxes = [AxisAlignedBoundingBox(box[:2], box[2:]) for box in boxes]
+        self.threshold = threshold
+        self.calls = 0
+
+    def get_labels(self):
+        return [f"object {i}" for i in range(len(self.boxes))]
+
+    def detect_objects(self, img_iter):
+        images = np.asarray(img_iter)
+        self.calls += len(images)
+        scores = np.stack([np.clip(cell._energy(images) / cell.energy, 0, 1) for cell in self.cells], axis=1)
+        labels = self.get_labels()
+        out = []
+        for row in scores:
+            detections = []
+            for k, (box, score) in enumerate(zip(self.boxes, row, strict=True)):
+                if score > self.threshold:
+                    vector = dict.fromkeys(labels, 0.0)
+                    vector[labels[k]] = float(score)
+                    detections.append((box, vector))
+            out.append(detections)
+        return out
 
     def get_config(self):
         return {}

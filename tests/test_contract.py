@@ -16,7 +16,10 @@ import numpy as np
 import pytest
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from smqtk_core.configuration import from_config_dict, to_config_dict
+from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
+from smqtk_image_io.bbox import AxisAlignedBoundingBox
 from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
+from xaitk_saliency.interfaces.gen_object_detector_blackbox_sal import GenerateObjectDetectorBlackboxSaliency
 from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 
 from xaitk_wcam.interfaces import (
@@ -36,6 +39,8 @@ INTERFACES = (
     SaliencyComparison,
     ClassifyImage,
     ImageSource,
+    GenerateObjectDetectorBlackboxSaliency,
+    DetectImageObjects,
 )
 
 #: Small, cheap constructor keywords of every implementation of this package (by class name).
@@ -74,6 +79,10 @@ SMALL: dict[str, dict[str, Any]] = {
     "FolderImages": {},  # needs a folder: see _instance
     "HFDatasetImages": {},  # needs a dataset folder: see _instance
     "MaiteDatasetImages": {},  # needs a dataset: see _instance
+    "WCAMDetector": {"grid_size": 4, "nb_design": 2, "levels": 2, "batch_size": 16},
+    "HuggingFaceObjectDetector": {},  # needs the tiny DETR folder: see _instance
+    "MaiteObjectDetector": {},  # needs a MAITE model: see _instance
+    "CenterNetDetector": {"score_threshold": 0.05, "batch_size": 4},  # the shipped ScaleShapes detector
 }
 
 
@@ -115,6 +124,47 @@ class TinyMaiteModel:
         return out
 
 
+class TwoBoxes(DetectImageObjects):
+    """Two fixed boxes whose class scores are the softmax of the mean colour of each box."""
+
+    BOXES = ((2, 2, 14, 20), (16, 8, 30, 30))
+
+    def get_labels(self) -> list[str]:
+        return ["r", "g", "b"]
+
+    def detect_objects(self, img_iter: Any) -> Any:
+        for image in img_iter:
+            x = np.asarray(image, dtype=np.float64)
+            x = np.repeat(x[..., None], 3, axis=-1) if x.ndim == 2 else x[..., :3]
+            detections = []
+            for x0, y0, x1, y1 in self.BOXES:
+                score = 6 * x[y0:y1, x0:x1].mean(axis=(0, 1)) / 255
+                e = np.exp(score - score.max())
+                box = AxisAlignedBoundingBox((x0, y0), (x1, y1))
+                detections.append((box, dict(zip("rgb", e / e.sum(), strict=True))))
+            yield detections
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+
+class TinyMaiteDetector:
+    """A MAITE object-detection model: one box, scored by the mean colour."""
+
+    metadata: ClassVar[dict] = {"id": "tiny-detector", "index2label": {0: "r", 1: "g", 2: "b"}}
+
+    def __call__(self, batch: Any) -> list[Any]:
+        from xaitk_wcam.detectors.huggingface import ObjectDetectionTarget
+
+        out = []
+        for image in batch:
+            mean = np.asarray(image, dtype=np.float64).reshape(3, -1).mean(axis=1) / 255
+            out.append(
+                ObjectDetectionTarget(np.array([[1.0, 2.0, 20.0, 24.0]]), np.array([mean.argmax()]), mean[None] / 3)
+            )
+        return out
+
+
 class TinyMaiteDataset:
     metadata: ClassVar[dict] = {"id": "tiny-data", "index2label": {0: "r", 1: "g"}}
 
@@ -138,12 +188,16 @@ def hf_classifier(tiny_resnet_dir: Any) -> Any:
     return HuggingFaceImageClassifier(str(tiny_resnet_dir), device="cpu")
 
 
-def _instance(cls: type, tmp_path: Any, tiny_resnet_dir: Any) -> Any:
+def _instance(cls: type, tmp_path: Any, tiny_resnet_dir: Any, tiny_detr_dir: Any = None) -> Any:
     name = cls.__name__
     if name == "HuggingFaceImageClassifier":
         return cls(str(tiny_resnet_dir), device="cpu", batch_size=4)
+    if name == "HuggingFaceObjectDetector":
+        return cls(str(tiny_detr_dir), score_threshold=0.01, device="cpu", batch_size=4)
     if name == "MaiteImageClassifier":
         return cls(TinyMaiteModel())
+    if name == "MaiteObjectDetector":
+        return cls(TinyMaiteDetector())
     if name == "MaiteDatasetImages":
         return cls(TinyMaiteDataset())
     if name == "FolderImages":
@@ -167,10 +221,10 @@ def test_every_registered_plugin_is_covered() -> None:
 
 
 @pytest.mark.parametrize("cls", ours(), ids=lambda cls: cls.__name__)
-def test_config_round_trip(cls: type, tmp_path: Any, tiny_resnet_dir: Any) -> None:
-    instance = _instance(cls, tmp_path, tiny_resnet_dir)
+def test_config_round_trip(cls: type, tmp_path: Any, tiny_resnet_dir: Any, tiny_detr_dir: Any) -> None:
+    instance = _instance(cls, tmp_path, tiny_resnet_dir, tiny_detr_dir)
     config = json.loads(json.dumps(to_config_dict(instance)))  # JSON-serialisable
-    if cls.__name__ in ("MaiteImageClassifier", "MaiteDatasetImages"):
+    if cls.__name__ in ("MaiteImageClassifier", "MaiteDatasetImages", "MaiteObjectDetector"):
         return  # built from a live object: the config records no import path (documented), nothing to rebuild
     again = from_config_dict(config, [cls])
     assert again.get_config() == instance.get_config()
@@ -292,3 +346,84 @@ def test_image_sources_give_records_and_a_length(cls: type, tmp_path: Any, tiny_
         assert record.error is None and record.image.dtype == np.uint8 and record.image.ndim == 3
     with pytest.raises((TypeError, ValueError)):
         cls.from_config({**source.get_config(), "limit": 0})
+
+
+@pytest.mark.parametrize(
+    "cls", [c for c in ours() if issubclass(c, GenerateObjectDetectorBlackboxSaliency)], ids=lambda c: c.__name__
+)
+def test_detector_generators_return_one_map_per_detection(cls: type, image: np.ndarray) -> None:
+    generator = cls(**SMALL[cls.__name__])
+    detector = TwoBoxes()
+    bboxes = np.array(TwoBoxes.BOXES, dtype=float)
+    scores = np.array([list(d[1].values()) for d in next(iter(detector.detect_objects([image])))])
+    maps = generator.generate(image, bboxes, scores, detector)
+    assert maps.shape == (2, 32, 32) and np.isfinite(maps).all() and np.abs(maps).max() <= 1
+    explanation = generator.explain(image, detector)
+    assert isinstance(explanation, Explanation) and len(explanation.labels) == 2
+    assert tuple(explanation.spaces) == tuple(generator.map_spaces)
+    np.testing.assert_array_equal(maps, explanation.maps)
+    if WAVELET in explanation.spaces:
+        assert explanation.geometry(WAVELET)["levels"] == generator.wavelet_levels
+    with pytest.raises(ValueError):
+        generator.generate(image, bboxes[:, :3], scores, detector)
+    with pytest.raises(ValueError):
+        generator.generate(image, bboxes, scores[:, :2], detector)
+    with pytest.raises(TypeError):
+        generator.generate(image, bboxes, scores, ThreeClasses())
+
+
+@pytest.mark.parametrize(
+    "cls", [c for c in ours() if issubclass(c, DetectImageObjects) and c.is_usable()], ids=lambda c: c.__name__
+)
+def test_detectors_return_boxes_and_a_score_per_label(
+    cls: type, tmp_path: Any, tiny_resnet_dir: Any, tiny_detr_dir: Any
+) -> None:
+    detector = _instance(cls, tmp_path, tiny_resnet_dir, tiny_detr_dir)
+    batch = np.random.default_rng(4).integers(0, 256, (3, 32, 48, 3), dtype=np.uint8)
+    results = [list(r) for r in detector.detect_objects(batch)]
+    assert len(results) == 3 and sum(len(r) for r in results) > 0
+    labels = list(detector.get_labels())
+    for box, scores in (d for r in results for d in r):
+        assert isinstance(box, AxisAlignedBoundingBox) and box.min_vertex.shape == (2,)
+        assert list(scores) == labels and all(0 <= v <= 1 for v in scores.values())
+    with pytest.raises(ValueError):
+        list(detector.detect_objects(np.zeros((2, 8, 8, 7), np.uint8)))
+
+
+def _explainer_cases() -> list[Any]:
+    """Every generator of this package of a registered explainer kind, and xaitk's SlidingWindowStack (the
+    xaitk kind), each with small keywords."""
+    from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow import SlidingWindowStack
+
+    from xaitk_wcam.interfaces.explainer import explainer_kinds
+
+    kinds = explainer_kinds()
+    cases = [cls for cls in ours() if issubclass(cls, kinds)]
+    return [*cases, SlidingWindowStack]
+
+
+@pytest.mark.parametrize("cls", _explainer_cases(), ids=lambda c: c.__name__)
+def test_every_explainer_adapter_keeps_its_declarations(cls: type, image: np.ndarray, hf_classifier: Any) -> None:
+    """Through :func:`as_explainer`, every kind declares before running what it returns, re-seeds by its seed
+    only, refuses a wrong model, and explains the target class on the image's grid."""
+    from xaitk_wcam.interfaces.explainer import as_explainer, target_maps
+
+    keywords = SMALL.get(cls.__name__, {"window_size": (8, 8), "stride": (8, 8)})
+    explainer = as_explainer(cls(**keywords))
+    label = hf_classifier.get_labels()[1]
+    explanation = explainer.explain(image, hf_classifier, 1)
+    assert tuple(explanation.spaces) == explainer.map_spaces and label in [*explanation.labels, label]
+    maps = target_maps(explanation, label)
+    assert all(m.shape == (32, 32) and np.isfinite(m).all() for m in maps.values())
+    if WAVELET in explainer.map_spaces:
+        assert explanation.geometry(WAVELET)["levels"] == explainer.wavelet_levels
+    else:
+        assert explainer.wavelet_levels is None
+    assert explainer.seeded == ("seed" in explainer.generator.get_config())
+    if explainer.seeded:
+        other = explainer.with_seed(explainer.seed + 1)
+        assert type(other) is type(explainer) and other.seed == explainer.seed + 1
+        assert {**other.generator.get_config(), "seed": explainer.seed} == explainer.generator.get_config()
+    assert explainer.memory_estimate_mb(image.shape) > 0
+    with pytest.raises(TypeError):
+        explainer.check_model(object())

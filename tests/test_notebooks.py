@@ -21,7 +21,8 @@ EXPECTED = {
     "02_perturbation_vs_saliency.ipynb",
     "03_spectral_profile.ipynb",
     "04_faithfulness_metrics.ipynb",
-    "05_wam_vs_wcam.ipynb",
+    "06_wam_vs_wcam.ipynb",
+    "05_wcam_detector.ipynb",
 }
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import lazy_loader
 
-__version__ = "0.2.0.dev0"
+__version__ = "0.3.0.dev0"
 
 #: Submodule -> the public names it defines.
 _SUBMOD_ATTRS = {
     "classifiers.huggingface": ["HuggingFaceImageClassifier"],
     "classifiers.maite": ["MaiteImageClassifier"],
-    "datasets.scale_shapes": ["ScaleShapesSample", "scale_shapes"],
+    "datasets.scale_shapes": ["ScaleShapesSample", "ScaleShapesScene", "scale_shapes", "scale_shapes_scenes"],
+    "detectors.centernet": ["CenterNetDetector"],
+    "detectors.huggingface": ["HuggingFaceObjectDetector"],
+    "detectors.maite": ["MaiteObjectDetector"],
     "impls.comparison.ssd": ["SSD"],
     "impls.comparison.spearman": ["SpearmanRank"],
     "impls.comparison.topk": ["TopKIntersection"],
@@ -33,6 +36,7 @@ _SUBMOD_ATTRS = {
     "impls.gen_image_classifier_blackbox_sal.sobol_attribution": ["SobolAttribution"],
     "impls.gen_image_classifier_blackbox_sal.wcam": ["WCAM", "WCAMResult"],
     "impls.gen_image_classifier_whitebox_sal.grad_cam": ["GradCAM"],
+    "impls.gen_object_detector_blackbox_sal.wcam_detector": ["ReferenceDetection", "WCAMDetector"],
     "impls.gen_image_classifier_whitebox_sal.gradients": ["GradientTimesInput", "SmoothGrad", "VanillaGradients"],
     "impls.gen_image_classifier_whitebox_sal.integrated_gradients": ["IntegratedGradients"],
     "impls.gen_image_classifier_whitebox_sal.wam": ["WAM", "WAMExplanation"],
@@ -49,6 +53,7 @@ _SUBMOD_ATTRS = {
     "sources.maite_dataset_images": ["MaiteDatasetImages"],
     "sources.skimage_images": ["SkimageImages"],
     "study.runner": ["SaliencyRobustnessStudy"],
+    "utils.detections": ["DetectionSet", "drise_similarity"],
     "wavelets.sufficient": ["sufficient_image", "sufficient_images"],
 }
 

@@ -77,7 +77,8 @@ def failure_summary(statuses: list[str], top: int = 3) -> str:
     "--executor",
     default="local",
     show_default=True,
-    help="Where items run: local, processes:N, dask:local:N or dask:ADDRESS (e.g. dask:tcp://host:8786).",
+    help="Where items run, SCHEME[:ARGUMENT]: local, processes:N, dask:local:N, dask:ADDRESS, or any executor plugin "
+    "(entry-point group xaitk_wcam.executors).",
 )
 @click.option(
     "--threads",
@@ -173,45 +174,45 @@ def explain(
     """
     from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
     from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+    from xaitk_wcam.interfaces.explainer import as_explainer
     from xaitk_wcam.sources.folder_images import read_image
-    from xaitk_wcam.study.work import TargetClassBlackbox
-    from xaitk_wcam.utils.confidences import classify
+    from xaitk_wcam.utils.confidences import classify, label_index
+    from xaitk_wcam.utils.extras import require_extra
     from xaitk_wcam.viz.figures import uncertain_cells, wcam_figure
 
     with one_line_errors():
-        generator = WCAM(
-            wavelet=wavelet,
-            levels=levels,
-            grid_size=grid_size,
-            nb_design=nb_design,
-            estimator=estimator,
-            batch_size=batch_size,
-            seed=seed,
+        require_extra("viz", "xaitk-wcam explain's figure")
+        explainer = as_explainer(
+            WCAM(
+                wavelet=wavelet,
+                levels=levels,
+                grid_size=grid_size,
+                nb_design=nb_design,
+                estimator=estimator,
+                batch_size=batch_size,
+                seed=seed,
+            )
         )
         pixels = read_image(image)
         classifier = HuggingFaceImageClassifier(model)
         labels = list(classifier.get_labels())
-        confidences = dict(zip(labels, classify(classifier, [[pixels]])[0], strict=True))
-        if label is None:
-            target = max(labels, key=lambda name: confidences[name])
-        elif label in labels:
-            target = label
-        else:
-            raise ValueError(f"--label {label!r} is not one of the model's labels, e.g. {labels[:5]}")
-        result = generator.explain(pixels, TargetClassBlackbox(classifier, target))
+        confidences = classify(classifier, [[pixels]])[0]
+        index = int(confidences.argmax()) if label is None else label_index(labels, label, "--label")
+        target = labels[index]
+        result = explainer.explain(pixels, classifier, index)
         fig = wcam_figure(
             pixels,
             result.wavelet_maps[0],
             result.spatial_maps[0],
             result.scale_profile[0],
             levels,
-            title=f"{image.name}: {target} ({confidences[target]:.2f}), {result.n_evaluations} evaluations"
+            title=f"{image.name}: {target} ({confidences[index]:.2f}), {result.n_evaluations} evaluations"
             + ("" if result.stability is None else f", stability {result.stability:.2f}"),
             uncertain=uncertain_cells(result),
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=100)
-    click.echo(f"{target} ({confidences[target]:.3f}): {out}")
+    click.echo(f"{target} ({confidences[index]:.3f}): {out}")
 
 
 @main.command()

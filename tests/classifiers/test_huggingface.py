@@ -46,6 +46,10 @@ def test_classify_probabilities(which, request):
     np.testing.assert_allclose(probs, torch.softmax(logits, -1).numpy(), atol=1e-6)
     # Different images give different outputs (the model is not constant).
     assert np.abs(probs[0] - probs[1]).max() > 1e-6
+    # the same numbers as one array, without the dicts
+    array = clf.classify_array(images)
+    assert array.shape == probs.shape and array.dtype == np.float32
+    np.testing.assert_array_equal(array.astype(np.float64), probs)
 
 
 def test_multi_label_uses_sigmoid(tmp_path_factory):
@@ -96,7 +100,15 @@ def test_maite_protocol(vit):
 
 def test_config_round_trip_and_plugin(resnet):
     config = resnet.get_config()
-    assert config == {"model_name_or_path": resnet.get_config()["model_name_or_path"], "device": "cpu", "batch_size": 4}
+    assert config == {
+        "model_name_or_path": resnet.get_config()["model_name_or_path"],
+        "device": "cpu",
+        "batch_size": 4,
+        "backend": "torch",
+        "threads": None,
+        "execution_mode": "sequential",
+        "cache_dir": None,
+    }
     again = HuggingFaceImageClassifier.from_config(config)
     assert again.get_config() == config
     images = _images(2)

@@ -49,3 +49,16 @@ def test_maite_image_classifier_config(tmp_path, monkeypatch, tiny_vit_dir):
     with pytest.raises(ValueError, match="model"):
         MaiteImageClassifier.from_config(from_object.get_config())
     sys.modules.pop("my_maite_models", None)
+
+
+def test_a_model_path_with_a_trailing_character_imports_nothing(tmp_path, monkeypatch):
+    """Issue 20, failure 1: ``"module:attr "`` imported ``module`` before the attribute was found wrong."""
+    (tmp_path / "maite_trap.py").write_text("import builtins\nbuiltins.MAITE_TRAP_IMPORTED = True\nmake = None\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import builtins
+
+    for text in ["maite_trap:make ", "maite_trap:make\t", "maite_trap:make\r", "maite_trap:makeé", "maite_trap..x:y"]:
+        with pytest.raises(ValueError) as refused:
+            MaiteImageClassifier(text)
+        assert "maite_trap" not in sys.modules and not hasattr(builtins, "MAITE_TRAP_IMPORTED"), text
+        assert "model" in str(refused.value) and "import path" in str(refused.value)

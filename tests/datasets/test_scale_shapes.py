@@ -10,7 +10,16 @@ import pytest
 import pywt
 import torch
 
-from xaitk_wcam.datasets import CLASS_NAMES, TEXTURES, scale_shapes, shape_levels, stack_images, texture_level
+from xaitk_wcam.datasets import (
+    CLASS_NAMES,
+    SCENE_CLASSES,
+    TEXTURES,
+    scale_shapes,
+    scale_shapes_scenes,
+    shape_levels,
+    stack_images,
+    texture_level,
+)
 from xaitk_wcam.datasets.scale_shapes import _draw_parameters, _shape_coverage
 from xaitk_wcam.models.scale_shapes import scale_shapes_classifier, scale_shapes_folder
 
@@ -58,18 +67,23 @@ def test_cue_conflict_split():
 def test_texture_lives_at_its_level(test_split):
     """Inside the texture box, the Haar details of the texture level dwarf those of every other level."""
     for s in test_split[:16]:
-        gray = s.image.astype(np.float64).mean(axis=-1)
-        details = pywt.wavedec2(gray, "haar", level=3)[1:]  # coarse to fine: level 1, 2, 3
-        x0, y0, x1, y1 = s.texture_box
-        rms = []
-        for level, bands in enumerate(details, start=1):
-            f = 2 ** (3 - level + 1)
-            inner = (slice(-(-y0 // f), y1 // f), slice(-(-x0 // f), x1 // f))  # coefficients inside the box
-            coefficients = np.concatenate([band[inner].ravel() for band in bands])
-            rms.append(np.sqrt(np.mean(coefficients**2)) if coefficients.size else 0.0)
+        rms = _detail_rms_in_box(s.image, s.texture_box)
         own = rms[s.texture_level - 1]
         others = [r for level, r in enumerate(rms, start=1) if level != s.texture_level]
         assert own > 5 * max(others), (s.texture_level, rms)
+
+
+def _detail_rms_in_box(image, box):
+    """RMS of the Haar detail coefficients (levels 1, 2, 3: coarse to fine) lying inside ``box``."""
+    details = pywt.wavedec2(image.astype(np.float64).mean(axis=-1), "haar", level=3)[1:]
+    x0, y0, x1, y1 = box
+    rms = []
+    for level, bands in enumerate(details, start=1):
+        f = 2 ** (3 - level + 1)
+        inner = (slice(-(-y0 // f), y1 // f), slice(-(-x0 // f), x1 // f))  # coefficients inside the box
+        coefficients = np.concatenate([band[inner].ravel() for band in bands])
+        rms.append(np.sqrt(np.mean(coefficients**2)) if coefficients.size else 0.0)
+    return rms
 
 
 def test_shape_energy_mostly_at_shape_levels():
@@ -176,3 +190,50 @@ def test_training_is_deterministic(trainer):
     second = trainer.train("robust", images, labels, args).state_dict()
     assert all(torch.equal(first[k], second[k]) for k in first)
     assert sum(p.numel() for p in trainer.build_model(0).parameters()) == pytest.approx(0.5e6, rel=0.1)
+
+
+# ---------------------------------------------------------------- scenes for detectors
+
+
+def test_scenes_deterministic_boxes_apart_and_labelled():
+    a = scale_shapes_scenes(40, seed=5, split="test")
+    b = scale_shapes_scenes(40, seed=5, split="test")
+    np.testing.assert_array_equal(stack_images(a), stack_images(b))
+    assert not np.array_equal(stack_images(a), stack_images(scale_shapes_scenes(40, seed=5, split="train")))
+    assert {len(s.labels) for s in a} == {1, 2, 3}
+    for s in a:
+        assert s.image.shape == (96, 96, 3) and s.boxes.shape == (len(s.labels), 4)
+        side = s.boxes[:, 2] - s.boxes[:, 0]
+        np.testing.assert_array_equal(side, s.boxes[:, 3] - s.boxes[:, 1])
+        assert (s.boxes >= 0).all() and (s.boxes <= 96).all()
+        texture = s.is_texture
+        assert ((side >= 20) & (side <= 28))[~texture].all() and np.isin(side[texture], (12, 16, 20)).all()
+        assert (s.boxes[texture] % 4 == 0).all()
+        for i in range(len(s.boxes)):
+            for j in range(i):
+                (x0, y0, x1, y1), (u0, v0, u1, v1) = s.boxes[i], s.boxes[j]
+                assert u0 >= x1 + 2 or x0 >= u1 + 2 or v0 >= y1 + 2 or y0 >= v1 + 2  # 2 px apart
+        for label, levels in zip(s.labels, s.cue_levels, strict=True):
+            period = TEXTURES[label - 4][1] if label >= 4 else None
+            assert levels == ((0, 1) if period is None else ({2: 3, 4: 2}[period],))
+    assert SCENE_CLASSES[4:] == ("horizontal stripes 2px", "vertical stripes 4px", "checkers 2px", "checkers 4px")
+
+
+def test_scene_textures_live_at_their_level_only():
+    """A texture patch's Haar details inside its box are at its level; elsewhere it adds nothing."""
+    scenes = [s for s in scale_shapes_scenes(30, seed=2, split="test") if s.is_texture.any()][:10]
+    for s in scenes:
+        for box, levels, texture in zip(s.boxes, s.cue_levels, s.is_texture, strict=True):
+            if texture:
+                rms = _detail_rms_in_box(s.image, box)
+                own = rms[levels[0] - 1]
+                assert own > 5 * max(r for level, r in enumerate(rms, start=1) if level != levels[0]), (levels, rms)
+
+
+def test_scenes_wrong_input():
+    with pytest.raises(ValueError, match="split"):
+        scale_shapes_scenes(2, split="cue_conflict")
+    with pytest.raises(ValueError, match="max_objects"):
+        scale_shapes_scenes(2, max_objects=0)
+    with pytest.raises(ValueError, match="size"):
+        scale_shapes_scenes(2, size=100)

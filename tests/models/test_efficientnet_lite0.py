@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -109,6 +111,28 @@ def test_random_model_any_size_and_hidden_states():
     assert out.hidden_states[-1].shape[1:] == (1280, 3, 2)  # total stride 32
     loss = model(pixel_values=torch.randn(2, 3, 32, 32), labels=torch.tensor([1, 2])).loss
     assert loss is not None and torch.isfinite(loss)
+
+
+def test_batch_norm_folded_at_inference_only(classifier):
+    model = copy.deepcopy(classifier.model)
+    x = classifier.preprocess(np.stack([data.chelsea()[:224, :224], data.coffee()[:224, :224]]))
+    with torch.inference_mode():
+        folded = model(pixel_values=x).logits.softmax(-1)
+    pixels = x.clone().requires_grad_(True)
+    unfolded = model(pixel_values=pixels).logits.softmax(-1)  # grad mode: conv + batch norm, as in training
+    assert (folded - unfolded.detach()).abs().max() <= 1e-5 and (folded.argmax(1) == unfolded.argmax(1)).all()
+    unfolded[:, 285].sum().backward()
+    assert pixels.grad is not None and pixels.grad.abs().sum() > 0
+    # new weights are folded again (load_state_dict copies in place)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    state["efficientnet_lite.head.bn.bias"] += 1.0
+    model.load_state_dict(state)
+    with torch.inference_mode():
+        refolded = model(pixel_values=x).logits
+    with torch.enable_grad():
+        reference = model(pixel_values=x).logits.detach()
+    assert (refolded - reference).abs().max() <= 1e-4
+    assert (refolded.softmax(-1) - folded).abs().max() > 1e-3
 
 
 def test_wrong_config_and_keys():

@@ -1,12 +1,83 @@
-"""Pinning a worker death on a unit: only a unit that ran alone from submission to end is the culprit."""
+"""Executors: plugins found through their entry points, and pinning a worker death on the unit that caused it."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
+from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
+from smqtk_core.configuration import to_config_dict
+from study_helpers import as_json, fake_config, read_results
+from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow import SlidingWindowStack
+from xaitk_saliency.impls.saliency_metric.entropy import Entropy
 
-from xaitk_wcam.study.executors import InFlight, WorkerDied
+from xaitk_wcam.impls.comparison import SSD, XCorr
+from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+from xaitk_wcam.study import (
+    SaliencyRobustnessStudy,
+    parse_executor,
+)
+from xaitk_wcam.study.executors import (
+    DaskExecutor,
+    InFlight,
+    LocalExecutor,
+    ProcessExecutor,
+    WorkerDied,
+    accepted_executors,
+)
+
+EXECUTOR_MODULE = """
+from xaitk_wcam.study.executors import LocalExecutor
+
+UNITS = []
+
+
+class CountingExecutor(LocalExecutor):
+    usage = "counting:LABEL"
+
+    @classmethod
+    def parse(cls, argument):
+        return {"label": argument}
+
+    def __init__(self, plan, out_dir, threads, label):
+        super().__init__(plan, out_dir, threads)
+        self.label = label
+
+    def submit(self, unit, on_commit=None):
+        UNITS.append((self.label, unit.image_id))
+        return super().submit(unit, on_commit)
+"""
+
+
+def test_an_installed_executor_plugin_runs_a_study_with_no_edit_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A distribution (here a dist-info folder on sys.path, as pip would install it) registers an executor under
+    the ``xaitk_wcam.executors`` entry-point group; ``--executor counting:x`` then runs the study with it."""
+    (tmp_path / "counting_executor.py").write_text(EXECUTOR_MODULE)
+    info = tmp_path / "counting_executor-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: counting-executor\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[xaitk_wcam.executors]\ncounting = counting_executor:CountingExecutor\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "counting:LABEL" in accepted_executors()
+    cls, kwargs = parse_executor("counting:x")
+    assert cls.__name__ == "CountingExecutor" and issubclass(cls, LocalExecutor) and kwargs == {"label": "x"}
+    frame = SaliencyRobustnessStudy(fake_config(n=2, size=32)).run(
+        tmp_path / "out", executor="counting:x", progress=False, report=False
+    )
+    import counting_executor
+
+    assert counting_executor.UNITS == [("x", "img0"), ("x", "img1")] and (frame["status"] == "ok").all()
+    with pytest.raises(ValueError, match=r"accepted: .*counting:LABEL"):
+        parse_executor("nope")
 
 
 def _died(inflight: InFlight, inner: Future) -> object:
@@ -49,3 +120,161 @@ def test_an_error_that_is_not_a_death_passes_through() -> None:
     inflight.settle(a, outer, lambda error: None)
     with pytest.raises(OSError, match="disk full"):
         outer.result()
+
+
+SLOW = '''
+import time
+import numpy as np
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+
+
+class SlowClassifier(ClassifyImage):
+    """Mean colour -> three probabilities, 20 ms per image: a study that is still running when it is killed."""
+
+    def get_labels(self):
+        return ["r", "g", "b"]
+
+    def classify_images(self, img_iter):
+        for image in img_iter:
+            time.sleep(0.02)
+            m = np.asarray(image, dtype=np.float64).reshape(-1, 3).mean(axis=0) / 64
+            e = np.exp(m - m.max())
+            yield dict(zip(self.get_labels(), e / e.sum()))
+
+    def get_config(self):
+        return {}
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("executor", "sig"), [("processes:2", "SIGKILL"), ("processes:2", "SIGTERM"), ("dask:local:2", "SIGKILL")]
+)
+def test_workers_end_when_the_study_process_is_killed(tmp_path, executor, sig) -> None:
+    """Issue 20, failure 9: after kill -9 or SIGTERM of a ``processes:2`` study its two workers and the resource
+    tracker lived on under PID 1, blocked (Dask's local workers end by Dask's own watch: kept so)."""
+    import contextlib
+    import signal
+    import subprocess
+    import time
+
+    import numpy as np
+    import psutil  # a dependency of dask.distributed
+    from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
+    from PIL import Image
+    from smqtk_core.configuration import to_config_dict
+
+    from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+    from xaitk_wcam.sources import FolderImages
+
+    (tmp_path / "slow_classifier.py").write_text(SLOW)
+    images = tmp_path / "images"
+    images.mkdir()
+    for i in range(6):
+        pixels = np.random.default_rng(i).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(images / f"{i}.png")
+    config = {
+        "classifier": {"type": "slow_classifier.SlowClassifier", "slow_classifier.SlowClassifier": {}},
+        "images": to_config_dict(FolderImages(str(images))),
+        "perturbers": [to_config_dict(AverageBlurPerturber(ksize=3))],
+        "saliency": {"wcam": to_config_dict(WCAM(levels=1, grid_size=2, nb_design=8, batch_size=8))},
+        "noise_floor": False,
+    }
+    (tmp_path / "study.json").write_text(json.dumps(config))
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "SMQTK_PLUGIN_PATH": "slow_classifier"}
+    command = "from xaitk_wcam.cli import main; main()"
+    out = tmp_path / "out"
+    study = subprocess.Popen(
+        [sys.executable, "-c", command, "study", str(tmp_path / "study.json"), str(out), "--executor", executor,
+         "--quiet"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    children: list = []
+    try:
+        deadline = time.monotonic() + 240
+        while not list((out / "items").glob("*.json")):  # the workers have started and computed an item
+            assert study.poll() is None, study.stderr.read().decode()
+            assert time.monotonic() < deadline, "the study committed nothing in 240 s"
+            time.sleep(0.2)
+        children = psutil.Process(study.pid).children(recursive=True)
+        workers = [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+        assert len(workers) >= 2, [p.cmdline() for p in children]
+        study.send_signal(getattr(signal, sig))
+        study.wait(timeout=60)
+        _, alive = psutil.wait_procs(children, timeout=10)  # psutil counts a zombie as gone
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, f"{len(alive)} of {len(children)} outlived the study: {[p.cmdline() for p in alive]}"
+    finally:  # end what this test started, by pid
+        if study.poll() is None:
+            study.kill()
+        for p in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
+
+
+def test_parse_executor() -> None:
+    assert parse_executor("local") == (LocalExecutor, {})
+    assert parse_executor("processes:3") == (ProcessExecutor, {"workers": 3})
+    assert parse_executor("dask:local:2") == (DaskExecutor, {"workers": 2})
+    assert parse_executor("dask:tcp://10.0.0.1:8786") == (DaskExecutor, {"address": "tcp://10.0.0.1:8786"})
+    for bad in ("threads", "processes:0", "processes:x", "dask:", "dask:local:-1", "local:2"):
+        with pytest.raises(ValueError, match="executor"):
+            parse_executor(bad)
+
+
+def _write_pngs(folder: Path, n: int, size: int = 32) -> None:
+    from PIL import Image
+
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(folder / f"im{i}.png")
+
+
+def _registered_config(model_dir: Path, images_dir: Path) -> dict[str, Any]:
+    """Only registered plugins, so that fresh worker processes resolve it."""
+    from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
+    from xaitk_wcam.sources import FolderImages
+
+    return as_json(
+        {
+            "classifier": to_config_dict(HuggingFaceImageClassifier(str(model_dir), device="cpu", batch_size=16)),
+            "images": to_config_dict(FolderImages(str(images_dir))),
+            "perturbers": [
+                to_config_dict(AverageBlurPerturber(ksize=3)),
+                to_config_dict(AverageBlurPerturber(ksize=5)),
+            ],
+            "saliency": {
+                "wcam": to_config_dict(WCAM(levels=2, grid_size=4, nb_design=2, batch_size=16)),
+                "sliding": to_config_dict(SlidingWindowStack(window_size=(8, 8), stride=(8, 8))),
+            },
+            "metrics": [to_config_dict(Entropy()), to_config_dict(SSD()), to_config_dict(XCorr())],
+            "noise_floor": False,  # tested on its own (test_noise_floor_rows_and_band)
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def local_run(tiny_resnet_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    """A registered-plugins config and its local run, to compare the other executors with."""
+    root = tmp_path_factory.mktemp("executors")
+    _write_pngs(root / "images", 3)
+    config = _registered_config(tiny_resnet_dir, root / "images")
+    local = SaliencyRobustnessStudy(config).run(root / "local", progress=False, report=False)
+    assert (local["status"] == "ok").all()
+    return config, root / "local"
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_equals_local(local_run: tuple[dict[str, Any], Path], tmp_path: Path) -> None:
+    config, local = local_run
+    SaliencyRobustnessStudy(config).run(tmp_path / "dask", executor="dask:local:2", progress=False, report=False)
+    pd.testing.assert_frame_equal(read_results(tmp_path / "dask"), read_results(local))
+
+
+@pytest.mark.slow
+def test_process_pool_equals_local(local_run: tuple[dict[str, Any], Path], tmp_path: Path) -> None:
+    config, local = local_run
+    SaliencyRobustnessStudy(config).run(tmp_path / "procs", executor="processes:2", progress=False, report=False)
+    pd.testing.assert_frame_equal(read_results(tmp_path / "procs"), read_results(local))

@@ -14,9 +14,9 @@ from xaitk_saliency.impls.saliency_metric.entropy import Entropy
 
 from xaitk_wcam.impls.comparison import XCorr
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+from xaitk_wcam.interfaces.explainer import as_explainer
 from xaitk_wcam.sources import FolderImages
 from xaitk_wcam.study import SaliencyRobustnessStudy
-from xaitk_wcam.study.work import check_memory
 
 DYING = '''
 import os
@@ -47,6 +47,18 @@ class DyingClassifier(ClassifyImage):
 
     def get_config(self):
         return {"nan": self.nan}
+
+
+class FlakyClassifier(DyingClassifier):
+    """While FLAKY_NAN is set, a NaN for every image of a batch of several (saliency designs), never for one
+    image alone (the item's own classification): a method fails inside an item that is ok."""
+
+    def classify_images(self, img_iter):
+        images = list(img_iter)
+        for result in super().classify_images(images):
+            if os.environ.get("FLAKY_NAN") and len(images) > 1:
+                result = dict.fromkeys(result, float("nan"))
+            yield result
 '''
 
 
@@ -162,8 +174,8 @@ def test_a_failed_start_leaves_no_study_and_a_corrected_config_runs(tmp_path: Pa
 def test_big_images_are_refused_by_the_memory_estimate_before_allocation(tmp_path: Path, dying: str) -> None:
     huge = np.zeros((6000, 6000, 3), dtype=np.uint8)  # calloc: no page is touched
     with pytest.raises(MemoryError, match=r"6000 x 6000 x 3 .* memory_budget_mb=4,096"):
-        check_memory(WCAM(), huge, 4096)
-    check_memory(WCAM(), np.zeros((224, 224, 3), np.uint8), 4096)
+        as_explainer(WCAM()).check_memory(huge.shape, 4096)
+    as_explainer(WCAM()).check_memory((224, 224, 3), 4096)
     images = _pngs(tmp_path / "images", 1)
     config = {**_config(dying, images), "memory_budget_mb": 0.001}
     frame = SaliencyRobustnessStudy(config).run(tmp_path / "out", progress=False, report=False)
@@ -178,3 +190,39 @@ def test_a_second_run_into_a_busy_out_dir_is_refused(tmp_path: Path, dying: str)
         SaliencyRobustnessStudy(_config(dying, images)).run(tmp_path / "out", progress=False, report=False)
     frame = SaliencyRobustnessStudy(_config(dying, images)).run(tmp_path / "out", progress=False, report=False)
     assert (frame["status"] == "ok").all()  # the lock is released with the first run
+
+
+def test_the_sobol_design_counts_in_the_memory_estimate(tmp_path: Path, dying: str) -> None:
+    """Issue 20, failure 8: ``nb_design=2**22`` with ``memory_budget_mb: 1`` passed the estimate (batch x pixels
+    only) and reached 2.5 GB in 60 s (2**22 is now over MAX_NB_DESIGN: the largest design allowed shows it)."""
+    small = np.zeros((32, 32, 3), dtype=np.uint8)
+    big_design = WCAM(levels=1, grid_size=2, nb_design=2**20, batch_size=8)
+    with pytest.raises(MemoryError, match=r"per explanation .* memory_budget_mb=1\b"):
+        as_explainer(big_design).check_memory(small.shape, 1)
+    assert big_design.memory_estimate_bytes(small.shape) > 2**20 * 4 * 8  # the design's A and B alone
+    as_explainer(WCAM(levels=1, grid_size=2, nb_design=2, batch_size=8)).check_memory(small.shape, 1)
+    images = _pngs(tmp_path / "images", 1, size=32)
+    config = _config(dying, images)
+    config["saliency"] = {"wcam": to_config_dict(big_design)}
+    frame = SaliencyRobustnessStudy({**config, "memory_budget_mb": 1}).run(
+        tmp_path / "out", progress=False, report=False
+    )
+    assert frame["status"].str.contains("memory_budget_mb=1").all()
+
+
+def test_retry_failed_retries_a_method_that_failed_inside_an_ok_item(
+    tmp_path: Path, dying: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20, failure 10: ``--retry-failed`` recomputed only items whose item status failed."""
+    flaky = dying.replace("DyingClassifier", "FlakyClassifier")
+    images = _pngs(tmp_path / "images", 2)
+    study = SaliencyRobustnessStudy(_config(flaky, images))
+    monkeypatch.setenv("FLAKY_NAN", "1")
+    frame = study.run(tmp_path / "out", progress=False, report=False)
+    assert frame["status"].str.contains("non-finite").all()  # every WCAM explanation failed, every item is ok
+    monkeypatch.delenv("FLAKY_NAN")
+    kept = study.run(tmp_path / "out", resume=True, progress=False, report=False)
+    assert list(kept["status"]) == list(frame["status"])  # --resume alone keeps them
+    retried = study.run(tmp_path / "out", resume=True, retry_failed=True, progress=False, report=False)
+    assert (retried["status"] == "ok").all(), retried["status"].tolist()
+    assert retried["XCorr"].notna().sum() == len(retried[retried["perturbation"] != "reference"])

@@ -1,5 +1,7 @@
 """Wavelet layout, transforms and masked reconstruction against pywt's numbers."""
 
+import warnings
+
 import numpy as np
 import pytest
 import pywt
@@ -113,3 +115,43 @@ def test_level_maps_split_the_spatial_map_by_level():
     single[0, 0] = 1.0  # one approximation coefficient: its 4 x 4 block, in the approximation panel only
     parts = level_maps(single, 2)
     assert parts[0, :4, :4].min() == 1.0 and parts[0].sum() == 16 and parts[1:].sum() == 0
+
+
+@pytest.mark.parametrize("wavelet", ["haar", "db3", "sym4", "db8", "coif3"])
+def test_the_size_check_is_the_transforms_true_limit(wavelet):
+    """Issue 20, failure 7: the check refuses exactly the sizes where ptwt's boundary-wavelet transform fails or
+    does not invert (found by running it), and nothing it can do."""
+    from xaitk_wcam.wavelets.layout import check_decomposable, smallest_side
+
+    for levels in (1, 2, 3):
+        step = 2**levels
+        limit = pywt.Wavelet(wavelet).dec_len * 2 ** (levels - 1)  # the limit the module states (a multiple of step)
+        for side in (limit - 2 * step, limit - step, limit, limit + step):
+            if side < step:
+                continue
+            image = torch.rand(1, side, side + step)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    back = waverec_layout(wavedec_layout(image, wavelet, levels), wavelet, levels)
+                works = back.shape == image.shape and float((back - image).abs().max()) < 1e-4
+            except Exception:
+                works = False
+            try:
+                check_decomposable((side, side + step), wavelet, levels)
+                accepted = True
+            except ValueError as err:
+                assert f"{wavelet}" in str(err) and f">= {smallest_side(wavelet, levels)}" in str(err)
+                accepted = False
+            assert accepted == works, (wavelet, levels, side, works)
+
+
+def test_spatial_maps_of_many_classes_are_computed_in_chunks_with_the_same_values(monkeypatch):
+    from xaitk_wcam.wavelets import reprojection
+
+    indices = np.random.default_rng(0).random((70, 6, 6))
+    assert reprojection.CLASS_CHUNK < 70
+    chunked = spatial_maps(indices, (48, 40), 3, (45, 37))
+    monkeypatch.setattr(reprojection, "CLASS_CHUNK", 1000)
+    np.testing.assert_array_equal(chunked, spatial_maps(indices, (48, 40), 3, (45, 37)))
+    assert chunked.shape == (70, 45, 37) and chunked.dtype == np.float32

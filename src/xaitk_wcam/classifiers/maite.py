@@ -6,7 +6,6 @@ This plays the role of ``xaitk_jatic``'s ``JATICImageClassifier``, whose release
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Hashable, Iterator, Sequence
 from typing import Any
 
@@ -16,26 +15,23 @@ from smqtk_classifier.interfaces.classification_element import CLASSIFICATION_DI
 from smqtk_classifier.interfaces.classify_image import IMAGE_ITER_T
 
 from xaitk_wcam.classifiers._inputs import hwc_batches
+from xaitk_wcam.utils import imports
 
-__all__ = ["MaiteImageClassifier", "import_object"]
+__all__ = ["MaiteImageClassifier", "import_object", "model_labels"]
 
 
-def import_object(spec: str) -> Any:
+def import_object(spec: str, what: str = "import path") -> Any:
     """Import ``"package.module:attribute"`` and, when the attribute is a class or function taking no
     arguments, call it.
 
+    The path is parsed completely before anything is imported (:func:`xaitk_wcam.utils.imports.import_object`):
+    ``"module:attr "`` (a trailing space, a control character, a non-ASCII letter) is refused, not imported.
+
     :param spec: Import path with a colon between module and attribute.
-    :raises ValueError: If ``spec`` has no colon or does not resolve.
+    :param what: The parameter it comes from, for messages.
+    :raises ValueError: If ``spec`` is not a well-formed import path, or does not resolve.
     """
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"expected an import path 'package.module:attribute'; got {spec!r}")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"could not import {spec!r}: {exc}") from exc
+    obj = imports.import_object(spec, what)
     return obj() if callable(obj) and not hasattr(obj, "metadata") else obj
 
 
@@ -52,7 +48,23 @@ def resolve_object(value: Any, name: str, what: str) -> tuple[str | None, Any]:
             f"{name}: expected a {what} or an import path 'package.module:attr'; got None (a config saved from "
             f"a {what.split()[-1]} object cannot be rebuilt)"
         )
-    return (value, import_object(value)) if isinstance(value, str) else (None, value)
+    return (value, import_object(value, name)) if isinstance(value, str) else (None, value)
+
+
+def model_labels(model: Any, labels: Sequence[Hashable] | None) -> list[Hashable]:
+    """``labels`` checked, or (``None``) the MAITE model's ``metadata["index2label"]`` in index order.
+
+    :raises ValueError: No labels and no ``index2label``; an empty or repeated label list.
+    """
+    if labels is None:
+        index2label = dict(getattr(model, "metadata", {}) or {}).get("index2label")
+        if not index2label:
+            raise ValueError("labels: None needs model.metadata['index2label']; the model has none, pass labels=[...]")
+        labels = [index2label[i] for i in sorted(index2label)]
+    labels = list(labels)
+    if len(labels) == 0 or len(set(labels)) != len(labels):
+        raise ValueError(f"labels: expected a non-empty sequence of distinct labels; got {labels!r}")
+    return labels
 
 
 class MaiteImageClassifier(ClassifyImage):
@@ -82,20 +94,8 @@ class MaiteImageClassifier(ClassifyImage):
             raise ValueError(f"model: expected a callable MAITE model; got {type(self._model).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size: expected a positive int; got {batch_size!r}")
-        if labels is None:
-            index2label = dict(getattr(self._model, "metadata", {}) or {}).get("index2label")
-            if not index2label:
-                raise ValueError(
-                    "labels: None needs model.metadata['index2label']; the model has none, pass labels=[...]"
-                )
-            labels = [index2label[i] for i in sorted(index2label)]
-            self._labels_given = None
-        else:
-            labels = list(labels)
-            self._labels_given = list(labels)
-        if len(labels) == 0 or len(set(labels)) != len(labels):
-            raise ValueError(f"labels: expected a non-empty sequence of distinct labels; got {labels!r}")
-        self._labels = labels
+        self._labels_given = None if labels is None else list(labels)
+        self._labels = model_labels(self._model, labels)
         self._batch_size = batch_size
 
     @property

@@ -188,6 +188,11 @@ class TorchImagePreprocessor:
         self._scale_float = 255.0 * spec.uint8_scale / std
         self._shift = -mean / std
 
+    @property
+    def uint8_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(scale, shift)``, per channel: the model's input is ``uint8 pixels * scale + shift``."""
+        return self._scale_uint8.flatten(), self._shift.flatten()
+
     def _channels(self, x: torch.Tensor) -> torch.Tensor:
         c, want = x.shape[1], self.spec.num_channels
         if c == want:
@@ -213,15 +218,24 @@ class TorchImagePreprocessor:
         y = F.interpolate(x, size=size, mode=mode, **kwargs)
         return y.clamp(0.0, 1.0) if mode == "bicubic" else y
 
-    def __call__(self, images: torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
-        """Preprocess a batch.
+    def output_size(self) -> tuple[int, int] | None:
+        """``(H', W')`` of every preprocessed image when it does not depend on the input size, else ``None``."""
+        spec = self.spec
+        if spec.center_crop is not None:
+            return spec.center_crop
+        if spec.resize == "crop_pct":
+            return spec.size[0], spec.size[0]
+        if spec.resize == "fixed":
+            return spec.size[0], spec.size[1]
+        return None
 
-        :param images: ``N x C x H x W`` tensor, ``uint8`` in ``[0, 255]`` or floating in ``[0, 1]``;
-            ``C`` is the model's channel count, 1 (grayscale, repeated), 2 (grayscale + alpha, alpha
-            dropped) or 4 (RGBA, alpha dropped).
-            Floating inputs keep their autograd graph.
-        :param device: Device of the result (``uint8`` inputs are resized on the CPU, then moved).
-        :return: ``N x C' x H' x W'`` float32 tensor, normalised as the processor does.
+    def resized(self, images: torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+        """The channel, resize and crop steps, without rescaling: the input's dtype and units.
+
+        :param images: As for :meth:`__call__`.
+        :param device: As for :meth:`__call__`.
+        :return: ``N x C' x H' x W'`` tensor, ``uint8`` (channels-last in memory when resized on the CPU) or
+            floating in ``[0, 1]``.
         """
         if images.ndim != 4:
             raise ValueError(f"images: expected an N x C x H x W tensor; got shape {tuple(images.shape)}")
@@ -250,10 +264,26 @@ class TorchImagePreprocessor:
             x = _center_crop(x, *spec.center_crop)
         if device is not None:
             x = x.to(device, non_blocking=True)
+        return x
+
+    def __call__(self, images: torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+        """Preprocess a batch.
+
+        :param images: ``N x C x H x W`` tensor, ``uint8`` in ``[0, 255]`` or floating in ``[0, 1]``;
+            ``C`` is the model's channel count, 1 (grayscale, repeated), 2 (grayscale + alpha, alpha
+            dropped) or 4 (RGBA, alpha dropped).
+            Floating inputs keep their autograd graph.
+        :param device: Device of the result (``uint8`` inputs are resized on the CPU, then moved).
+        :return: ``N x C' x H' x W'`` float32 tensor, normalised as the processor does. Its memory layout is
+            the input's (an ``N x H x W x C`` array seen as ``N x C x H x W`` stays channels-last, which
+            convolutions run faster on); no copy is made to change it.
+        """
+        is_uint8 = images.dtype == torch.uint8
+        x = self.resized(images, device)
         scale = (self._scale_uint8 if is_uint8 else self._scale_float).to(x.device)
         shift = self._shift.to(x.device)
         x = x.to(torch.float32) if is_uint8 or x.dtype != torch.float32 else x
-        return torch.addcmul(shift, x, scale).contiguous()
+        return torch.addcmul(shift, x, scale)
 
 
 def check_against_processor(processor: Any, preprocessor: TorchImagePreprocessor) -> float:

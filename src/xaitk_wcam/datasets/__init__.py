@@ -6,11 +6,14 @@
 
 from xaitk_wcam.datasets.scale_shapes import (
     CLASS_NAMES,
+    SCENE_CLASSES,
     SHAPES,
     SPLITS,
     TEXTURES,
     ScaleShapesSample,
+    ScaleShapesScene,
     scale_shapes,
+    scale_shapes_scenes,
     shape_levels,
     stack_images,
     texture_level,
@@ -18,11 +21,14 @@ from xaitk_wcam.datasets.scale_shapes import (
 
 __all__ = [
     "CLASS_NAMES",
+    "SCENE_CLASSES",
     "SHAPES",
     "SPLITS",
     "TEXTURES",
     "ScaleShapesSample",
+    "ScaleShapesScene",
     "scale_shapes",
+    "scale_shapes_scenes",
     "shape_levels",
     "stack_images",
     "texture_level",

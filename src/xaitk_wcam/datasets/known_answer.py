@@ -119,6 +119,26 @@ def cue_cells(samples: Sequence[ScaleShapesSample], grid_size: int) -> tuple[np.
     :return: Two ``N x grid_size x grid_size`` boolean arrays (shape, texture).
     """
     height, width, levels = _check_samples(samples)
+    shape = box_level_cells(
+        _boxes(samples, "shape"), [s.shape_levels for s in samples], height, width, levels, grid_size
+    )
+    texture = box_level_cells(
+        _boxes(samples, "texture"), [(s.texture_level,) for s in samples], height, width, levels, grid_size
+    )
+    return shape, texture
+
+
+def box_level_cells(
+    boxes: np.ndarray, box_levels: Sequence[Sequence[int]], height: int, width: int, levels: int, grid_size: int
+) -> np.ndarray:
+    """Grid cells holding a coefficient of one of a box's levels whose pixel block meets the box.
+
+    :param boxes: ``N x 4`` ``(x0, y0, x1, y1)`` boxes, half-open, in pixels (floats allowed).
+    :param box_levels: For each box, the wavelet levels that carry its cue.
+    :param height: Image (layout) height, a multiple of ``2**levels``; ``width`` likewise.
+    :param grid_size: WCAM's ``grid_size``, ``1 <= grid_size <= min(height, width)``.
+    :return: ``N x grid_size x grid_size`` booleans.
+    """
     if isinstance(grid_size, bool) or not isinstance(grid_size, (int, np.integer)):
         raise TypeError(f"grid_size must be an int, got {type(grid_size).__name__}")
     if not 1 <= grid_size <= min(height, width):
@@ -126,22 +146,26 @@ def cue_cells(samples: Sequence[ScaleShapesSample], grid_size: int) -> tuple[np.
     level, rows, cols = coefficient_geometry(height, width, levels)
     row_starts = np.flatnonzero(np.diff(grid_cell_index(height, grid_size), prepend=-1))
     col_starts = np.flatnonzero(np.diff(grid_cell_index(width, grid_size), prepend=-1))
-    out = []
-    for which in ("shape", "texture"):
-        box = _boxes(samples, which)[:, :, None, None]  # N x 4 x 1 x 1
-        meets_box = (
-            (cols[None, :, :, 0] < box[:, 2])
-            & (cols[None, :, :, 1] > box[:, 0])
-            & (rows[None, :, :, 0] < box[:, 3])
-            & (rows[None, :, :, 1] > box[:, 1])
-        )
-        cue_levels = np.zeros((len(samples), levels + 1), dtype=bool)
-        for i, s in enumerate(samples):
-            cue_levels[i, list(s.shape_levels) if which == "shape" else [s.texture_level]] = True
-        hit = meets_box & cue_levels[:, level]  # N x H x W coefficient hits
-        hit = np.logical_or.reduceat(np.logical_or.reduceat(hit, row_starts, axis=1), col_starts, axis=2)
-        out.append(hit)
-    return out[0], out[1]
+    box = np.asarray(boxes, dtype=np.float64)[:, :, None, None]  # N x 4 x 1 x 1
+    meets_box = (
+        (cols[None, :, :, 0] < box[:, 2])
+        & (cols[None, :, :, 1] > box[:, 0])
+        & (rows[None, :, :, 0] < box[:, 3])
+        & (rows[None, :, :, 1] > box[:, 1])
+    )
+    cue_levels = np.zeros((len(box), levels + 1), dtype=bool)
+    for i, these in enumerate(box_levels):
+        cue_levels[i, list(these)] = True
+    hit = meets_box & cue_levels[:, level]  # N x H x W coefficient hits
+    return np.logical_or.reduceat(np.logical_or.reduceat(hit, row_starts, axis=1), col_starts, axis=2)
+
+
+def box_pixels(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``N x H x W`` booleans: the pixels (centres) inside each ``(x0, y0, x1, y1)`` box."""
+    box = np.asarray(boxes, dtype=np.float64)[:, :, None, None]
+    y = np.arange(height)[None, :, None] + 0.5
+    x = np.arange(width)[None, None, :] + 0.5
+    return (x >= box[:, 0]) & (x < box[:, 2]) & (y >= box[:, 1]) & (y < box[:, 3])
 
 
 def cue_pixels(samples: Sequence[ScaleShapesSample]) -> tuple[np.ndarray, np.ndarray]:
@@ -150,13 +174,7 @@ def cue_pixels(samples: Sequence[ScaleShapesSample]) -> tuple[np.ndarray, np.nda
     :return: Two ``N x H x W`` boolean arrays (shape, texture).
     """
     height, width, _ = _check_samples(samples)
-    y = np.arange(height)[None, :, None]
-    x = np.arange(width)[None, None, :]
-    out = []
-    for which in ("shape", "texture"):
-        box = _boxes(samples, which)[:, :, None, None]
-        out.append((x >= box[:, 0]) & (x < box[:, 2]) & (y >= box[:, 1]) & (y < box[:, 3]))
-    return out[0], out[1]
+    return box_pixels(_boxes(samples, "shape"), height, width), box_pixels(_boxes(samples, "texture"), height, width)
 
 
 def pointing_game(

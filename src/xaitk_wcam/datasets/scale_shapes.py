@@ -46,6 +46,12 @@ amplitude of 40..60 grey levels. Shape edges are anti-aliased (2 x 2 supersampli
 Generation is deterministic given ``(seed, split)``: each split draws from its own
 ``numpy.random.default_rng([seed, split_code])`` stream, so ``"train"`` and ``"test"`` images built
 from the same seed never coincide.
+
+**Scenes for detectors** (:func:`scale_shapes_scenes`): images holding one to ``max_objects`` separate
+objects, each with its box and a single cue: a shape (detector classes 0-3, ``SHAPES``; levels 0 and 1)
+or a texture patch (classes 4-7, ``TEXTURES``; the one level of its period), drawn and rendered as
+above. A texture patch has the background's mean, so a detector can find it only at its level; a shape
+is found at the coarse levels. :data:`SCENE_CLASSES` names the eight classes.
 """
 
 from __future__ import annotations
@@ -58,11 +64,14 @@ from xaitk_wcam.utils.checks import check_int
 
 __all__ = [
     "CLASS_NAMES",
+    "SCENE_CLASSES",
     "SHAPES",
     "SPLITS",
     "TEXTURES",
     "ScaleShapesSample",
+    "ScaleShapesScene",
     "scale_shapes",
+    "scale_shapes_scenes",
     "shape_levels",
     "stack_images",
     "texture_level",
@@ -73,6 +82,8 @@ SHAPES = ("disk", "square", "triangle", "ring")
 TEXTURES = (("horizontal stripes", 2), ("vertical stripes", 4), ("checkers", 2), ("checkers", 4))
 #: Class names, the model labels: ``"<shape> / <texture> <period>px"``.
 CLASS_NAMES = tuple(f"{shape} / {tex} {period}px" for shape, (tex, period) in zip(SHAPES, TEXTURES, strict=True))
+#: Detector classes of :func:`scale_shapes_scenes`: the four shapes, then the four textures (``"checkers 2px"``).
+SCENE_CLASSES = (*SHAPES, *(f"{tex} {period}px" for tex, period in TEXTURES))
 SPLITS = ("train", "test", "cue_conflict")
 _SPLIT_CODE = {"train": 101, "test": 202, "cue_conflict": 303}
 
@@ -81,6 +92,7 @@ _BACKGROUND = (96, 160)
 _SHAPE_CONTRAST = (50, 80)
 _TEXTURE_AMPLITUDE = (40, 60)
 _CHUNK = 256  # images rendered per vectorised chunk
+_SCENE_SIDES = (20, 29)  # shape sides of the scenes: 20 to 28 pixels (levels 0 and 1 at levels = 3)
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,29 @@ class ScaleShapesSample:
     shape_levels: tuple[int, ...]
     texture_level: int
     levels: int
+
+
+@dataclass(frozen=True)
+class ScaleShapesScene:
+    """One ScaleShapes scene (:func:`scale_shapes_scenes`) and its ground truth, one entry per object.
+
+    :param image: ``size x size x 3`` ``uint8`` RGB image.
+    :param boxes: ``k x 4`` ints, the objects' ``(x0, y0, x1, y1)`` pixel boxes, half-open.
+    :param labels: ``k`` class indices into :data:`SCENE_CLASSES` (0-3: shapes, 4-7: textures).
+    :param cue_levels: For each object, the wavelet levels that carry it (shape: ``(0, 1)``; texture: its level).
+    :param levels: The decomposition depth the levels refer to.
+    """
+
+    image: np.ndarray
+    boxes: np.ndarray
+    labels: np.ndarray
+    cue_levels: tuple[tuple[int, ...], ...]
+    levels: int
+
+    @property
+    def is_texture(self) -> np.ndarray:
+        """``k`` booleans: which objects are texture patches."""
+        return self.labels >= len(SHAPES)
 
 
 def footprint(level: int, levels: int) -> int:
@@ -152,17 +187,7 @@ def scale_shapes(
         so that the period-4 texture has a level and the approximation band is at least 8 x 8.
     :return: ``n`` :class:`ScaleShapesSample`.
     """
-    n = check_int("n", n, 0)
-    size = check_int("size", size, 48)
-    seed = check_int("seed", seed, 0)
-    levels = check_int("levels", levels, 2)
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    if size % 8 or size % 2**levels or size >> levels < 8:
-        raise ValueError(
-            f"size={size} and levels={levels}: size must be a multiple of 8 and of 2**levels, with "
-            f"size / 2**levels >= 8"
-        )
+    _check_generator_args(n, size, seed, split, levels, SPLITS)
     rng = np.random.default_rng([seed, _SPLIT_CODE[split]])
     params = _draw_parameters(rng, n, size, conflict=split == "cue_conflict")
     images = np.empty((n, size, size, 3), dtype=np.uint8)
@@ -192,8 +217,120 @@ def scale_shapes(
     return samples
 
 
-def stack_images(samples: list[ScaleShapesSample]) -> np.ndarray:
-    """``N x H x W x 3`` ``uint8`` array of the samples' images."""
+def _check_generator_args(n: int, size: int, seed: int, split: str, levels: int, splits: tuple[str, ...]) -> None:
+    check_int("n", n, 0)
+    check_int("size", size, 48)
+    check_int("seed", seed, 0)
+    check_int("levels", levels, 2)
+    if split not in splits:
+        raise ValueError(f"split must be one of {splits}, got {split!r}")
+    if size % 8 or size % 2**levels or size >> levels < 8:
+        raise ValueError(
+            f"size={size} and levels={levels}: size must be a multiple of 8 and of 2**levels, with "
+            f"size / 2**levels >= 8"
+        )
+
+
+def scale_shapes_scenes(
+    n: int, size: int = 96, seed: int = 0, split: str = "train", levels: int = 3, max_objects: int = 3
+) -> list[ScaleShapesScene]:
+    """Generate ``n`` scenes of 1 to ``max_objects`` separate objects with boxes, for detectors.
+
+    Each object is, with equal odds, a shape (side 20 to 28 pixels, contrast +-(50..80); levels 0 and 1)
+    or a texture patch (side 12, 16 or 20 pixels, corners on multiples of 4; the level of its period), of
+    a uniformly drawn class, on the background and noise of :func:`scale_shapes`. Objects keep 2 pixels
+    apart; an object that finds no free place in 64 tries is left out (rare: objects cover at most 25 %
+    of a 96 x 96 image).
+
+    :param n: Number of images, ``>= 0``.
+    :param size: Image side in pixels; a multiple of 8 (and of ``2**levels``), ``>= 48``.
+    :param seed: Non-negative seed; the same ``(seed, split)`` gives bit-identical scenes.
+    :param split: ``"train"`` or ``"test"`` (independent streams).
+    :param levels: Decomposition depth the ground-truth levels refer to (as :func:`scale_shapes`).
+    :param max_objects: Most objects per image, ``>= 1``; the count is uniform in ``1..max_objects``.
+    :return: ``n`` :class:`ScaleShapesScene`.
+    """
+    _check_generator_args(n, size, seed, split, levels, SPLITS[:2])
+    max_objects = check_int("max_objects", max_objects, 1)
+    rng = np.random.default_rng([seed, _SPLIT_CODE[split] + 1])
+    slots = _draw_scene_objects(rng, n, size, max_objects)
+    background = rng.integers(_BACKGROUND[0], _BACKGROUND[1] + 1, size=(n, 3))
+    images = np.empty((n, size, size, 3), dtype=np.uint8)
+    window = _SCENE_SIDES[1] + 4  # every object fits in a window from its box corner rounded down to 4 px
+    for start in range(0, n, _CHUNK):
+        chunk = slice(start, min(n, start + _CHUNK))
+        m = chunk.stop - chunk.start
+        luminance = np.zeros((m, size + window, size + window))  # padded so that windows never leave it
+        for slot in slots:
+            p = {k: v[chunk] for k, v in slot.items()}
+            shape, texture = p["present"] & ~p["is_texture"], p["present"] & p["is_texture"]
+            origin = (4 * (p["x"] // 4), 4 * (p["y"] // 4))
+            local = _shape_coverage(p, window, origin) * (shape * p["contrast"])[:, None, None]
+            local += _texture_sign(p, window, origin) * (texture * p["amplitude"])[:, None, None]
+            rows = origin[1][:, None, None] + np.arange(window)[None, :, None]
+            cols = origin[0][:, None, None] + np.arange(window)[None, None, :]
+            luminance[np.arange(m)[:, None, None], rows, cols] += local
+        noise = rng.standard_normal((m, size, size, 3))
+        image = background[chunk, None, None, :] + luminance[:, :size, :size, None] + _NOISE_STD * noise
+        images[chunk] = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    t_levels = np.array([texture_level(period, levels) for _, period in TEXTURES])
+    scenes = []
+    for i in range(n):
+        kept = [slot for slot in slots if slot["present"][i]]
+        boxes = np.array([[s["x"][i], s["y"][i], s["x"][i] + s["side"][i], s["y"][i] + s["side"][i]] for s in kept])
+        labels = np.array([s["cls"][i] + len(SHAPES) * s["is_texture"][i] for s in kept], dtype=np.int64)
+        cue_levels = tuple(
+            (int(t_levels[s["cls"][i]]),) if s["is_texture"][i] else shape_levels(int(s["side"][i]), levels)
+            for s in kept
+        )
+        scenes.append(ScaleShapesScene(images[i], boxes.astype(np.int64).reshape(-1, 4), labels, cue_levels, levels))
+    return scenes
+
+
+def _draw_scene_objects(rng: np.random.Generator, n: int, size: int, max_objects: int) -> list[dict[str, np.ndarray]]:
+    """Per object slot, the ``n`` images' draws (one fixed draw order), placed apart from the earlier slots."""
+    count = rng.integers(1, max_objects + 1, size=n)
+    tries, gap = 64, 2
+    slots: list[dict[str, np.ndarray]] = []
+    for k in range(max_objects):
+        is_texture = rng.integers(0, 2, size=n).astype(bool)
+        cls = rng.integers(0, len(SHAPES), size=n)
+        side = np.where(is_texture, 4 * rng.integers(3, 6, size=n), rng.integers(*_SCENE_SIDES, size=n))
+        free_x = rng.integers(1, size - side[:, None], size=(n, tries))
+        free_y = rng.integers(1, size - side[:, None], size=(n, tries))
+        grid_x = 4 * rng.integers(0, (size - side[:, None]) // 4 + 1, size=(n, tries))
+        grid_y = 4 * rng.integers(0, (size - side[:, None]) // 4 + 1, size=(n, tries))
+        x = np.where(is_texture[:, None], grid_x, free_x)
+        y = np.where(is_texture[:, None], grid_y, free_y)
+        fits = np.ones((n, tries), dtype=bool)
+        for other in slots:
+            ox, oy, oside = other["x"][:, None], other["y"][:, None], other["side"][:, None]
+            apart = (x >= ox + oside + gap) | (ox >= x + side[:, None] + gap)
+            apart |= (y >= oy + oside + gap) | (oy >= y + side[:, None] + gap)
+            fits &= apart | ~other["present"][:, None]
+        pick, rows = fits.argmax(axis=1), np.arange(n)
+        slots.append(
+            {
+                "present": (k < count) & fits.any(axis=1),
+                "is_texture": is_texture,
+                "cls": cls,
+                "side": side,
+                "x": x[rows, pick],
+                "y": y[rows, pick],
+                "contrast": rng.integers(_SHAPE_CONTRAST[0], _SHAPE_CONTRAST[1] + 1, size=n)
+                * rng.choice(np.array([-1, 1]), size=n),
+                "amplitude": rng.integers(_TEXTURE_AMPLITUDE[0], _TEXTURE_AMPLITUDE[1] + 1, size=n),
+                "flip": rng.integers(0, 2, size=n).astype(bool),
+            }
+        )
+        slot = slots[-1]  # the names the classifier renderers read
+        slot.update(shape=cls, texture=cls, shape_x=slot["x"], shape_y=slot["y"], tex_x=slot["x"], tex_y=slot["y"])
+        slot["tex_side"] = side
+    return slots
+
+
+def stack_images(samples: list[ScaleShapesSample] | list[ScaleShapesScene]) -> np.ndarray:
+    """``N x H x W x 3`` ``uint8`` array of the samples' (or scenes') images."""
     if not samples:
         raise ValueError("samples must not be empty")
     return np.stack([s.image for s in samples])
@@ -241,13 +378,20 @@ def _draw_parameters(rng: np.random.Generator, n: int, size: int, conflict: bool
     }
 
 
-def _shape_coverage(p: dict[str, np.ndarray], size: int) -> np.ndarray:
-    """``n x size x size`` fraction of each pixel the shape covers (2 x 2 supersampling)."""
+def _shape_coverage(
+    p: dict[str, np.ndarray], size: int, origin: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """``n x size x size`` fraction of each pixel the shape covers (2 x 2 supersampling).
+
+    :param origin: ``(x0, y0)``, ``n`` ints each: render the ``size x size`` window at that pixel instead of
+        the image from ``(0, 0)``.
+    """
     sub = (np.arange(2 * size) + 0.5) / 2  # sub-pixel centres in pixel units
     # Coordinates relative to the shape box, in units of its side: u, v in [0, 1] inside the box.
     side = p["side"][:, None, None].astype(np.float64)
-    u = (sub[None, None, :] - p["shape_x"][:, None, None]) / side
-    v = (sub[None, :, None] - p["shape_y"][:, None, None]) / side
+    x0, y0 = (p["shape_x"], p["shape_y"]) if origin is None else (p["shape_x"] - origin[0], p["shape_y"] - origin[1])
+    u = (sub[None, None, :] - x0[:, None, None]) / side
+    v = (sub[None, :, None] - y0[:, None, None]) / side
     v = np.where(p["flip"][:, None, None], 1.0 - v, v)
     r2 = (u - 0.5) ** 2 + (v - 0.5) ** 2
     inside = np.stack(
@@ -262,9 +406,16 @@ def _shape_coverage(p: dict[str, np.ndarray], size: int) -> np.ndarray:
     return chosen.reshape(len(chosen), size, 2, size, 2).mean(axis=(2, 4))
 
 
-def _texture_sign(p: dict[str, np.ndarray], size: int) -> np.ndarray:
-    """``n x size x size`` texture of ``+-1`` inside the patch, 0 outside; absolute-coordinate phase 0."""
+def _texture_sign(
+    p: dict[str, np.ndarray], size: int, origin: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """``n x size x size`` texture of ``+-1`` inside the patch, 0 outside; absolute-coordinate phase 0.
+
+    :param origin: As for :func:`_shape_coverage`; the origins must be even (multiples of 4 keep every phase).
+    """
     y, x = np.mgrid[0:size, 0:size]
+    if origin is not None:  # window coordinates: patterns of period 2 and 4 keep their phase at multiples of 4
+        p = {**p, "tex_x": p["tex_x"] - origin[0], "tex_y": p["tex_y"] - origin[1]}
     patterns = np.stack(
         [
             1 - 2 * (y % 2),  # horizontal stripes, period 2

@@ -209,6 +209,17 @@ def accepted_spaces(metric: object) -> tuple[str, ...]:
     return MAP_SPACES if declared is None else tuple(s for s in MAP_SPACES if s in declared)
 
 
+def accepted_levels(metric: object) -> int | None:
+    """The decomposition levels of the wavelet maps ``metric`` reads: its ``levels`` (``ScaleShare``,
+    ``FineScaleShare``, ``ReconstructionDepth`` and the wavelet faithfulness metrics take the levels of the maps
+    they score as a keyword), or ``None`` for a metric that reads any wavelet map or none."""
+    spaces = accepted_spaces(metric)
+    if WAVELET not in spaces or spaces == MAP_SPACES:
+        return None
+    levels = getattr(metric, "levels", None)
+    return int(levels) if isinstance(levels, int) else None
+
+
 def choose_space(available: Sequence[str], accepted: Sequence[str]) -> str | None:
     """The space a metric should score: the explanation's own (``available[0]``) when accepted, else the first
     other available space the metric accepts, else ``None`` (the metric does not apply)."""

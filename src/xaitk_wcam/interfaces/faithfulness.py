@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -71,6 +72,15 @@ class FaithfulnessMetric(Plugfigurable):
 
     #: Map spaces this metric reads (see :mod:`xaitk_wcam.interfaces.explanation`).
     map_spaces: tuple[str, ...] = (PIXEL,)
+
+    #: Whether the metric's scores mean something for any classifier output (scores, logits). ``False`` (the
+    #: default): it reads probabilities (drops relative to the confidence, areas under a confidence curve), and a
+    #: confidence outside ``[0, 1]`` is a ``ValueError`` rather than a silently wrong score. A metric that takes
+    #: scores says so here and in its docstring.
+    takes_scores: bool = False
+
+    #: Score name -> one line saying what it measures and which direction is better (a study report's legend).
+    score_help: ClassVar[dict[str, str]] = {}
 
     @property
     @abc.abstractmethod

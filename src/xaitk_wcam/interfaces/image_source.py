@@ -55,16 +55,21 @@ class SourceRecord(NamedTuple):
 def as_hwc_uint8(image: Any, *, channels_first: bool = False, image_id: str = "image") -> np.ndarray:
     """Convert an image to ``H x W x C`` ``uint8`` with ``C`` in (1, 3).
 
-    Integer and boolean images are converted with ``skimage.util.img_as_ubyte`` (full dtype range, e.g.
-    ``uint16`` is divided by 257); floating images must lie in ``[0, 1]`` and are scaled by 255 and rounded.
-    RGBA and grayscale + alpha lose their alpha channel.
+    PIL images are read by their mode's rule (:data:`xaitk_wcam.utils.images.PIL_MODES`: 16-bit by its full
+    range, ``I`` as 16-bit data, ``F`` from ``[0, 1]``, colour models converted to RGB). Arrays: ``uint16`` by
+    its full range (the top 8 bits, ``skimage.util.img_as_ubyte``), booleans to 0 and 255, floating images must lie
+    in ``[0, 1]`` and are scaled by 255 and rounded; other integer dtypes are refused (no range is conventional
+    for them). RGBA and grayscale + alpha lose their alpha channel.
 
-    :param image: ``H x W``, ``H x W x C`` (or ``C x H x W`` with ``channels_first``) array-like; PIL images
-        are accepted.
+    :param image: ``H x W``, ``H x W x C`` (or ``C x H x W`` with ``channels_first``) array-like, or a PIL image.
     :param channels_first: Whether the channel axis comes first.
     :param image_id: Used in error messages.
-    :raises ValueError: Wrong rank, channel count or value range.
+    :raises ValueError: Wrong rank, channel count, dtype, PIL mode or value range.
     """
+    from xaitk_wcam.utils.images import float_to_uint8, integer_to_uint8, pil_image_array
+
+    if isinstance(getattr(image, "mode", None), str) and callable(getattr(image, "getbands", None)):  # PIL
+        image = pil_image_array(image, image_id)
     array = np.asarray(image)
     if array.ndim == 3 and channels_first:
         array = np.moveaxis(array, 0, -1)
@@ -76,16 +81,10 @@ def as_hwc_uint8(image: Any, *, channels_first: bool = False, image_id: str = "i
         )
     if array.shape[-1] in (2, 4):
         array = array[..., :-1]
-    if array.dtype == np.uint8:
-        return array
     if np.issubdtype(array.dtype, np.floating):
-        if array.size and (np.nanmin(array) < 0.0 or np.nanmax(array) > 1.0):
-            raise ValueError(f"{image_id}: floating images must lie in [0, 1]; got [{array.min()}, {array.max()}]")
-        return np.round(array * 255.0).astype(np.uint8)
+        return float_to_uint8(array, image_id)
     if array.dtype == bool or np.issubdtype(array.dtype, np.integer):
-        from skimage.util import img_as_ubyte
-
-        return img_as_ubyte(array)
+        return integer_to_uint8(array, image_id)
     raise ValueError(f"{image_id}: expected a numeric image; got dtype {array.dtype}")
 
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from xaitk_wcam.models._export import cache_root, export_efficientnet_lite0, imagenet_labels
-from xaitk_wcam.models.efficientnet_lite0 import (
+from xaitk_wcam.utils.extras import require_extra
+
+require_extra("hf", "The offline models (xaitk_wcam.models)")  # one clear error before transformers is imported
+
+from xaitk_wcam.models._export import cache_root, export_efficientnet_lite0, imagenet_labels  # noqa: E402
+from xaitk_wcam.models.efficientnet_lite0 import (  # noqa: E402
     EfficientNetLiteConfig,
     EfficientNetLiteForImageClassification,
     register_efficientnet_lite,
 )
-from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier, scale_shapes_folder
+from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS, scale_shapes_classifier, scale_shapes_folder  # noqa: E402
 
 __all__ = [
     "OFFLINE_MODELS",

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from xaitk_wcam.models.efficientnet_lite0 import EfficientNetLiteConfig, EfficientNetLiteForImageClassification
+from xaitk_wcam.utils.cache import cache_root
 
 __all__ = ["EXPORT_NAME", "cache_root", "convert_state_dict", "export_efficientnet_lite0", "imagenet_labels"]
 
@@ -34,12 +35,6 @@ _TOP_PARTS = {
     "_bn1": "efficientnet_lite.head.bn",
     "_fc": "classifier",
 }
-
-
-def cache_root() -> Path:
-    """``$XAITK_WCAM_CACHE``, else ``~/.cache/xaitk_wcam``."""
-    env = os.environ.get("XAITK_WCAM_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "xaitk_wcam"
 
 
 def imagenet_labels() -> list[str]:

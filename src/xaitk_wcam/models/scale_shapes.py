@@ -11,6 +11,10 @@ coarse cue (a shape) and a fine cue (a texture of period 2 or 4 pixels) both giv
 Each folder (``scale_shapes/<kind>/``) holds ``config.json`` (labels: ``xaitk_wcam.datasets.CLASS_NAMES``),
 ``model.safetensors``, ``preprocessor_config.json`` (64 x 64 input, rescale 1/255, mean / std 0.5) and
 ``training_record.json`` (the training command's arguments and measured accuracies).
+
+``scale_shapes/detector/`` holds the known-answer *detector* (``config.json``, ``model.safetensors``,
+``training_record.json``), trained by ``benchmarks/train_scale_shapes_detector.py``; it needs no transformers and
+loads through :class:`xaitk_wcam.detectors.CenterNetDetector` (alias ``"scale-shapes-detector"``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ variable ``i``, the matrix ``C_i`` equal to ``A`` with column ``i`` taken from `
 are the two halves of one scrambled Sobol sequence of dimension ``2d`` (scipy.stats.qmc).
 
 Rows are ordered ``A`` (N rows), ``B`` (N rows), then ``C_1 ... C_d`` (N rows each). They are built
-on demand, a slice at a time, so memory never holds the ``N * (d + 2) x d`` design.
+on demand, a slice at a time, so memory never holds the ``N * (d + 2) x d`` design. ``A`` and ``B`` themselves
+(``2 N d`` float32) are drawn from the sequence in blocks of at most :data:`BLOCK_BYTES` of float64, never as one
+``N x 2d`` float64 sample (three times their size): the points are the same, bit for bit, as scipy draws them
+in one call. ``N`` is at most :data:`MAX_NB_DESIGN`.
 """
 
 from __future__ import annotations
@@ -17,13 +20,21 @@ import warnings
 import numpy as np
 from scipy.stats import qmc
 
+#: Largest design size: 2**20 base points, ``2**20 * (g**2 + 2)`` forward passes (824 million at ``g = 28``).
+MAX_NB_DESIGN = 2**20
+
+#: Most bytes of the float64 Sobol sample drawn at once (scipy allocates as much again while drawing it).
+BLOCK_BYTES = 1 << 18
+
 
 def check_nb_design(nb_design: int) -> None:
-    """``nb_design`` must be a power of two (a balanced Sobol sample)."""
+    """``nb_design`` must be a power of two (a balanced Sobol sample), at most :data:`MAX_NB_DESIGN`."""
     if isinstance(nb_design, bool) or not isinstance(nb_design, (int, np.integer)):
         raise TypeError(f"nb_design must be an int (a power of two), got {type(nb_design).__name__}")
-    if nb_design < 1 or nb_design & (nb_design - 1):
-        raise ValueError(f"nb_design must be a power of two (1, 2, 4, 8, ...), got {nb_design}")
+    if nb_design < 1 or nb_design & (nb_design - 1) or nb_design > MAX_NB_DESIGN:
+        raise ValueError(
+            f"nb_design must be a power of two (1, 2, 4, 8, ...) <= {MAX_NB_DESIGN:,} (MAX_NB_DESIGN), got {nb_design}"
+        )
 
 
 class SobolDesign:
@@ -38,10 +49,8 @@ class SobolDesign:
         check_nb_design(nb_design)
         if nb_dim < 1:
             raise ValueError(f"nb_dim must be >= 1, got {nb_dim}")
-        sample = qmc.Sobol(d=2 * nb_dim, scramble=True, seed=seed).random_base2(m=int(nb_design).bit_length() - 1)
         self.nb_dim, self.nb_design = nb_dim, nb_design
-        self.a = sample[:, :nb_dim].astype(np.float32)
-        self.b = sample[:, nb_dim:].astype(np.float32)
+        self.a, self.b = sobol_points(nb_dim, 0, nb_design, seed)
 
     def __len__(self) -> int:
         """Number of design rows, ``N * (d + 2)``: the number of model evaluations."""
@@ -67,12 +76,20 @@ def sobol_points(nb_dim: int, start: int, stop: int, seed: int) -> tuple[np.ndar
     """Points ``[start, stop)`` of the scrambled Sobol sequence of :class:`SobolDesign` (same seed, same points),
     split into their ``A`` and ``B`` halves: two ``(stop - start) x nb_dim`` float32 arrays.
 
-    A design that grows block by block draws its blocks from consecutive ranges of one sequence.
+    A design that grows block by block draws its blocks from consecutive ranges of one sequence. The points are
+    drawn :data:`BLOCK_BYTES` of float64 at a time into the float32 halves (scipy's sequence continues from one
+    call to the next, so the points equal those of one call).
     """
     engine = qmc.Sobol(d=2 * nb_dim, scramble=True, seed=seed)
     if start:
         engine.fast_forward(start)
+    n = stop - start
+    a, b = np.empty((n, nb_dim), dtype=np.float32), np.empty((n, nb_dim), dtype=np.float32)
+    block = max(1, BLOCK_BYTES // (16 * nb_dim))
     with warnings.catch_warnings():  # blocks need not be powers of two; their union keeps the balance
         warnings.simplefilter("ignore", UserWarning)
-        sample = engine.random(stop - start)
-    return sample[:, :nb_dim].astype(np.float32), sample[:, nb_dim:].astype(np.float32)
+        for lo in range(0, n, block):
+            sample = engine.random(min(block, n - lo))
+            a[lo : lo + len(sample)] = sample[:, :nb_dim]
+            b[lo : lo + len(sample)] = sample[:, nb_dim:]
+    return a, b

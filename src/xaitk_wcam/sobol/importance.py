@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xaitk_wcam.sobol.estimators import output_scale, safe_divide
+
 #: Share of the uniform component in the inclusion probabilities (bounds the weights ``1 / pi`` by ``M / (n D)``).
 DEFENSIVE = 0.2
 
@@ -182,8 +184,15 @@ def estimate_block(
     return ImportanceBlock(numerator, variance, (half_a, half_b), pool_outputs, weight)
 
 
+def pool_statistics(blocks: list[ImportanceBlock]) -> tuple[np.ndarray, np.ndarray]:
+    """Total variance (unbiased, over the blocks' pools together) and scale (largest magnitude) of each output."""
+    pool = np.concatenate([b.pool_outputs for b in blocks])
+    return np.var(pool, axis=0, ddof=1), output_scale(pool)
+
+
 def combine_blocks(blocks: list[ImportanceBlock]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Total indices, their standard errors and the pooled total variance of several blocks.
+    """Total indices, their standard errors and the pooled total variance of several blocks (indices and errors
+    are 0 for an output that does not vary: :func:`~xaitk_wcam.sobol.estimators.constant_outputs`).
 
     :return: ``(indices d x K, index_std d x K, variance K)``.
     """
@@ -191,11 +200,5 @@ def combine_blocks(blocks: list[ImportanceBlock]) -> tuple[np.ndarray, np.ndarra
     weights /= weights.sum()
     numerator = sum(w * b.numerator for w, b in zip(weights, blocks, strict=True))
     numerator_var = sum(w**2 * b.numerator_var for w, b in zip(weights, blocks, strict=True))
-    variance = np.var(np.concatenate([b.pool_outputs for b in blocks]), axis=0, ddof=1)
-    return safe_divide(numerator, variance), safe_divide(np.sqrt(numerator_var), variance), variance
-
-
-def safe_divide(numerator: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    """``numerator / variance`` per class, 0 where the variance is 0 (an output that never varies)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(variance > 0, numerator / np.where(variance > 0, variance, 1.0), 0.0)
+    variance, scale = pool_statistics(blocks)
+    return safe_divide(numerator, variance, scale), safe_divide(np.sqrt(numerator_var), variance, scale), variance

@@ -31,14 +31,14 @@ import numpy as np
 from scipy.stats import rankdata
 
 from xaitk_wcam.sobol.design import SobolDesign, sobol_points
-from xaitk_wcam.sobol.estimators import ESTIMATORS, jansen_terms
+from xaitk_wcam.sobol.estimators import ESTIMATORS, constant_outputs, jansen_terms, output_scale, safe_divide
 from xaitk_wcam.sobol.importance import (
     Allocation,
     ImportanceBlock,
     combine_blocks,
     estimate_block,
     inclusion_probabilities,
-    safe_divide,
+    pool_statistics,
     sensitivity_weights,
     systematic_sample,
 )
@@ -64,6 +64,8 @@ class Estimate:
     :param class_stability: ``K`` per-class reliabilities (``nan`` for a class that does not vary).
     :param n_evaluations: Model evaluations spent.
     :param variance: ``K`` total variance of each output.
+    :param constant: ``K`` booleans: the outputs that do not vary (within rounding of their scale,
+        :func:`~xaitk_wcam.sobol.estimators.constant_outputs`); their indices and errors are 0.
     """
 
     indices: np.ndarray
@@ -72,6 +74,7 @@ class Estimate:
     class_stability: np.ndarray
     n_evaluations: int
     variance: np.ndarray
+    constant: np.ndarray
 
 
 def split_half_reliability(half_a: np.ndarray, half_b: np.ndarray, varying: np.ndarray) -> np.ndarray:
@@ -152,7 +155,9 @@ class ClassicRun(Run):
         outputs, n = self.outputs, self.nb_design
         indices = self._indices(outputs, n)
         variance = np.var(np.concatenate([outputs[:n], outputs[n : 2 * n]]), axis=0, ddof=1)
-        varying = variance > 0
+        scale = output_scale(outputs)
+        constant = constant_outputs(variance, scale)
+        varying = ~constant
         if n >= 2:
             half_a, half_b = self._indices(self._half(0), n // 2), self._indices(self._half(1), n // 2)
             reliability = split_half_reliability(half_a, half_b, varying)
@@ -160,10 +165,10 @@ class ClassicRun(Run):
             half_a = half_b = indices
             reliability = np.full(len(variance), np.nan)
         if self.estimator == "jansen" and n >= 2:
-            index_std = safe_divide(_jansen_std(outputs, n) / np.sqrt(n), variance)
+            index_std = safe_divide(_jansen_std(outputs, n) / np.sqrt(n), variance, scale)
         else:  # the spread of the two half estimates: var(mean) ~ (a - b)**2 / 4
             index_std = np.abs(half_a - half_b) / 2
-        return Estimate(indices, index_std, _median(reliability), reliability, len(outputs), variance)
+        return Estimate(indices, index_std, _median(reliability), reliability, len(outputs), variance, constant)
 
 
 def _jansen_std(outputs: np.ndarray, nb_design: int) -> np.ndarray:
@@ -255,12 +260,14 @@ class ImportanceRun(Run):
 
     def estimate(self) -> Estimate:
         indices, index_std, variance = combine_blocks(self.blocks)
-        varying = variance > 0
+        _, scale = pool_statistics(self.blocks)
+        constant = constant_outputs(variance, scale)
+        varying = ~constant
         if len(self.blocks) > 1:
             half_a, _, _ = combine_blocks(self.blocks[:-1])
             half_b, _, _ = combine_blocks(self.blocks[-1:])
         else:
             block = self.blocks[0]
-            half_a, half_b = (safe_divide(h, variance) for h in block.halves)
+            half_a, half_b = (safe_divide(h, variance, scale) for h in block.halves)
         reliability = split_half_reliability(half_a, half_b, varying)
-        return Estimate(indices, index_std, _median(reliability), reliability, self.n_evaluations, variance)
+        return Estimate(indices, index_std, _median(reliability), reliability, self.n_evaluations, variance, constant)

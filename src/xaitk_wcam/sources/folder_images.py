@@ -24,11 +24,15 @@ IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".
 def read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
     """Read an image file with PIL as ``H x W`` (grayscale) or ``H x W x 3`` ``uint8``.
 
-    Palette, CMYK, RGBA and other modes are converted to RGB; 16-bit grayscale is scaled to 8 bits.
+    Each mode is read at its own depth (:func:`xaitk_wcam.utils.images.pil_image_array`: 16-bit by its full range,
+    ``I`` as 16-bit data, ``F`` from ``[0, 1]``, colour models converted to RGB); values outside the mode's range,
+    or a mode no rule covers, raise ``ValueError`` naming the mode.
 
     :param max_pixels: Refuse (``ValueError``) an image of more pixels, from its header, before decoding it.
     """
     from PIL import Image
+
+    from xaitk_wcam.utils.images import pil_image_array  # torch: imported when an image is read
 
     with _PIL_LIMIT_LOCK:  # max_pixels decides, not PIL's own bomb limit (a global: swapped under a lock)
         limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
@@ -42,15 +46,7 @@ def read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
                 f"{path.name}: {im.size[1]} x {im.size[0]} pixels exceed max_pixels={max_pixels} "
                 "(a decompression bomb, or raise max_pixels)"
             )
-        if im.mode in ("L", "RGB"):
-            return np.asarray(im)
-        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-            from skimage.util import img_as_ubyte
-
-            return img_as_ubyte(np.asarray(im).astype(np.uint16))
-        if im.mode in ("1", "LA"):
-            return np.asarray(im.convert("L"))
-        return np.asarray(im.convert("RGB"))
+        return pil_image_array(im, path.name)
 
 
 class FolderImages(ImageSource):

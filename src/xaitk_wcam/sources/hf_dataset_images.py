@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from xaitk_wcam.interfaces.image_source import DEFAULT_MAX_PIXELS, ImageSource
+from xaitk_wcam.utils.extras import has_extra, require_extra
 
 __all__ = ["HFDatasetImages"]
 
@@ -39,6 +40,11 @@ class HFDatasetImages(ImageSource):
     :param max_pixels: Refuse larger images (see :class:`~xaitk_wcam.interfaces.image_source.ImageSource`).
     """
 
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Usable when ``datasets`` (the ``hf`` extra) is installed."""
+        return has_extra("hf")
+
     def __init__(
         self,
         path_or_id: str,
@@ -50,6 +56,7 @@ class HFDatasetImages(ImageSource):
         streaming: bool = False,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
+        require_extra("hf", "HFDatasetImages")
         super().__init__(limit=limit, max_pixels=max_pixels)
         if not isinstance(path_or_id, (str, os.PathLike)) or not str(path_or_id):
             raise ValueError(f"path_or_id: expected a folder or a Hub dataset id; got {path_or_id!r}")
@@ -110,7 +117,8 @@ class HFDatasetImages(ImageSource):
         if self._streaming:  # no random access: a row that fails to decode ends the stream (one error record)
             for index, row in enumerate(self._dataset):
                 label = None if self._label_column is None else self._label(row[self._label_column])
-                yield f"{self._split}/{index}", _to_array(row[self._image_column]), label
+                image_id = f"{self._split}/{index}"  # converted when read: a mode refused costs one record
+                yield image_id, functools.partial(_to_array, row[self._image_column], image_id), label
             return
         # Labels are read as a column (no image decoding); each image is decoded on its own, so a corrupt
         # one costs one record.
@@ -136,14 +144,14 @@ class HFDatasetImages(ImageSource):
 
 
 def _read_row(dataset: Any, index: int, column: str) -> Any:
-    return _to_array(dataset[index][column])
+    return _to_array(dataset[index][column], f"row {index}")  # the record carries the split
 
 
-def _to_array(image: Any) -> Any:
-    """PIL image -> array (palette / CMYK / RGBA converted to RGB); arrays pass through."""
-    mode = getattr(image, "mode", None)
-    if mode is not None:
-        import numpy as np
+def _to_array(image: Any, image_id: str) -> Any:
+    """PIL image -> array by its mode's rule (:func:`xaitk_wcam.utils.images.pil_image_array`); arrays pass
+    through."""
+    if isinstance(getattr(image, "mode", None), str):
+        from xaitk_wcam.utils.images import pil_image_array
 
-        return np.asarray(image if mode in ("L", "RGB") else image.convert("RGB"))
+        return pil_image_array(image, image_id)
     return image

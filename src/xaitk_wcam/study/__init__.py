@@ -1,13 +1,19 @@
 """Saliency-robustness studies: nrtk perturbers x saliency generators x metrics, resumable and distributable.
 
-- :class:`SaliencyRobustnessStudy` runs a study from an smqtk-style config (:mod:`.config`);
-- :mod:`.store` commits each work item atomically and assembles ``results.csv`` / ``results.parquet``;
-- :mod:`.executors` dispatches images to ``local``, ``processes:N`` or Dask executors;
-- :mod:`.report` draws the figures and writes ``report.html``.
+Read it top-down:
+
+- :mod:`.runner`: :class:`SaliencyRobustnessStudy` resolves a config (:mod:`.config`, :mod:`.plugins`) into a
+  :class:`~xaitk_wcam.study.plan.StudyPlan` once, hands it to an executor (:mod:`.executors`), streams the
+  images to it and assembles the tables (:mod:`.store`) and the report (:mod:`.report`);
+- :mod:`.plan`: what the study computes (perturbations, methods, metric columns);
+- :mod:`.work`: one image's items (reference, perturbations, noise floor), each method called through its
+  explainer adapter (:mod:`xaitk_wcam.interfaces.explainer`), in a worker's :mod:`.context`, scored by
+  :mod:`.scoring`.
 """
 
-from xaitk_wcam.study.config import StudyConfigError, config_hash, load_config, resolve_config
-from xaitk_wcam.study.executors import StudySetupError, parse_executor
+from xaitk_wcam.study.config import config_hash, load_config, resolve_config
+from xaitk_wcam.study.errors import StudyConfigError, StudySetupError
+from xaitk_wcam.study.executors import parse_executor
 from xaitk_wcam.study.runner import SaliencyRobustnessStudy
 from xaitk_wcam.study.store import OutDirError, ResultsStore
 

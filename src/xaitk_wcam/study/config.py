@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 from smqtk_core.configuration import from_config_dict
 
-from xaitk_wcam.study.plugins import implementations, public_names, type_key
+from xaitk_wcam.study.errors import StudyConfigError
+from xaitk_wcam.study.plugins import implementations, public_names, role_of, type_key
+from xaitk_wcam.utils.imports import is_import_path, parse_dotted_name
 
 TARGETS: tuple[str, ...] = ("reference_prediction", "prediction", "ground_truth")
 CONFIG_KEYS: tuple[str, ...] = (
@@ -53,16 +55,10 @@ CONFIG_KEYS: tuple[str, ...] = (
 MAX_CONFIG_NODES = 100_000
 #: Default bound on the perturbations of a study (factories are counted before any perturber is built).
 MAX_PERTURBATIONS = 10_000
-#: Default memory budget of one explanation, in MB (see :func:`xaitk_wcam.study.work.check_memory`).
+#: Default memory budget of one explanation, in MB (see :meth:`xaitk_wcam.interfaces.explainer.Explainer.check_memory`).
 MEMORY_BUDGET_MB = 4096
 REQUIRED_KEYS: tuple[str, ...] = ("classifier", "images", "perturbers", "saliency")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-#: A ``"package.module:attribute"`` import path, as some wrappers (MAITE adapters) accept in place of an object.
-_IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*$")
-
-
-class StudyConfigError(ValueError):
-    """A study config that names an unknown plugin, a wrong parameter or a malformed section."""
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -197,8 +193,9 @@ def resolve_plugin(section: str, cfg: Any, where: str) -> tuple[dict[str, Any], 
         raise StudyConfigError(
             f"{where}: expected a plugin config {{'type': TYPE, TYPE: {{...parameters}}}}, got {cfg!r}"
         )
-    impls = implementations(section)
     name = cfg["type"]
+    _parse_name(name, f"{where}: type")
+    impls = implementations(section)
     if name not in impls:
         impls = implementations(section, refresh=True)
     if name not in impls:
@@ -225,11 +222,13 @@ def resolve_plugin(section: str, cfg: Any, where: str) -> tuple[dict[str, Any], 
     if missing:
         raise StudyConfigError(f"{where}: plugin {name} is missing the required parameter {missing[0]!r}")
     for path, value in _strings(block):
-        if _IMPORT_PATH_RE.match(value):
+        if is_import_path(value):
             raise StudyConfigError(
                 f"{where}: parameter {path!r} of {name} is an import path ({value!r}); a study config only "
                 "names registered plugins and never imports modules: build such objects in Python instead"
             )
+    if section == "perturbers" and isinstance(block.get("perturber"), str):
+        _check_swept_perturber(block["perturber"], f"{where}: parameter 'perturber' of {name}")
     resolved_block = copy.deepcopy(cls.get_default_config())
     resolved_block.update(copy.deepcopy(dict(block)))
     key = type_key(cls)
@@ -238,6 +237,25 @@ def resolve_plugin(section: str, cfg: Any, where: str) -> tuple[dict[str, Any], 
     except TypeError as err:
         raise StudyConfigError(f"{where}: plugin {name}: {err}") from err
     return resolved, cls
+
+
+def _parse_name(name: str, where: str) -> None:
+    """Refuse a malformed dotted name (:func:`~xaitk_wcam.utils.imports.parse_dotted_name`) before it is looked up."""
+    try:
+        parse_dotted_name(name, where)
+    except (TypeError, ValueError) as err:
+        raise StudyConfigError(str(err)) from err
+
+
+def _check_swept_perturber(name: str, where: str) -> None:
+    """The perturber an nrtk factory sweeps, named by its type string: well formed and registered (nrtk looks it
+    up among the registered perturbers; nothing is imported by name)."""
+    _parse_name(name, where)
+    cls = implementations("perturbers").get(name)
+    if cls is None or role_of(cls, "perturbers") != "perturber":
+        raise StudyConfigError(
+            f"{where}: {name!r} is not a registered perturber; `xaitk-wcam plugins` lists the perturbers"
+        )
 
 
 def build_plugin(section: str, resolved: Mapping[str, Any], where: str) -> Any:

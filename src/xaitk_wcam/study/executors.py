@@ -7,35 +7,41 @@ is the list of item keys the unit committed to the results store. The runner has
 
 - ``local`` (:class:`LocalExecutor`, the default): in the calling process, one unit after the other;
 - ``processes:N`` (:class:`ProcessExecutor`): a ``concurrent.futures.ProcessPoolExecutor`` of ``N``
-  ``spawn``-ed workers;
+  ``spawn``-ed workers, which end when the study's process ends, ``kill -9`` included (:func:`exit_with_parent`);
 - ``dask:local:N`` / ``dask:ADDRESS`` (:class:`DaskExecutor`): a ``dask.distributed`` ``LocalCluster`` of
   ``N`` single-threaded worker processes, or an existing scheduler (``tcp://host:8786``), whose workers
   must see ``OUT_DIR`` at the same path (a shared filesystem), since each commits its items there.
 
-Every worker process builds the study context (the classifier, the plan) once per config, through
-:data:`CONTEXTS`, and runs torch with the study's thread count (:func:`set_torch_threads`): torch's CPU
-kernels sum in an order that depends on the thread count, so equal ``threads`` is what makes the results
-of all executors identical. A new executor is a subclass registered in :data:`EXECUTORS`.
+Every executor receives the study's :class:`~xaitk_wcam.study.plan.StudyPlan`, resolved once by the caller;
+each worker process builds its context (the classifier, the metrics) once per study, through :data:`CONTEXTS`,
+and runs torch with the study's thread count (:func:`set_torch_threads`): torch's CPU kernels sum in an order
+that depends on the thread count, so equal ``threads`` is what makes the results of all executors identical.
+
+Executors are plugins: each is a :class:`StudyExecutor` subclass registered under the entry-point group
+:data:`ENTRY_POINT_GROUP` by its scheme (this package registers ``local``, ``processes`` and ``dask`` in its
+``pyproject.toml``), so another package adds one (``--executor myscheme:ARG``) without an edit here.
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from typing import Any, ClassVar
 
+from xaitk_wcam.study.context import StudyContext
+from xaitk_wcam.study.errors import StudySetupError
+from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.study.store import ResultsStore
-from xaitk_wcam.study.work import ImageUnit, StudyContext, run_unit
+from xaitk_wcam.study.work import ImageUnit, run_unit
+from xaitk_wcam.utils.extras import require_extra
 
-ACCEPTED = "accepted: 'local', 'processes:N', 'dask:local:N', 'dask:ADDRESS' (e.g. dask:tcp://host:8786)"
-
-
-class StudySetupError(RuntimeError):
-    """A worker could not build the study's classifier or plan: the study cannot run."""
+#: Entry-point group of the executor plugins: ``scheme = "package.module:ExecutorClass"``.
+ENTRY_POINT_GROUP = "xaitk_wcam.executors"
 
 
 class WorkerDied(RuntimeError):
@@ -110,58 +116,82 @@ class ContextCache:
         self._contexts: dict[str, StudyContext] = {}
         self._lock = threading.Lock()
 
-    def get(self, resolved: dict[str, Any], digest: str, threads: int | None = None) -> StudyContext:
-        """This process's context of the config ``digest``.
+    def get(self, plan: StudyPlan, threads: int | None = None) -> StudyContext:
+        """This process's context of the study ``plan``.
 
-        :raises StudySetupError: The classifier or the plan could not be built.
+        :raises StudySetupError: The classifier or the metrics could not be built.
         """
         with self._lock:
-            ctx = self._contexts.get(digest)
+            ctx = self._contexts.get(plan.digest)
             if ctx is None:
                 try:
-                    ctx = StudyContext(resolved, digest)
+                    ctx = StudyContext(plan)
                 except Exception as err:
                     raise StudySetupError(f"a worker could not build the study: {type(err).__name__}: {err}") from err
-                self._contexts[digest] = ctx
+                self._contexts[plan.digest] = ctx
             set_torch_threads(threads)
             return ctx
 
     def put(self, ctx: StudyContext) -> None:
         """Use ``ctx`` for its config in this process (e.g. one built with a live classifier)."""
         with self._lock:
-            self._contexts[ctx.digest] = ctx
+            self._contexts[ctx.plan.digest] = ctx
 
 
 #: The context cache of this process (each pool or Dask worker process has its own).
 CONTEXTS = ContextCache()
 
 
-def build_context(resolved: dict[str, Any], digest: str, threads: int | None) -> None:
-    """Pool initializer: build this worker's context once, before its first unit."""
-    CONTEXTS.get(resolved, digest, threads)
+#: Exit code of a pool worker that ends because the process that started it ended.
+ORPHANED_EXIT_CODE = 70
 
 
-def process_unit(
-    resolved: dict[str, Any], digest: str, out_dir: str, unit: ImageUnit, threads: int | None
-) -> list[str]:
+def exit_with_parent() -> None:
+    """In a worker process: end it as soon as the process that started it ends, however it ends (``kill -9``
+    included), instead of living on under PID 1, blocked on a queue no one writes to.
+
+    A daemon thread waits on ``multiprocessing.parent_process()``'s sentinel (a pipe the parent holds open on
+    POSIX, the parent's process handle on Windows: no polling) and calls ``os._exit``. Once the pool's workers are
+    gone, the resource tracker they share with the parent sees its pipe close and exits too.
+    """
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a multiprocessing child
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(ORPHANED_EXIT_CODE)
+
+    threading.Thread(target=watch, name="xaitk-wcam-exit-with-parent", daemon=True).start()
+
+
+def build_context(plan: StudyPlan, threads: int | None) -> None:
+    """Pool initializer: end with the parent (:func:`exit_with_parent`), then build this worker's context once,
+    before its first unit."""
+    exit_with_parent()
+    CONTEXTS.get(plan, threads)
+
+
+def process_unit(plan: StudyPlan, out_dir: str, unit: ImageUnit, threads: int | None) -> list[str]:
     """Task run by a pool or Dask worker: compute and commit one image's items; return the keys."""
-    return run_unit(CONTEXTS.get(resolved, digest, threads), ResultsStore(out_dir), unit)
+    return run_unit(CONTEXTS.get(plan, threads), ResultsStore(out_dir), unit)
 
 
 class StudyExecutor(abc.ABC):
     """Runs the units of one study.
 
-    :param resolved: Resolved study config.
-    :param digest: Its config hash.
+    :param plan: The study plan.
     :param out_dir: The study's output folder (workers commit their items there).
     :param threads: Torch threads per worker.
     """
 
-    #: Scheme of the ``--executor`` value (``local``, ``processes``, ``dask``).
-    scheme: ClassVar[str]
+    #: How ``--executor`` names it (``SCHEME`` or ``SCHEME:ARGUMENT``), for help texts and errors.
+    usage: ClassVar[str]
 
-    def __init__(self, resolved: dict[str, Any], digest: str, out_dir: str, threads: int | None) -> None:
-        self.resolved, self.digest, self.out_dir, self.threads = resolved, digest, str(out_dir), threads
+    def __init__(self, plan: StudyPlan, out_dir: str, threads: int | None) -> None:
+        self.plan, self.out_dir, self.threads = plan, str(out_dir), threads
 
     @classmethod
     @abc.abstractmethod
@@ -197,19 +227,19 @@ class StudyExecutor(abc.ABC):
 class LocalExecutor(StudyExecutor):
     """Units run in this process, at ``submit``, one after the other; torch threads restored on close."""
 
-    scheme = "local"
+    usage = "local"
 
-    def __init__(self, resolved: dict[str, Any], digest: str, out_dir: str, threads: int | None) -> None:
-        super().__init__(resolved, digest, out_dir, threads)
+    def __init__(self, plan: StudyPlan, out_dir: str, threads: int | None) -> None:
+        super().__init__(plan, out_dir, threads)
         self._previous_threads = set_torch_threads(threads)
-        self._ctx = StudyContext(resolved, digest)  # errors propagate as they are (config, missing model)
+        self._ctx = StudyContext(plan)  # errors propagate as they are (config, missing model)
         set_torch_threads(threads)  # building may import plugin packages that reset it
         self._store = ResultsStore(out_dir)
 
     @classmethod
     def parse(cls, argument: str) -> dict[str, Any]:
         if argument:
-            raise ValueError(f"executor 'local' takes no argument, got 'local:{argument}'; {ACCEPTED}")
+            raise ValueError(f"executor 'local' takes no argument, got 'local:{argument}'; {accepted_executors()}")
         return {}
 
     def submit(self, unit: ImageUnit, on_commit: Callable[[str], None] | None = None) -> Future:
@@ -227,7 +257,7 @@ class LocalExecutor(StudyExecutor):
 
 def _worker_count(text: str, spec: str) -> int:
     if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"executor {spec!r}: N must be a positive integer; {ACCEPTED}")
+        raise ValueError(f"executor {spec!r}: N must be a positive integer; {accepted_executors()}")
     return int(text)
 
 
@@ -236,10 +266,10 @@ class ProcessExecutor(StudyExecutor):
     builds its context in the pool's initializer. A worker that dies breaks the pool: every unit it was
     running fails with :class:`WorkerDied` and a new pool takes the next units."""
 
-    scheme = "processes"
+    usage = "processes:N"
 
-    def __init__(self, resolved: dict[str, Any], digest: str, out_dir: str, threads: int | None, workers: int) -> None:
-        super().__init__(resolved, digest, out_dir, threads)
+    def __init__(self, plan: StudyPlan, out_dir: str, threads: int | None, workers: int) -> None:
+        super().__init__(plan, out_dir, threads)
         self.workers = workers
         self._lock = threading.Lock()
         self._in_flight = InFlight()
@@ -254,7 +284,7 @@ class ProcessExecutor(StudyExecutor):
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=build_context,
-            initargs=(self.resolved, self.digest, self.threads),
+            initargs=(self.plan, self.threads),
         )
 
     @classmethod
@@ -269,7 +299,7 @@ class ProcessExecutor(StudyExecutor):
         from concurrent.futures.process import BrokenProcessPool
 
         outer: Future = Future()
-        task = (process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
+        task = (process_unit, self.plan, self.out_dir, unit, self.threads)
         with self._lock:
             try:
                 inner = self._pool.submit(*task)
@@ -320,18 +350,18 @@ class DaskExecutor(StudyExecutor):
     """Units as tasks of a ``dask.distributed`` cluster: a ``LocalCluster`` of ``workers`` single-threaded
     processes, or the scheduler at ``address``."""
 
-    scheme = "dask"
+    usage = "dask:local:N, dask:ADDRESS (e.g. dask:tcp://host:8786)"
 
     def __init__(
         self,
-        resolved: dict[str, Any],
-        digest: str,
+        plan: StudyPlan,
         out_dir: str,
         threads: int | None,
         workers: int | None = None,
         address: str | None = None,
     ) -> None:
-        super().__init__(resolved, digest, out_dir, threads)
+        super().__init__(plan, out_dir, threads)
+        require_extra("dask", "The dask executor")
         import dask
         from distributed import Client, LocalCluster
 
@@ -355,7 +385,7 @@ class DaskExecutor(StudyExecutor):
         if argument.startswith("local:"):
             return {"workers": _worker_count(argument.removeprefix("local:"), f"dask:{argument}")}
         if not argument:
-            raise ValueError(f"executor 'dask' needs 'local:N' or a scheduler address; {ACCEPTED}")
+            raise ValueError(f"executor 'dask' needs 'local:N' or a scheduler address; {accepted_executors()}")
         return {"address": argument}
 
     @property
@@ -373,7 +403,7 @@ class DaskExecutor(StudyExecutor):
             return WorkerDied(detail, isolated=self._in_flight.ran_alone(inner))
 
         outer: Future = Future()
-        inner = self._executor.submit(process_unit, self.resolved, self.digest, self.out_dir, unit, self.threads)
+        inner = self._executor.submit(process_unit, self.plan, self.out_dir, unit, self.threads)
         self._in_flight.add(inner)
         inner.add_done_callback(lambda future: self._in_flight.settle(future, outer, died))
         return outer
@@ -384,27 +414,45 @@ class DaskExecutor(StudyExecutor):
             self._cluster.close()
 
 
-#: Executor classes by ``--executor`` scheme.
-EXECUTORS: dict[str, type[StudyExecutor]] = {cls.scheme: cls for cls in (LocalExecutor, ProcessExecutor, DaskExecutor)}
+def executor_classes() -> dict[str, type[StudyExecutor]]:
+    """Executor classes by scheme, from the :data:`ENTRY_POINT_GROUP` entry points (loaded on use).
+
+    :raises TypeError: An entry point names something that is not a :class:`StudyExecutor` subclass.
+    """
+    from importlib.metadata import entry_points
+
+    classes: dict[str, type[StudyExecutor]] = {}
+    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
+        cls = point.load()
+        if not (isinstance(cls, type) and issubclass(cls, StudyExecutor)):
+            raise TypeError(f"executor entry point {point.name!r} ({point.value}) is not a StudyExecutor subclass")
+        classes[point.name] = cls
+    return classes
+
+
+def accepted_executors() -> str:
+    """``"accepted: local, processes:N, ..."``: the usage of every registered executor."""
+    return "accepted: " + ", ".join(cls.usage for cls in executor_classes().values())
 
 
 def parse_executor(spec: str) -> tuple[type[StudyExecutor], dict[str, Any]]:
-    """The executor class and its keyword arguments for an ``--executor`` value.
+    """The executor class and its keyword arguments for an ``--executor`` value ``SCHEME[:ARGUMENT]``.
 
     :raises TypeError: ``spec`` is not a string.
     :raises ValueError: Unknown scheme or malformed argument.
     """
     if not isinstance(spec, str):
-        raise TypeError(f"executor must be a string; {ACCEPTED}")
+        raise TypeError(f"executor must be a string; {accepted_executors()}")
     scheme, _, argument = spec.partition(":")
-    if scheme not in EXECUTORS:
-        raise ValueError(f"executor {spec!r} is not understood; {ACCEPTED}")
-    return EXECUTORS[scheme], EXECUTORS[scheme].parse(argument)
+    classes = executor_classes()
+    if scheme not in classes:
+        raise ValueError(f"executor {spec!r} is not understood; {accepted_executors()}")
+    return classes[scheme], classes[scheme].parse(argument)
 
 
 @contextlib.contextmanager
-def open_executor(spec: str, resolved: dict[str, Any], digest: str, out_dir: str, threads: int | None):
+def open_executor(spec: str, plan: StudyPlan, out_dir: str, threads: int | None):
     """Start the executor of ``spec`` for one study; close it on exit."""
     cls, kwargs = parse_executor(spec)
-    with cls(resolved, digest, out_dir, threads, **kwargs) as executor:
+    with cls(plan, out_dir, threads, **kwargs) as executor:
         yield executor

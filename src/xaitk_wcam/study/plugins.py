@@ -16,6 +16,10 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from xaitk_wcam.interfaces.explainer import explainer_kinds
+from xaitk_wcam.study.errors import StudyConfigError
+from xaitk_wcam.utils.extras import require_extra
+
 #: Upstream modules holding plugins that their package does not register under ``smqtk_plugins``
 #: (xaitk-saliency 0.15 registers ``RISEStack`` but not ``SlidingWindowStack``). A fixed list, never
 #: taken from a config.
@@ -46,11 +50,13 @@ class Section:
 
     :param key: Config key (``"classifier"``, ``"images"``, ...).
     :param interfaces: Public names (``module.Class``) of the interfaces whose implementations the key accepts,
-        each with the role its implementations play (``"factory"``, ``"comparison"``, ...).
+        each with the role its implementations play (``"factory"``, ``"comparison"``, ...). The ``saliency``
+        section names none: it accepts the implementations of every registered kind of explainer
+        (:func:`xaitk_wcam.interfaces.explainer.explainer_kinds`).
     """
 
     key: str
-    interfaces: tuple[tuple[str, str], ...]
+    interfaces: tuple[tuple[str, str], ...] = ()
 
 
 SECTIONS: dict[str, Section] = {
@@ -60,16 +66,7 @@ SECTIONS: dict[str, Section] = {
         "perturbers",
         (("nrtk.interfaces.PerturbImage", "perturber"), ("nrtk.interfaces.PerturbFactory", "factory")),
     ),
-    "saliency": Section(
-        "saliency",
-        (
-            (
-                "xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal.GenerateImageClassifierBlackboxSaliency",
-                "blackbox",
-            ),
-            ("xaitk_wcam.interfaces.whitebox.GenerateImageClassifierWhiteboxSaliency", "whitebox"),
-        ),
-    ),
+    "saliency": Section("saliency"),
     "metrics": Section(
         "metrics",
         (
@@ -81,15 +78,23 @@ SECTIONS: dict[str, Section] = {
 }
 
 
+def section_interfaces(section: str) -> list[tuple[type, str]]:
+    """``(interface, role)`` of every interface ``section`` accepts (see :class:`Section`)."""
+    if section == "saliency":
+        return [(kind, "saliency") for kind in explainer_kinds()]
+    return [(_interface(qualname), role) for qualname, role in SECTIONS[section].interfaces]
+
+
 def _interface(qualname: str) -> type:
     """Import a section's interface by its public name.
 
     :raises StudyConfigError: It cannot be imported (a missing or incompatible package): the study cannot
         resolve that section, and says so instead of offering no plugin.
     """
-    from xaitk_wcam.study.config import StudyConfigError
+    from xaitk_wcam.utils.imports import parse_dotted_name
 
-    module_name, _, attr = qualname.rpartition(".")
+    *module, attr = parse_dotted_name(qualname, "plugin interface")
+    module_name = ".".join(module)
     try:
         interface = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as err:
@@ -162,8 +167,7 @@ def implementations(section: str, refresh: bool = False) -> dict[str, type]:
         return _CACHE[section]
     load_upstream_plugins()
     found: dict[str, type] = {}
-    for qualname, _ in SECTIONS[section].interfaces:
-        interface = _interface(qualname)
+    for interface, _ in section_interfaces(section):
         with discovery_messages_at_debug():
             impls = interface.get_impls()
         for cls in impls:
@@ -182,8 +186,8 @@ def public_names(section: str) -> list[str]:
 
 def role_of(cls: type, section: str) -> str | None:
     """The role (see :data:`SECTIONS`) of the first of ``section``'s interfaces that ``cls`` implements, or ``None``."""
-    for qualname, role in SECTIONS[section].interfaces:
-        if issubclass(cls, _interface(qualname)):
+    for interface, role in section_interfaces(section):
+        if issubclass(cls, interface):
             return role
     return None
 
@@ -194,4 +198,5 @@ def plugin_table(sections: Sequence[str] = tuple(SECTIONS)) -> dict[str, list[st
     :param sections: Config sections to list.
     :return: Section -> sorted type strings.
     """
+    require_extra("study", "Listing the plugins a study config can name")
     return {section: public_names(section) for section in sections}

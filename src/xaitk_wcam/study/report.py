@@ -14,18 +14,21 @@ import base64
 import html
 import json
 import re
+import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
-from xaitk_wcam.study.spec import NOISE_FLOOR, REFERENCE, Perturbation, StudySpec
+from xaitk_wcam.study.plan import NOISE_FLOOR, REFERENCE, Perturbation, StudyPlan
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.viz.curves import plot_metric_curve
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
 from xaitk_wcam.viz.profiles import plot_grouped_profiles
+from xaitk_wcam.viz.text import PLAIN, plain_legend
 
 #: Images that get a maps figure (the first ones of the source); tables always hold every image.
 MAX_IMAGE_FIGURES = 50
@@ -43,7 +46,7 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def image_figure(store: ResultsStore, spec: StudySpec, image_index: int) -> Any | None:
+def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int) -> Any | None:
     """Reference and perturbed images of one image with each method's map below them.
 
     :return: A ``matplotlib.figure.Figure``, or ``None`` when the image has no committed item.
@@ -51,13 +54,13 @@ def image_figure(store: ResultsStore, spec: StudySpec, image_index: int) -> Any 
     from matplotlib.figure import Figure
 
     columns = []
-    for p_index in range(len(spec.perturbations) + 1):
+    for p_index in range(len(plan.perturbations) + 1):
         record = store.load_item(item_key(image_index, p_index))
         if record is not None:
             columns.append((record, store.load_arrays(item_key(image_index, p_index))))
     if not columns:
         return None
-    map_rows = [(name, space) for name, method in spec.method_info.items() for space in method.spaces]
+    map_rows = [(method.name, space) for method in plan.methods for space in method.spaces]
     n_rows, n_cols = 1 + len(map_rows), len(columns)
     fig = Figure(figsize=(2.2 * n_cols, 2.2 * n_rows), layout="constrained")
     axes = np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
@@ -67,47 +70,48 @@ def image_figure(store: ResultsStore, spec: StudySpec, image_index: int) -> Any 
         title = record["perturbation"]
         if first.get("predicted_label") is not None:
             title += f"\npred {first['predicted_label']} ({first['predicted_confidence']:.2f})"
-        image = arrays.get("image")
+        image = arrays.image
         if image is not None:
             plot_image(axes[0, c], image, title)
         else:
             axes[0, c].axis("off")
-            axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6)
+            axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6, **PLAIN)
         for r, (name, space) in enumerate(map_rows, start=1):
             ax = axes[r, c]
             row = rows.get(name, {})
-            sal_map = arrays.get(f"{name}__{space}")
+            sal_map = arrays.maps.get(name, {}).get(space)
             if sal_map is not None and space == WAVELET:
-                plot_wavelet_map(ax, sal_map, spec.wavelet_levels[name])
+                plot_wavelet_map(ax, sal_map, plan.wavelet_levels[name])
             elif sal_map is not None and space == PIXEL:
                 plot_spatial_map(ax, image, sal_map)
             elif sal_map is not None:
                 plot_map(ax, sal_map, space)
             else:
                 ax.axis("off")
-                ax.text(
-                    0.5, 0.5, str(row.get("status", "no map"))[:60], ha="center", va="center", fontsize=6, wrap=True
-                )
+                status = str(row.get("status", "no map"))[:60]
+                ax.text(0.5, 0.5, status, ha="center", va="center", fontsize=6, wrap=True, **PLAIN)
             if c == 0:
-                ax.set_ylabel(f"{name} ({space})", fontsize=7)
+                ax.set_ylabel(f"{name} ({space})", fontsize=7, **PLAIN)
     fig.suptitle(
-        f"image {columns[0][0]['image_id']} (target: {columns[0][0]['rows'][0].get('target_label')})", fontsize=9
+        f"image {columns[0][0]['image_id']} (target: {columns[0][0]['rows'][0].get('target_label')})",
+        fontsize=9,
+        **PLAIN,
     )
     return fig
 
 
-def _groups(spec: StudySpec) -> dict[str, list[Perturbation]]:
+def _groups(plan: StudyPlan) -> dict[str, list[Perturbation]]:
     groups: dict[str, list[Perturbation]] = defaultdict(list)
-    for p in spec.perturbations:
+    for p in plan.perturbations:
         groups[p.group].append(p)
     return {g: sorted(ps, key=lambda p: (p.strength, p.index)) for g, ps in groups.items()}
 
 
-def curves_figure(frame: Any, spec: StudySpec, group: str, perturbations: list[Perturbation]) -> Any:
+def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[Perturbation]) -> Any:
     """Each metric column and the target confidence against the strength of one sweep, per method."""
     from matplotlib.figure import Figure
 
-    metric_cols = [c.column for c in spec.columns] + ["target_confidence"]
+    metric_cols = [c.column for c in plan.columns] + ["target_confidence"]
     ok = frame[frame["status"] == "ok"] if "status" in frame else frame
     n = len(metric_cols)
     n_cols = min(3, n)
@@ -118,7 +122,7 @@ def curves_figure(frame: Any, spec: StudySpec, group: str, perturbations: list[P
     images = list(dict.fromkeys(frame["image_id"]))
     for ax, col in zip(axes, metric_cols, strict=False):
         # the confidence is the classifier's, the same for every method: one curve
-        methods = spec.methods[:1] if col == "target_confidence" else spec.methods
+        methods = plan.method_names[:1] if col == "target_confidence" else plan.method_names
         rows = frame if col == "target_confidence" else ok
         for method in methods:
             sub = rows[rows["method"] == method]
@@ -134,15 +138,16 @@ def curves_figure(frame: Any, spec: StudySpec, group: str, perturbations: list[P
             if np.isfinite(values).any():
                 label = "classifier" if col == "target_confidence" else method
                 plot_metric_curve(ax, strengths, values, label=label, reference=reference, noise_floor=floor)
-        ax.set_title(col, fontsize=8)
-        ax.set_xlabel(perturbations[0].axis, fontsize=7)
+        ax.set_title(col, fontsize=8, **PLAIN)
+        ax.set_xlabel(perturbations[0].axis, fontsize=7, **PLAIN)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=6)
+            plain_legend(ax, fontsize=6)
     for ax in axes[n:]:
         ax.axis("off")
     fig.suptitle(
         f"{group}: metrics vs {perturbations[0].axis} (mean, 95 % band; dashed: reference; hatched: noise floor)",
         fontsize=9,
+        **PLAIN,
     )
     return fig
 
@@ -158,21 +163,21 @@ def noise_floor_band(frame: Any, method: str, column: str) -> tuple[float, float
     return float(values.mean()) - spread, float(values.mean()) + spread
 
 
-def noise_floor_table(frame: Any, spec: StudySpec) -> Any:
+def noise_floor_table(frame: Any, plan: StudyPlan) -> Any:
     """Per method, comparison metric and perturbation: the mean comparison with the reference map, the noise
     floor's band (two seeds of the reference image, mean -/+ 2 sd over images), and whether the perturbation's
     mean lies outside it (its effect exceeds the noise floor)."""
     import pandas as pd
 
     rows = []
-    comparisons = [c.column for c in spec.columns if c.kind == "comparison"]
+    comparisons = [c.column for c in plan.columns if c.kind == "comparison"]
     ok = frame[frame["status"] == "ok"]
-    for method in spec.seeded:
+    for method in plan.seeded:
         for column in comparisons:
             band = noise_floor_band(ok, method, column)
             if band is None:
                 continue
-            for p in spec.perturbations:
+            for p in plan.perturbations:
                 values = ok[(ok["method"] == method) & (ok["perturbation"] == p.id)][column].astype(float)
                 mean = float(values.mean()) if values.notna().any() else float("nan")
                 rows.append(
@@ -188,14 +193,51 @@ def noise_floor_table(frame: Any, spec: StudySpec) -> Any:
     return pd.DataFrame(rows)
 
 
+def share_columns(plan: StudyPlan, method: str) -> list[str]:
+    """The ``scale_share_*`` columns of a wavelet-map ``method``."""
+    return [f"scale_share_{i}" for i in range(plan.wavelet_levels[method] + 1)]
+
+
+def zero_profiles(frame: Any, plan: StudyPlan, method: str) -> Any:
+    """Booleans over ``frame``'s rows: ``method``'s ok rows whose scale shares are all 0.
+
+    An explanation whose output does not vary has an all-zero map (WCAM warns when it computes it): its shares are
+    not a profile, and averaging them in would shrink the mean (a reference profile summing to 0.5).
+    """
+    shares = frame.reindex(columns=share_columns(plan, method)).astype(float)
+    ok = (frame["status"] == "ok") & (frame["method"] == method)
+    return ok & shares.notna().all(axis=1) & (shares == 0).all(axis=1)
+
+
+def _without_zero_profiles(frame: Any, plan: StudyPlan, warn: bool = True) -> Any:
+    """``frame`` with the scale shares of all-zero profiles (:func:`zero_profiles`) blanked, so means skip them;
+    a ``RuntimeWarning`` per method says how many."""
+    blanked = frame.copy()
+    for method in plan.wavelet_levels:
+        zero = zero_profiles(frame, plan, method)
+        if zero.any():
+            blanked.loc[zero, share_columns(plan, method)] = np.nan
+            if warn:
+                total = int(((frame["status"] == "ok") & (frame["method"] == method)).sum())
+                warnings.warn(
+                    f"{int(zero.sum())} of {total} ok rows of {method} have an all-zero map (the explained output does "
+                    "not vary): left out of its mean scale profiles",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+    return blanked
+
+
 def profile_figure(
-    frame: Any, spec: StudySpec, method: str, group: str, perturbations: list[Perturbation]
+    frame: Any, plan: StudyPlan, method: str, group: str, perturbations: list[Perturbation]
 ) -> Any | None:
-    """Mean scale profile of a wavelet-map ``method`` for the reference and each strength of one sweep."""
+    """Mean scale profile of a wavelet-map ``method`` for the reference and each strength of one sweep (all-zero
+    profiles left out, with a warning: :func:`zero_profiles`)."""
     from matplotlib.figure import Figure
 
-    share_cols = [f"scale_share_{i}" for i in range(spec.wavelet_levels[method] + 1)]
-    ok = frame[(frame["status"] == "ok") & (frame["method"] == method)]
+    share_cols = share_columns(plan, method)
+    frame = _without_zero_profiles(frame[frame["method"] == method], plan)
+    ok = frame[(frame["status"] == "ok") & frame[share_cols].notna().all(axis=1)]
     profiles: dict[str, np.ndarray] = {}
     for pid, label in [(REFERENCE, REFERENCE)] + [(p.id, f"{p.axis}={p.strength:g}") for p in perturbations]:
         rows = ok[ok["perturbation"] == pid][share_cols].astype(float)
@@ -214,10 +256,10 @@ def _embed(path: Path) -> str:
     return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"/><figcaption>{name}</figcaption></figure>'
 
 
-def _noise_floor_html(frame: Any, spec: StudySpec) -> str:
+def _noise_floor_html(frame: Any, plan: StudyPlan) -> str:
     if not len(frame):
         return "<p>No rows.</p>"
-    table = noise_floor_table(frame, spec)
+    table = noise_floor_table(frame, plan)
     if table.empty:
         return (
             "<p>No noise floor: no saliency method depends on a seed, no comparison metric is configured, or the "
@@ -231,21 +273,91 @@ def _noise_floor_html(frame: Any, spec: StudySpec) -> str:
     )
 
 
-def _not_applicable_html(spec: StudySpec) -> str:
+def _zero_profiles_html(frame: Any, plan: StudyPlan) -> str:
+    """One line per wavelet-map method with all-zero maps left out of its means (:func:`zero_profiles`)."""
+    counts = {method: int(zero_profiles(frame, plan, method).sum()) for method in plan.wavelet_levels}
+    items = "".join(
+        f"<li>{html.escape(method)}: {n} rows with an all-zero map (the explained output does not vary), left out "
+        "of the mean profiles and of the mean scale shares</li>"
+        for method, n in counts.items()
+        if n
+    )
+    return f"<ul>{items}</ul>" if items else ""
+
+
+def _not_applicable_html(plan: StudyPlan) -> str:
     """One line per (method, metric) pair the study skipped because the metric does not read that kind of map."""
-    pairs = spec.not_applicable()
+    pairs = plan.not_applicable()
     if not pairs:
         return "<p>None: every metric applies to every method's maps.</p>"
     items = "".join(f"<li>{html.escape(reason)}: not applicable, left empty</li>" for _, _, reason in pairs)
     return f"<ul>{items}</ul>"
 
 
-def write_report(store: ResultsStore, spec: StudySpec, frame: Any) -> Path:
+_CSS = (
+    "body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;font-size:12px}"
+    "td,th{border:1px solid #ccc;padding:2px 6px;white-space:nowrap}.scroll{overflow-x:auto;max-width:100%}"
+    "img{max-width:100%}figure{margin:1em 0}dt{font-weight:bold;font-family:monospace}dd{margin:0 0 .4em 1.5em}"
+    "pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:11px}"
+)
+
+#: What a cell holds when a metric gives no number.
+NOT_APPLICABLE, NO_REFERENCE = "n/a", "ref"
+_BLANKS = (
+    f"<code>{NOT_APPLICABLE}</code>: the metric does not read this method's maps (see <em>Metrics that do not "
+    f"apply</em>); <code>{NO_REFERENCE}</code>: a comparison with the reference map, undefined on the reference "
+    "itself; an empty cell: no value (a failed row, listed under <em>Errors</em>, or an undefined score; "
+    "<code>noise_floor</code> rows hold only the comparisons of two seeds)."
+)
+
+
+def _marked(frame: Any, plan: StudyPlan) -> Any:
+    """``frame`` with text in the cells that hold no number for a known reason (see :data:`_BLANKS`)."""
+    out = frame.astype(object).where(frame.notna(), "")
+    comparisons = {c.column for c in plan.columns if c.kind == "comparison"}
+    for method, column, _ in plan.not_applicable():
+        if column in out:
+            out.loc[out["method"] == method, column] = NOT_APPLICABLE
+    for column in comparisons & set(out.columns):
+        rows = (out["perturbation"] == REFERENCE) & (out[column] == "")
+        out.loc[rows, column] = NO_REFERENCE
+    return out
+
+
+def _table_html(frame: Any, index: bool) -> str:
+    """A table that scrolls sideways when wider than the page."""
+    formatted = frame.map(lambda v: f"{v:.4g}" if isinstance(v, float) else v) if len(frame) else frame
+    return f"<div class='scroll'>{formatted.to_html(index=index, na_rep='', escape=True)}</div>"
+
+
+def _legend_html(plan: StudyPlan) -> str:
+    """Each metric column: what its metric measures and which direction is better (the metrics' own words)."""
+    from xaitk_wcam.study.plan import build_metrics
+
+    metrics = build_metrics(plan.resolved)
+    items = [
+        ("predicted_confidence, target_confidence", "the classifier's confidence of its top class and of the "
+         "explained (target) class on the item's image"),
+        ("scale_share_<level>", "share of a wavelet map's importance at each level, 0 = approximation (coarsest)"),
+        ("seconds", "time the method took on the item, its metrics included"),
+    ]  # fmt: skip
+    for column in plan.columns:
+        metric = metrics[column.metric]
+        text = getattr(metric, "score_help", {}).get(column.score) if column.score else None
+        doc = (type(metric).__doc__ or type(metric).__name__).strip().splitlines()[0].replace("``", "")
+        items.append((column.column, f"{text or doc} ({type(metric).__name__}, reads {'/'.join(column.spaces)} maps)"))
+    body = "".join(f"<dt>{html.escape(name)}</dt><dd>{html.escape(text)}</dd>" for name, text in items)
+    return f"<dl>{body}</dl>"
+
+
+def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterable[str] | None = None) -> Path:
     """Write ``figures/`` and ``report.html`` for a finished study.
 
     :param store: The study's output folder.
-    :param spec: The study plan.
+    :param plan: The study plan.
     :param frame: The results table (as written to ``results.csv``).
+    :param keys: The run's items (default: every committed item). A resumed run whose source lost an image
+        leaves that image's items in the folder; only the run's get figures (stale image figures are removed).
     :return: Path of ``report.html``.
     """
     figures_dir = store.root / "figures"
@@ -253,24 +365,27 @@ def write_report(store: ResultsStore, spec: StudySpec, frame: Any) -> Path:
     image_figs: list[Path] = []
     curve_figs: list[Path] = []
     profile_figs: list[Path] = []
-    image_indices = sorted({r["image_index"] for r in store.records()})
+    image_indices = sorted({r["image_index"] for r in store.records(keys)})
     for image_index in image_indices[:MAX_IMAGE_FIGURES]:
-        fig = image_figure(store, spec, image_index)
+        fig = image_figure(store, plan, image_index)
         if fig is not None:
             image_figs.append(_save(fig, figures_dir / f"image_{image_index:06d}.png"))
+    for stale in set(figures_dir.glob("image_*.png")) - set(image_figs):
+        stale.unlink()
     if len(frame):
-        for group, perturbations in _groups(spec).items():
+        for group, perturbations in _groups(plan).items():
             curve_figs.append(
-                _save(curves_figure(frame, spec, group, perturbations), figures_dir / f"curves_{_slug(group)}.png")
+                _save(curves_figure(frame, plan, group, perturbations), figures_dir / f"curves_{_slug(group)}.png")
             )
-            for method in spec.wavelet_levels:
-                fig = profile_figure(frame, spec, method, group, perturbations)
+            for method in plan.wavelet_levels:
+                fig = profile_figure(frame, plan, method, group, perturbations)
                 if fig is not None:
                     profile_figs.append(_save(fig, figures_dir / f"profile_{_slug(group)}_{_slug(method)}.png"))
 
     numeric = [c for c in frame.columns if c not in _NON_METRIC]
+    means = _without_zero_profiles(frame, plan, warn=False)  # profile_figure warned
     summary = (
-        frame[frame["status"] == "ok"].groupby(["perturbation", "method"], sort=False)[numeric].mean()
+        means[means["status"] == "ok"].groupby(["perturbation", "method"], sort=False)[numeric].mean()
         if len(frame)
         else frame
     )
@@ -279,29 +394,32 @@ def write_report(store: ResultsStore, spec: StudySpec, frame: Any) -> Path:
     digest = json.loads((store.root / "study.json").read_text(encoding="utf-8"))["config_hash"]
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Saliency robustness study</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
-        "td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}figure{margin:1em 0}"
-        "pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:11px}</style></head><body>",
+        f"<style>{_CSS}</style></head><body>",
         "<h1>Saliency robustness study</h1>",
         f"<p>Config hash <code>{digest}</code>; {frame['image_id'].nunique() if len(frame) else 0} images, "
-        f"{len(spec.perturbations)} perturbations, {len(spec.methods)} saliency methods, {len(frame)} rows, "
+        f"{len(plan.perturbations)} perturbations, {len(plan.methods)} saliency methods, {len(frame)} rows, "
         f"{len(errors)} rows with errors.</p>",
         "<h2>Mean per perturbation and method</h2>",
-        summary.to_html(float_format=lambda v: f"{v:.4g}"),
+        f"<p>Means over the images' ok rows. {_BLANKS}</p>",
+        _table_html(_marked(summary.reset_index(), plan) if len(summary) else summary, index=False),
+        "<h2>What the columns mean</h2>",
+        _legend_html(plan),
         "<h2>Metrics versus strength</h2>",
         *[_embed(p) for p in curve_figs],
         "<h2>Scale profiles</h2>" if profile_figs else "",
+        _zero_profiles_html(frame, plan) if profile_figs else "",
         *[_embed(p) for p in profile_figs],
         "<h2>Images and maps</h2>",
         *[_embed(p) for p in image_figs],
         "<h2>Perturbation effect versus the noise floor</h2>",
-        _noise_floor_html(frame, spec),
+        _noise_floor_html(frame, plan),
         "<h2>Metrics that do not apply</h2>",
-        _not_applicable_html(spec),
+        _not_applicable_html(plan),
         "<h2>Errors</h2>",
-        errors.to_html(index=False) if len(errors) else "<p>None.</p>",
+        _table_html(errors, index=False) if len(errors) else "<p>None.</p>",
         "<h2>All results</h2>",
-        frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep=""),
+        f"<p>{_BLANKS}</p>",
+        _table_html(_marked(frame, plan) if len(frame) else frame, index=False),
         "<h2>Resolved config</h2>",
         f"<pre>{html.escape(json.dumps(resolved, indent=2))}</pre>",
         "</body></html>",

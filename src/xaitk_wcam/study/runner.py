@@ -10,11 +10,13 @@ from typing import Any
 
 from xaitk_wcam.interfaces.image_source import ImageSource, SourceRecord, iter_records
 from xaitk_wcam.study.config import build_plugin, config_hash, load_config, resolve_config
-from xaitk_wcam.study.executors import StudyExecutor, StudySetupError, WorkerDied, open_executor, parse_executor
-from xaitk_wcam.study.spec import StudySpec
+from xaitk_wcam.study.errors import StudySetupError
+from xaitk_wcam.study.executors import StudyExecutor, WorkerDied, open_executor, parse_executor
+from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.study.store import ResultsStore, item_key
-from xaitk_wcam.study.work import ImageUnit, failure_record, image_hash
+from xaitk_wcam.study.work import ImageUnit, commit_item, failed_item, image_hash
 from xaitk_wcam.utils.checks import check_int
+from xaitk_wcam.utils.extras import require_extra
 
 #: Torch intra-op threads per worker unless ``threads`` is given (see :meth:`SaliencyRobustnessStudy.run`).
 DEFAULT_THREADS = 1
@@ -46,10 +48,15 @@ class SaliencyRobustnessStudy:
     """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
+        require_extra("study", "A saliency-robustness study")
         self.config = dict(config)
-        self.resolved = resolve_config(config)
-        self.config_hash = config_hash(self.resolved)
-        self.spec = StudySpec.from_resolved(self.resolved)
+        resolved = resolve_config(config)
+        self.plan = StudyPlan.from_resolved(resolved, config_hash(resolved))
+
+    @property
+    def config_hash(self) -> str:
+        """SHA-256 of the resolved config: what guards an output folder."""
+        return self.plan.digest
 
     @classmethod
     def from_file(cls, path: str | Path) -> SaliencyRobustnessStudy:
@@ -64,7 +71,7 @@ class SaliencyRobustnessStudy:
             unit.image_hash = image_hash(record.image)
             done = (
                 store.done(item_key(index, p), unit.image_id, unit.image_hash, retry_failed)
-                for p in range(self.spec.n_items)
+                for p in range(self.plan.n_items)
             )
             unit.todo = [p for p, is_done in enumerate(done) if not is_done]
             yield unit
@@ -109,28 +116,28 @@ class SaliencyRobustnessStudy:
         threads = DEFAULT_THREADS if threads is None else check_int("threads", threads, 1)
         max_worker_deaths = check_int("max_worker_deaths", max_worker_deaths, 1)
         store = ResultsStore(out_dir)
-        store.check(self.config_hash, resume)  # before anything is built or written
+        store.check(self.plan.digest, resume)  # before anything is built or written
         with store.lock():
-            store.check(self.config_hash, resume)  # again, now that no other run can change the folder
-            source = build_plugin("images", self.resolved["images"], "images")
+            store.check(self.plan.digest, resume)  # again, now that no other run can change the folder
+            source = build_plugin("images", self.plan.resolved["images"], "images")
             try:
-                total: int | None = len(source) * self.spec.n_items
+                total: int | None = len(source) * self.plan.n_items
             except TypeError:
                 total = None
             # The local executor loads the classifier here: a start that fails writes no study.json.
-            with open_executor(executor, self.resolved, self.config_hash, str(store.root), threads) as pool:
-                store.prepare(self.resolved, self.config_hash, resume)
+            with open_executor(executor, self.plan, str(store.root), threads) as pool:
+                store.prepare(self.plan.resolved, self.plan.digest, resume)
                 bar = _progress_bar(total, progress)
                 try:
                     units = self._units(source, store, retry_failed)
                     keys = _Dispatcher(self, pool, store, bar, max_worker_deaths).run(units)
                 finally:
                     bar.close()
-            frame = store.assemble(self.spec.row_columns(), keys)
+            frame = store.assemble(self.plan.row_columns(), keys)
             if report:
                 from xaitk_wcam.study.report import write_report
 
-                write_report(store, self.spec, frame)
+                write_report(store, self.plan, frame, keys)  # the run's items only
         return frame
 
 
@@ -155,7 +162,7 @@ class _Dispatcher:
 
     def run(self, units: Iterator[ImageUnit]) -> list[str]:
         """Dispatch every unit; return the keys of all items of the study, in order."""
-        n_items, keys = self.study.spec.n_items, []
+        n_items, keys = self.study.plan.n_items, []
         try:
             for unit in units:
                 keys += [item_key(unit.image_index, p) for p in range(n_items)]
@@ -208,8 +215,8 @@ class _Dispatcher:
         key = item_key(unit.image_index, unit.todo[0])
         self.deaths[key] += 1
         if self.deaths[key] >= self.max_deaths:
-            spec, digest = self.study.spec, self.study.config_hash
-            self.store.commit(key, failure_record(spec, digest, unit, unit.todo[0], str(death)), {})
+            plan = self.study.plan
+            commit_item(self.store, plan, unit, unit.todo[0], failed_item(plan, unit, unit.todo[0], str(death)))
             unit.todo = unit.todo[1:]
         if unit.todo:
             self.retries.append(unit)

@@ -3,7 +3,7 @@
 Layout of ``OUT_DIR``::
 
     config.json        the resolved config (its SHA-256 is the config hash, kept in study.json)
-    study.json         {"config_hash": ..., "format": 2}
+    study.json         {"config_hash": ..., "format": 3}
     items/<key>.json   one committed work item: its rows and metadata (the commit marker)
     maps/<key>.npz     the item's image and maps (compressed, written before the item's JSON)
     results.csv        rows of every committed item, in study order
@@ -14,6 +14,11 @@ index the noise floor). Every file
 is written to a temporary name in the same folder and renamed into place (``os.replace``, atomic on POSIX
 and Windows), the maps before the item's JSON: a work item is done exactly when its JSON exists, so a
 study killed at any moment leaves only whole items behind.
+
+An item's arrays are an :class:`ItemArrays`: its image and ``{method: {space: map}}``. Inside the ``.npz`` they
+get opaque names (``image``, ``map_0``, ``map_1``, ...) and the item's JSON lists which ``(method, space)`` each
+``map_<i>`` is, so method names are data, never parts of a key: no name a user chooses can collide with another
+or with the image.
 """
 
 from __future__ import annotations
@@ -21,15 +26,29 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+
+
+@dataclass
+class ItemArrays:
+    """The arrays of one work item.
+
+    :param image: The item's image (``None`` for items without one, e.g. the noise floor's).
+    :param maps: Method -> space -> ``H x W`` map.
+    """
+
+    image: np.ndarray | None = None
+    maps: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
 
 #: Columns of ``results.csv`` that hold text; every other column is float64.
 TEXT_COLUMNS = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")
@@ -60,9 +79,24 @@ def item_key(image_index: int, perturbation_index: int) -> str:
     return f"{image_index:06d}-{perturbation_index:04d}"
 
 
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new, exclusively created sibling of ``path`` (``.<name>.<random>.tmp``) and its descriptor.
+
+    Created with mode ``0o666`` less the process's umask, as ``open`` creates files: every output gets the mode
+    the user's umask gives (``tempfile.mkstemp`` would give ``0o600``, whatever the umask).
+    """
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:  # pragma: no cover - 64 random bits collided
+            continue
+
+
 def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
-    """Write through ``write(file)`` into a temporary sibling of ``path`` then rename it onto ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write through ``write(file)`` into a temporary sibling of ``path`` then rename it onto ``path`` (the file
+    gets the process's normal mode: :func:`_create_temporary`)."""
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, mode) as fh:
             write(fh)
@@ -72,6 +106,11 @@ def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def item_ok(record: Mapping[str, Any]) -> bool:
+    """Whether a committed item and every one of its rows have status ``ok``."""
+    return record.get("item_status") == "ok" and all(row.get("status") == "ok" for row in record.get("rows", ()))
 
 
 def _json_default(obj: Any) -> Any:
@@ -112,8 +151,14 @@ class ResultsStore:
                 f"OUT_DIR {str(self.root)!r} cannot be written: {str(existing)!r} is not a writable folder"
             )
         if meta_path.exists():
-            stored = json.loads(meta_path.read_text(encoding="utf-8")).get("config_hash")
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            stored = meta.get("config_hash")
             committed = self.committed_keys()
+            if committed and meta.get("format") != FORMAT_VERSION:
+                raise OutDirError(
+                    f"OUT_DIR {str(self.root)!r} holds results in format {meta.get('format')} of another xaitk-wcam "
+                    f"version (this one writes format {FORMAT_VERSION}); choose another OUT_DIR"
+                )
             if stored != digest and committed:
                 raise OutDirError(
                     f"OUT_DIR {str(self.root)!r} holds results of a different config (hash {stored}, this "
@@ -166,19 +211,24 @@ class ResultsStore:
         return path
 
     # -- items --------------------------------------------------------------------------------------
-    def commit(self, key: str, record: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+    def commit(self, key: str, record: Mapping[str, Any], arrays: ItemArrays | None = None) -> None:
         """Commit one work item: its arrays to ``maps/<key>.npz`` then its record to ``items/<key>.json``.
 
         :param key: :func:`item_key` of the item.
-        :param record: JSON-serialisable record (rows and metadata).
-        :param arrays: Name -> array (the item's image and maps); stored losslessly, compressed.
+        :param record: JSON-serialisable record (rows and metadata); stored with the index of its maps.
+        :param arrays: The item's image and maps (none for a failed item); stored losslessly, compressed.
         """
+        arrays = ItemArrays() if arrays is None else arrays
+        index = [[method, space] for method, spaces in arrays.maps.items() for space in spaces]
+        named = {f"map_{i}": arrays.maps[method][space] for i, (method, space) in enumerate(index)}
+        if arrays.image is not None:
+            named["image"] = arrays.image
         self.maps_dir.mkdir(parents=True, exist_ok=True)
         self.items_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.maps_dir / f"{key}.npz", lambda fh: np.savez_compressed(fh, **arrays), mode="wb")
+        _atomic_write(self.maps_dir / f"{key}.npz", lambda fh: np.savez_compressed(fh, **named), mode="wb")
         _atomic_write(
             self.items_dir / f"{key}.json",
-            lambda fh: json.dump(record, fh, default=_json_default, allow_nan=True),
+            lambda fh: json.dump({**record, "maps": index}, fh, default=_json_default, allow_nan=True),
         )
 
     def committed_keys(self) -> set[str]:
@@ -194,18 +244,23 @@ class ResultsStore:
             return None
         return json.loads(path.read_text(encoding="utf-8"))
 
-    def load_arrays(self, key: str) -> dict[str, np.ndarray]:
-        """The committed arrays of ``key`` (empty when the item has none)."""
-        path = self.maps_dir / f"{key}.npz"
-        if not path.exists():
-            return {}
+    def load_arrays(self, key: str) -> ItemArrays:
+        """The committed image and maps of ``key`` (empty when the item is not committed or has none)."""
+        record, path = self.load_item(key), self.maps_dir / f"{key}.npz"
+        if record is None or not path.exists():
+            return ItemArrays()
+        arrays = ItemArrays()
         with np.load(path, allow_pickle=False) as data:
-            return {name: data[name] for name in data.files}
+            if "image" in data.files:
+                arrays.image = data["image"]
+            for i, (method, space) in enumerate(record.get("maps", [])):
+                arrays.maps.setdefault(method, {})[space] = data[f"map_{i}"]
+        return arrays
 
     def done(self, key: str, image_id: str, image_hash: str | None = None, retry_failed: bool = False) -> bool:
         """Whether ``key`` is committed for this image: same id and, when both are known, same content hash (an
-        image changed under its name is recomputed, with a warning); with ``retry_failed``, a failed item counts
-        as not done."""
+        image changed under its name is recomputed, with a warning); with ``retry_failed``, an item with any row
+        that is not ok (the item failed, or one method or metric of an ok item did) counts as not done."""
         record = self.load_item(key)
         if record is None or record.get("image_id") != image_id:
             return False
@@ -217,7 +272,7 @@ class ResultsStore:
                 stacklevel=2,
             )
             return False
-        return not (retry_failed and record.get("item_status") != "ok")
+        return not (retry_failed and not item_ok(record))
 
     def records(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Committed records (of ``keys``, or all), sorted by image then perturbation index."""

@@ -8,7 +8,8 @@ Checks never modify the caller's data.
 - :func:`check_image`: an image to explain or score, ``H x W`` or ``H x W x C`` (``C`` in 1..4: gray,
   gray + alpha, RGB, RGBA), integer or float dtype, finite, non-empty;
 - :func:`check_map`: a 2-D saliency map, real, finite (or NaN entries tolerated where a metric says so);
-- :func:`check_blackbox`: an smqtk ``ClassifyImage``.
+- :func:`check_blackbox`: an smqtk ``ClassifyImage``; :func:`check_detector`: an smqtk ``DetectImageObjects``;
+- :func:`check_boxes`: ``N x 4`` detection boxes ``(x0, y0, x1, y1)`` with ``x0 < x1``, ``y0 < y1``.
 """
 
 from __future__ import annotations
@@ -20,14 +21,18 @@ from typing import Any
 import numpy as np
 
 
-def check_int(name: str, value: Any, minimum: int | None = None, *, allow_none: bool = False) -> int | None:
-    """``value`` as an int (``>= minimum`` when given); ``None`` passes when ``allow_none``. Bools are refused."""
+def check_int(
+    name: str, value: Any, minimum: int | None = None, *, maximum: int | None = None, allow_none: bool = False
+) -> int | None:
+    """``value`` as an int (``>= minimum``, ``<= maximum`` when given); ``None`` passes when ``allow_none``. Bools
+    are refused."""
     if value is None and allow_none:
         return None
-    accepted = "an int" + (f" >= {minimum}" if minimum is not None else "") + (" or None" if allow_none else "")
+    bounds = [f">= {minimum}"] * (minimum is not None) + [f"<= {maximum}"] * (maximum is not None)
+    accepted = " and ".join(["an int", *bounds]).replace("int and", "int", 1) + (" or None" if allow_none else "")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be {accepted}, got {value!r} ({type(value).__name__})")
-    if minimum is not None and value < minimum:
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {accepted}, got {value}")
     return int(value)
 
@@ -130,3 +135,39 @@ def check_blackbox(blackbox: Any, name: str = "blackbox") -> list:
     if not isinstance(blackbox, ClassifyImage):
         raise TypeError(f"{name} must be a smqtk_classifier.ClassifyImage, got {type(blackbox).__name__}")
     return list(blackbox.get_labels())
+
+
+def check_boxes(boxes: Any, name: str = "bboxes") -> np.ndarray:
+    """A float64 copy of ``N x 4`` ``(x0, y0, x1, y1)`` boxes with ``N >= 1``, finite, ``x0 < x1`` and ``y0 < y1``.
+
+    :raises TypeError: Not a numpy array of a real numeric dtype.
+    :raises ValueError: Not ``N x 4``, no box at all, a non-finite coordinate, or a box with ``x1 <= x0`` or
+        ``y1 <= y0``.
+    """
+    if not isinstance(boxes, np.ndarray) or not np.issubdtype(boxes.dtype, np.number) or np.iscomplexobj(boxes):
+        raise TypeError(
+            f"{name} must be a real numpy array of shape N x 4 (x0, y0, x1, y1), got {type(boxes).__name__}"
+        )
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"{name} must have shape N x 4 (x0, y0, x1, y1), got {boxes.shape}")
+    if len(boxes) == 0:
+        raise ValueError(f"{name} is empty: there is no detection to explain; pass at least one box")
+    values = boxes.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} holds NaN or infinite coordinates; accepted: finite values")
+    bad = np.flatnonzero((values[:, 2] <= values[:, 0]) | (values[:, 3] <= values[:, 1]))
+    if bad.size:
+        raise ValueError(
+            f"{name} rows {bad[:5].tolist()} are not boxes (x0, y0, x1, y1) with x0 < x1 and y0 < y1, e.g. "
+            f"{boxes[bad[0]].tolist()}"
+        )
+    return values
+
+
+def check_detector(detector: Any, name: str = "blackbox") -> Any:
+    """``detector`` after checking it is an smqtk ``DetectImageObjects``."""
+    from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
+
+    if not isinstance(detector, DetectImageObjects):
+        raise TypeError(f"{name} must be a smqtk_detection.DetectImageObjects, got {type(detector).__name__}")
+    return detector

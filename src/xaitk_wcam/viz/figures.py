@@ -8,6 +8,7 @@ import numpy as np
 
 from xaitk_wcam.viz.maps import TITLE_SIZE, add_colorbar, plot_image, plot_spatial_map, plot_wavelet_map
 from xaitk_wcam.viz.profiles import plot_scale_profile
+from xaitk_wcam.viz.text import PLAIN
 
 
 def wcam_figure(
@@ -49,17 +50,17 @@ def wcam_figure(
     artist = plot_wavelet_map(axes[1], wavelet_map, levels, uncertain=uncertain)
     doubtful = uncertain is not None and np.asarray(uncertain).any()
     axes[1].set_title(f"{method}, wavelet domain" + ("\n(veiled, hatched: not distinguishable from 0)" if doubtful
-                                                      else ""), fontsize=TITLE_SIZE)  # fmt: skip
+                                                      else ""), fontsize=TITLE_SIZE, **PLAIN)  # fmt: skip
     add_colorbar(top, axes[1], artist, "importance (square-root colour scale)")
     spatial = plot_spatial_map(axes[2], image, spatial_map)
-    axes[2].set_title(f"{method}, pixels (all levels)", fontsize=TITLE_SIZE)
+    axes[2].set_title(f"{method}, pixels (all levels)", fontsize=TITLE_SIZE, **PLAIN)
     add_colorbar(top, axes[2], spatial, "importance")
     plot_scale_profile(axes[3], scale_profile)
     axes[3].set_title("scale profile (share per level)", fontsize=TITLE_SIZE)
     if bottom is not None:
         plot_level_maps(bottom, image, wavelet_map, levels, scale_profile)
     if title:
-        fig.suptitle(title, fontsize=TITLE_SIZE + 2)
+        fig.suptitle(title, fontsize=TITLE_SIZE + 2, **PLAIN)
     return fig
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from xaitk_wcam.utils.checks import check_float
+from xaitk_wcam.viz.text import PLAIN
 
 
 def level_line_segments(height: int, width: int, levels: int) -> list[tuple[tuple[float, float], tuple[float, float]]]:
@@ -224,7 +225,7 @@ def plot_map(ax: Any, sal_map: np.ndarray, space: str, *, cmap: str = "jet") -> 
     if sal_map.ndim != 2:
         raise ValueError(f"sal_map must be H x W, got shape {sal_map.shape}")
     artist = ax.imshow(sal_map, cmap=cmap, interpolation="nearest")
-    ax.text(0.02, 0.98, space, transform=ax.transAxes, va="top", fontsize=LABEL_SIZE - 1, color="white")
+    ax.text(0.02, 0.98, space, transform=ax.transAxes, va="top", fontsize=LABEL_SIZE - 1, color="white", **PLAIN)
     ax.set_xticks(())
     ax.set_yticks(())
     return artist
@@ -242,7 +243,7 @@ def plot_image(ax: Any, image: np.ndarray, title: str | None = None) -> None:
     ax.set_xticks(())
     ax.set_yticks(())
     if title:
-        ax.set_title(title, fontsize=TITLE_SIZE)
+        ax.set_title(title, fontsize=TITLE_SIZE, **PLAIN)
 
 
 def _display(image: np.ndarray) -> np.ndarray:

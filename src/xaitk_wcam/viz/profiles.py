@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from xaitk_wcam.viz.maps import LABEL_SIZE, TITLE_SIZE
+from xaitk_wcam.viz.text import PLAIN, plain_legend
 
 
 def level_names(n_levels: int) -> list[str]:
@@ -53,6 +54,6 @@ def plot_grouped_profiles(ax: Any, profiles: Mapping[str, Sequence[float]], *, t
         ax.bar(x + (i - (len(arrays) - 1) / 2) * width, values, width=width, label=name)
     ax.set_xticks(x, level_names(n_levels), fontsize=LABEL_SIZE)
     ax.set_ylabel("mean share of importance", fontsize=LABEL_SIZE)
-    ax.legend(fontsize=LABEL_SIZE - 2)
+    plain_legend(ax, fontsize=LABEL_SIZE - 2)
     if title:
-        ax.set_title(title, fontsize=TITLE_SIZE)
+        ax.set_title(title, fontsize=TITLE_SIZE, **PLAIN)

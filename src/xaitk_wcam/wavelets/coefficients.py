@@ -19,8 +19,8 @@ import torch
 
 from xaitk_wcam.utils.checks import check_image
 from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
-from xaitk_wcam.wavelets.layout import grid_cell_index, padded_size
-from xaitk_wcam.wavelets.transform import check_depth, check_wavelet, wavedec_layout, waverec_layout
+from xaitk_wcam.wavelets.layout import check_decomposable, check_levels, grid_cell_index, padded_size
+from xaitk_wcam.wavelets.transform import check_wavelet, wavedec_layout, waverec_layout
 
 
 class CoefficientImages:
@@ -36,7 +36,8 @@ class CoefficientImages:
     def __init__(self, ref_image: np.ndarray, *, wavelet: str, levels: int) -> None:
         self.image = check_image(ref_image)
         check_wavelet(wavelet)
-        check_depth(self.image.shape, wavelet, levels)
+        levels = check_levels(levels)
+        check_decomposable(self.image.shape, wavelet, levels)
         self.wavelet, self.levels = wavelet, levels
         height, width = self.image.shape[:2]
         self.padded_shape = (padded_size(height, levels), padded_size(width, levels))

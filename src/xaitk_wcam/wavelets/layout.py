@@ -7,11 +7,17 @@ vertical detail to its right and the diagonal detail on the diagonal.
 
 Level indices follow the WCAM paper's reading order, coarse to fine: 0 is the approximation band,
 1 the coarsest detail level (pywt's level ``L``), ``levels`` the finest details (pywt's level 1).
+
+Sizes: ``levels`` is at most :data:`MAX_LEVELS`, and an image must hold the wavelet's filter at every level
+(:func:`check_decomposable`: the input of the last level, ``side / 2**(levels - 1)``, at least ``dec_len``
+long, the true limit of ptwt's boundary-wavelet transform, found by running it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -90,3 +96,46 @@ def grid_cell_index(size: int, grid_size: int) -> np.ndarray:
     :return: ``size`` integers in ``[0, grid_size)``.
     """
     return (np.arange(size) * grid_size) // size
+
+
+#: Most decomposition levels accepted: a side of 2**16 = 65,536 pixels (a 64-megapixel image has sides of 8,000).
+MAX_LEVELS = 16
+
+
+def check_levels(levels: Any) -> int:
+    """``levels`` as an int in ``[1, MAX_LEVELS]`` (``TypeError`` / ``ValueError`` otherwise), before any
+    ``2**levels`` is computed."""
+    from xaitk_wcam.utils.checks import check_int
+
+    return int(check_int("levels", levels, 1, maximum=MAX_LEVELS))
+
+
+def smallest_side(wavelet: str, levels: int) -> int:
+    """Smallest padded side (a multiple of ``2**levels``) that ``levels`` levels of ``wavelet`` can decompose:
+    ``dec_len * 2**(levels - 1)`` rounded up (``2**levels`` for Haar)."""
+    import pywt
+
+    step = 2**levels
+    return -(-pywt.Wavelet(wavelet).dec_len * 2 ** (levels - 1) // step) * step
+
+
+def check_decomposable(shape: Sequence[int], wavelet: str, levels: int, name: str = "ref_image") -> None:
+    """Refuse, before any work, an image too small for ``levels`` levels of ``wavelet``.
+
+    Each side must be ``>= 2**levels``, and once padded to a multiple of ``2**levels`` (as WCAM pads) ``>=``
+    :func:`smallest_side` (see the module docstring).
+
+    :param shape: ``(H, W, ...)`` of the image.
+    :raises ValueError: The image is too small (the message gives the wavelet's filter length and the smallest side).
+    """
+    import pywt
+
+    height, width = int(shape[0]), int(shape[1])
+    smallest = smallest_side(wavelet, levels)
+    padded = min(padded_size(height, levels), padded_size(width, levels))
+    if min(height, width) < 2**levels or padded < smallest:
+        raise ValueError(
+            f"{name} of shape {height} x {width} is too small for the {wavelet} wavelet (filter length "
+            f"{pywt.Wavelet(wavelet).dec_len}) at levels={levels}: each side must be >= {smallest} once padded to a "
+            f"multiple of 2**levels = {2**levels} (and >= {2**levels} before); resize the image or lower levels"
+        )

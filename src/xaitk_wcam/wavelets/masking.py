@@ -19,9 +19,6 @@ import torch
 from xaitk_wcam.wavelets.layout import band_layout, grid_cell_index
 from xaitk_wcam.wavelets.transform import wavedec_layout, waverec_layout
 
-# Bytes of float images per inner chunk of the Haar path: a few images, so intermediates stay in cache.
-_CHUNK_BYTES = 1 << 22
-
 
 class MaskedWaveletImages:
     """Build perturbed images of one image for batches of grid masks.
@@ -33,7 +30,7 @@ class MaskedWaveletImages:
     """
 
     def __init__(self, image: torch.Tensor, wavelet: str, levels: int, grid_size: int) -> None:
-        channels, height, width = image.shape
+        height, width = image.shape[1:]
         self.wavelet, self.levels = wavelet, levels
         self.layout = wavedec_layout(image, wavelet, levels)  # C x H x W
         rows = torch.from_numpy(grid_cell_index(height, grid_size))
@@ -46,10 +43,11 @@ class MaskedWaveletImages:
             steps = levels - max(band.level, 1) + 1
             scaled[band.rows, band.cols] *= 0.5**steps
         self._scaled_layout = scaled
-        self._chunk = max(1, _CHUNK_BYTES // (4 * channels * height * width))
 
     def __call__(self, masks: torch.Tensor) -> torch.Tensor:
-        """Perturbed images for ``n`` masks.
+        """Perturbed images for ``n`` masks, all in one pass of ``1 + 8 * levels`` tensor operations (callers
+        choose ``n``: a few images keep the temporaries in cache, see
+        :mod:`~xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox`).
 
         :param masks: ``n x g x g`` float tensor of mask values (typically in ``[0, 1]``).
         :return: ``n x H x W x C`` float tensor (channels last, as xaitk and nrtk images).
@@ -58,11 +56,7 @@ class MaskedWaveletImages:
             coefficient_masks = masks.flatten(1)[:, self._cell_of_coefficient].view(len(masks), *self.layout.shape[1:])
             masked = self.layout.unsqueeze(0) * coefficient_masks.unsqueeze(1)
             return waverec_layout(masked, self.wavelet, self.levels).permute(0, 2, 3, 1)
-        out = torch.empty((len(masks), *self._scaled_layout.shape), dtype=self._scaled_layout.dtype)
-        for start in range(0, len(masks), self._chunk):
-            stop = start + self._chunk
-            self._haar_synthesis(self._mask_scaled_layout(masks[start:stop]), out[start:stop])
-        return out
+        return self._haar_synthesis(self._mask_scaled_layout(masks))
 
     def _mask_scaled_layout(self, masks: torch.Tensor) -> torch.Tensor:
         """``k x H x W x C`` masked, pre-scaled layouts for ``k`` grid masks.
@@ -78,23 +72,24 @@ class MaskedWaveletImages:
         cells = masks.flatten(1)[:, self._cell_of_coefficient].view(len(masks), height, width, 1)
         return self._scaled_layout * cells
 
-    def _haar_synthesis(self, masked: torch.Tensor, out: torch.Tensor) -> None:
-        """Inverse Haar DWT of pre-scaled, masked ``k x H x W x C`` layouts into ``out``.
+    def _haar_synthesis(self, masked: torch.Tensor) -> torch.Tensor:
+        """Inverse Haar DWT of pre-scaled, masked ``k x H x W x C`` layouts, in place (``masked`` is returned).
 
-        One level: ``x[2i+a, 2j+b] = A + (-1)**a H + (-1)**b V + (-1)**(a+b) D`` (ptwt's and pywt's
-        band conventions, the factor 1/2 already applied to the coefficients).
+        One level: ``x[2i+a, 2j+b] = A + (-1)**a H + (-1)**b V + (-1)**(a+b) D`` (ptwt's and pywt's band
+        conventions, the factor 1/2 already applied to the coefficients). The four sums of a level are taken
+        before its result overwrites the ``2h x 2w`` corner of the layout those bands came from, so no other
+        image-sized buffer is allocated.
         """
         h, w = masked.shape[1] >> self.levels, masked.shape[2] >> self.levels
-        approx = masked[:, :h, :w]
-        for level in range(1, self.levels + 1):
-            horizontal, vertical = masked[:, h : 2 * h, :w], masked[:, :h, w : 2 * w]
-            diagonal = masked[:, h : 2 * h, w : 2 * w]
-            target = out[:, : 2 * h, : 2 * w] if level == self.levels else torch.empty_like(masked[:, : 2 * h, : 2 * w])
-            blocks = target.unflatten(2, (w, 2)).unflatten(1, (h, 2))  # k x h x 2 x w x 2 x C
+        for _ in range(self.levels):
+            approx, horizontal = masked[:, :h, :w], masked[:, h : 2 * h, :w]
+            vertical, diagonal = masked[:, :h, w : 2 * w], masked[:, h : 2 * h, w : 2 * w]
             top, bottom = approx + horizontal, approx - horizontal
             plus, minus = vertical + diagonal, vertical - diagonal
+            blocks = masked[:, : 2 * h, : 2 * w].unflatten(2, (w, 2)).unflatten(1, (h, 2))  # k x h x 2 x w x 2 x C
             torch.add(top, plus, out=blocks[:, :, 0, :, 0])
             torch.sub(top, plus, out=blocks[:, :, 0, :, 1])
             torch.add(bottom, minus, out=blocks[:, :, 1, :, 0])
             torch.sub(bottom, minus, out=blocks[:, :, 1, :, 1])
-            approx, h, w = target, 2 * h, 2 * w
+            h, w = 2 * h, 2 * w
+        return masked

@@ -22,6 +22,9 @@ import numpy as np
 from xaitk_wcam.utils.maps import normalise_max
 from xaitk_wcam.wavelets.layout import band_layout, grid_cell_index, level_index_map
 
+#: Classes whose spatial maps are computed together (bounds the working memory of many-class maps).
+CLASS_CHUNK = 64
+
 
 def _grid_shape(grid: int | tuple[int, int]) -> tuple[int, int]:
     return (grid, grid) if isinstance(grid, (int, np.integer)) else (int(grid[0]), int(grid[1]))
@@ -67,12 +70,23 @@ def spatial_maps(
 
     Computed coarse to fine like a Haar synthesis: add the three bands of a level to the running map
     (all at that level's coefficient resolution), then upsample by two; about two passes over the
-    output instead of one per band.
+    output instead of one per band. Classes are done :data:`CLASS_CHUNK` at a time, so the memory is the
+    ``K x H x W`` float32 result plus the working maps of one chunk (1000 classes at 896 x 896: 3.0 GiB of
+    maps and 0.16 GiB more while they are computed, measured; all classes at once took 0.77 GiB more).
 
     :param indices: ``K x rows x cols`` cell importances.
     :param normalise: Clip each map at 0 and divide it by its maximum (all-zero maps stay zero).
     :return: ``K x H x W`` float32 maps.
     """
+    out = np.empty((len(indices), *out_shape), dtype=np.float32)
+    for start in range(0, len(indices), CLASS_CHUNK):
+        chunk = _spatial_maps(indices[start : start + CLASS_CHUNK], layout_shape, levels)
+        chunk = chunk[:, : out_shape[0], : out_shape[1]]
+        out[start : start + CLASS_CHUNK] = normalise_max(chunk) if normalise else chunk
+    return out
+
+
+def _spatial_maps(indices: np.ndarray, layout_shape: tuple[int, int], levels: int) -> np.ndarray:
     height, width = layout_shape
     cells = _cell_of_layout(height, width, indices.shape[-2:])
     flat = indices.reshape(len(indices), -1).astype(np.float32)
@@ -83,8 +97,7 @@ def spatial_maps(
             total += flat[:, cells[band.rows, band.cols]]
         k, h, w = total.shape
         total = np.broadcast_to(total[:, :, None, :, None], (k, h, 2, w, 2)).reshape(k, 2 * h, 2 * w)
-    maps = np.ascontiguousarray(total[:, : out_shape[0], : out_shape[1]])
-    return normalise_max(maps) if normalise else maps
+    return total
 
 
 def scale_profile(indices: np.ndarray, layout_shape: tuple[int, int], levels: int) -> np.ndarray:

@@ -4,6 +4,14 @@ Haar uses ptwt's convolution transform (its support never crosses a block, so ev
 mode gives the same, exact, size-halving transform). Longer orthogonal wavelets use ptwt's
 boundary-wavelet matrix transform, which also halves sizes exactly, so every supported wavelet
 has an ``H x W`` layout for an ``H x W`` image.
+
+**Sizes.** The boundary-wavelet transform needs, at every level, a signal at least one filter long: the
+input of the last level, ``side / 2**(levels - 1)``, must be ``>= dec_len`` (``pywt.Wavelet(name).dec_len``).
+Below that ptwt fails (``Matrix shapes not compatible``, ``IndexError``) or silently decomposes fewer levels;
+found by running it on every side (``tests/wavelets/test_wavelets.py``).
+:func:`~xaitk_wcam.wavelets.layout.check_decomposable` refuses
+those sizes first (:mod:`xaitk_wcam.wavelets.layout` holds the size rules; ``levels`` is at most
+:data:`~xaitk_wcam.wavelets.layout.MAX_LEVELS`).
 """
 
 from __future__ import annotations
@@ -33,33 +41,6 @@ def check_wavelet(wavelet: str) -> None:
         raise ValueError(
             f"wavelet={wavelet!r} is not supported; accepted: orthogonal pywt wavelets, e.g. 'haar', "
             "'db2'..'db38', 'sym2'..'sym20', 'coif1'..'coif17'"
-        )
-
-
-def min_side(wavelet: str, levels: int) -> int:
-    """Smallest padded image side a ``levels``-level transform with ``wavelet`` accepts: ``2**levels`` for Haar,
-    ``filter length * 2**(levels - 1)`` in general (ptwt's boundary-wavelet matrices need every level's input at
-    least as long as the filter; measured exact for db2, db4, db8, sym3 and coif1 at 1 to 3 levels)."""
-    import pywt
-
-    return pywt.Wavelet(wavelet).dec_len * 2 ** (levels - 1)
-
-
-def check_depth(shape: tuple[int, ...], wavelet: str, levels: int) -> None:
-    """Raise ``ValueError`` naming ``levels`` when an ``H x W`` image is too small for the transform: each side
-    must be at least ``2**levels`` and, padded to a multiple of ``2**levels``, at least :func:`min_side`.
-
-    :param shape: The image's shape (its first two entries are ``H, W``).
-    """
-    from xaitk_wcam.wavelets.layout import padded_size
-
-    height, width = shape[:2]
-    needed = min_side(wavelet, levels)
-    if min(height, width) < 2**levels or min(padded_size(height, levels), padded_size(width, levels)) < needed:
-        raise ValueError(
-            f"ref_image of shape {(height, width)} is too small for levels={levels} with wavelet={wavelet!r}: "
-            f"each side must be >= 2**levels = {2**levels} and, padded to a multiple of 2**levels, >= {needed}; "
-            "use fewer levels"
         )
 
 

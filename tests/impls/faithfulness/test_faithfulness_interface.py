@@ -127,3 +127,24 @@ def test_plugin_discovery_and_names():
     assert AverageDrop().score_names == ("ad", "iic") and AverageDropInDeletion().score_names == ("add",)
     assert MuFidelity().score_names == ("mufidelity",) and Deletion().name == "Deletion"
     assert Insertion().fill == "blur" and Deletion().fill == "black"
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        lambda batch: channel0_mean(batch) - 2,  # scores (logits): negative
+        lambda batch: channel0_mean(batch) + 1.5,  # above 1
+    ],
+)
+def test_confidences_outside_0_1_are_an_error_unless_the_metric_takes_scores(model):
+    """Issue 20, failure 14: negative scores gave Average Drop 0 and a negative DAUC with status ok."""
+    rng = np.random.default_rng(4)
+    image, sal_map = rng.random((8, 8, 3)), rng.random((4, 4))
+    for metric in (Deletion(), Insertion(), AverageDrop(), AverageDropInDeletion()):
+        with pytest.raises(ValueError, match=r"outside \[0, 1\].*probabilities"):
+            metric.compute(image, sal_map, FnBlackbox(model), 0)
+        assert not metric.takes_scores
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isfinite(MuFidelity(grid_size=4).compute(image, sal_map, FnBlackbox(model), 0).scores["mufidelity"])
+    assert MuFidelity.takes_scores  # a correlation of drops: any score

@@ -96,10 +96,10 @@ def test_fills_and_dtype(fill, expected):
         expected = np.rint(image[..., 0].mean())
     elif fill == "blur":
         expected = np.clip(np.rint(box_blur(image)[..., 0]), 0, 255).mean()
-    blackbox = FnBlackbox(channel0_mean)
+    blackbox = FnBlackbox(lambda batch: channel0_mean(batch / 255))  # a probability: Deletion reads [0, 1]
     result = Deletion(fill=fill, batch_size=7).compute(image, rng.random((5, 5)), blackbox, 0)
-    assert result.curve_y[0] == pytest.approx(image[..., 0].mean())
-    assert result.curve_y[-1] == pytest.approx(expected)
+    assert result.curve_y[0] == pytest.approx(image[..., 0].mean() / 255)
+    assert result.curve_y[-1] == pytest.approx(expected / 255)
     assert all(dtype == np.uint8 and shape[1:] == (20, 20, 3) and shape[0] <= 7 for shape, dtype in blackbox.batches)
 
 

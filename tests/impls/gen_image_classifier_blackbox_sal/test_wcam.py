@@ -313,3 +313,111 @@ def test_auto_budget_stops_and_equals_the_fixed_design_of_its_size():
     np.testing.assert_array_equal(auto.sobol_indices, fixed.sobol_indices)
     config = WCAM(**{**FAST, "nb_design": "auto", "max_evaluations": budget}).get_config()
     assert WCAM.from_config(json.loads(json.dumps(config))).get_config() == config
+
+
+# -- issue 20: bounds checked before any work, constant outputs --------------------------------------------
+class OneConstantClass(ClassifyImage):
+    """Class ``"const"`` never varies (0.7); class ``"mean"`` is the image's mean brightness."""
+
+    calls = 0
+
+    def get_labels(self):
+        return ["const", "mean"]
+
+    def classify_images(self, img_iter):
+        for image in img_iter:
+            type(self).calls += 1
+            yield {"const": 0.7, "mean": float(np.asarray(image, dtype=np.float64).mean() / 255)}
+
+    def get_config(self):
+        return {}
+
+
+@pytest.mark.parametrize("estimator", ["importance", "jansen", "homma", "janon"])
+def test_a_constant_output_is_detected_relative_to_its_scale_and_warned(estimator):
+    """Issue 20, failure 12: the variance of a constant 0.7 is 1.5e-14 in float32, not 0: no warning was given."""
+    with pytest.warns(RuntimeWarning, match="does not vary for 1 of 2 classes"):
+        result = WCAM(levels=2, grid_size=4, nb_design=8, estimator=estimator).explain(
+            noise_image((32, 32, 3)), OneConstantClass()
+        )
+    assert np.all(result.sobol_indices[0] == 0) and np.all(result.scale_profile[0] == 0)
+    assert result.sobol_indices[1].max() > 0 and result.scale_profile[1].sum() == pytest.approx(1.0)
+
+
+def test_levels_are_bounded_at_construction():
+    """Issue 20, failure 7: ``levels=10**9`` was accepted and each explanation computed ``2**levels``."""
+    for levels in (10**9, 17):
+        with pytest.raises(ValueError, match=r"levels must be an int >= 1 and <= 16"):
+            WCAM(levels=levels)
+    from xaitk_wcam.wavelets.layout import MAX_LEVELS
+
+    assert MAX_LEVELS == 16 and WCAM(levels=MAX_LEVELS).levels == MAX_LEVELS
+
+
+@pytest.mark.parametrize(
+    ("wavelet", "levels", "side", "smallest"),
+    [("db8", 3, 32, 64), ("db8", 3, 48, 64), ("db8", 1, 14, 16), ("coif3", 3, 64, 72), ("db2", 3, 8, 16)],
+)
+def test_a_wavelet_too_long_for_the_image_is_refused_before_any_forward_pass(wavelet, levels, side, smallest):
+    """Issue 20, failure 7: ``db8`` at 3 levels on 32 x 32 failed with ``Matrix shapes not compatible``."""
+    import pywt
+
+    blackbox = OneConstantClass()
+    OneConstantClass.calls = 0
+    wcam = WCAM(wavelet=wavelet, levels=levels, grid_size=2, nb_design=2)
+    filter_length = pywt.Wavelet(wavelet).dec_len
+    message = rf"{side} x {side}.* {wavelet} .*filter length {filter_length}.*levels={levels}.*{smallest}"
+    with pytest.raises(ValueError, match=message):
+        wcam.explain(noise_image((side, side, 3)), blackbox)
+    assert OneConstantClass.calls == 0
+
+
+def test_the_largest_design_is_bounded_at_construction():
+    """Issue 20, failure 8: ``nb_design=2**26`` (Jansen) tried a 16 GiB allocation before any forward pass."""
+    for nb_design in (2**26, 2**22):
+        with pytest.raises(ValueError, match=r"nb_design must be .*<= 1,048,576"):
+            WCAM(nb_design=nb_design, estimator="jansen")
+    from xaitk_wcam.sobol.design import MAX_NB_DESIGN
+
+    assert MAX_NB_DESIGN == 2**20 and WCAM(nb_design=MAX_NB_DESIGN).nb_design == MAX_NB_DESIGN
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "n_classes"),
+    [
+        ({"estimator": "jansen", "nb_design": 256, "grid_size": 8}, 3),
+        ({"estimator": "janon", "nb_design": 128, "grid_size": 8}, 70),  # two blocks of the estimators' classes
+        ({"estimator": "importance", "nb_design": 256, "grid_size": 4}, 3),
+        ({"estimator": "importance", "nb_design": 64, "grid_size": 8}, 1),
+        ({"estimator": "jansen", "nb_design": "auto", "max_evaluations": 20_000, "grid_size": 4, "tolerance": 1e-9}, 2),
+    ],
+)
+def test_the_memory_estimate_covers_the_design_and_the_outputs(kwargs, n_classes):
+    """The estimate the study checks against ``memory_budget_mb`` holds what an explanation allocates (numpy's
+    allocations, traced; the image batches are torch's and are checked by their own count)."""
+    import tracemalloc
+
+    labels = [f"c{k}" for k in range(n_classes)]
+
+    class Numpy(ClassifyImage):
+        def get_labels(self):
+            return labels
+
+        def classify_images(self, img_iter):
+            means = np.asarray(img_iter, dtype=np.float32).reshape(len(img_iter), -1).mean(axis=1)
+            return iter([{k: float(m) * (i + 1) / 255 for i, k in enumerate(labels)} for m in means])
+
+        def get_config(self):
+            return {}
+
+    image = noise_image((8, 8))
+    wcam = WCAM(levels=2, batch_size=4, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        WCAM(levels=2, grid_size=2, nb_design=2, estimator=wcam.estimator).explain(image, Numpy())  # one-time loads
+        tracemalloc.start()
+        wcam.explain(image, Numpy())
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    estimate = wcam.memory_estimate_bytes(image.shape, n_classes=n_classes)
+    assert peak <= estimate <= 4 * peak + 2**21, (peak, estimate)  # 2 MB: the engine's and drawing blocks' floor

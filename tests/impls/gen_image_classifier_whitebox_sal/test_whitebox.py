@@ -149,9 +149,11 @@ def test_integrated_gradients_of_a_linear_model(baseline):
     image = image_uint8(5)
     x = chw(image)
     x0 = _baseline(x, baseline, 1.5)
-    raw = IntegratedGradients(steps=7, baseline=baseline, blur_sigma=1.5, output="logit").explain(
-        image, clf, [0, 3]
-    ).attributions
+    raw = (
+        IntegratedGradients(steps=7, baseline=baseline, blur_sigma=1.5, output="logit")
+        .explain(image, clf, [0, 3])
+        .attributions
+    )
     np.testing.assert_allclose(raw, weight[[0, 3]] * (x - x0), atol=1e-5)
     completeness = logits_of(weight, bias, x)[[0, 3]] - logits_of(weight, bias, x0)[[0, 3]]
     np.testing.assert_allclose(raw.sum(axis=(1, 2, 3)), completeness, atol=1e-3)

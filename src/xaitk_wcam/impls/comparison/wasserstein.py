@@ -10,13 +10,13 @@ fast: 32 x 32 = 1024 cells takes well under a second. Distances are in units of 
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from typing import Any
 
 import numpy as np
 
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
+from xaitk_wcam.utils.extras import has_extra, require_extra
 
 
 def pooled_mass(values: np.ndarray, grid_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -43,7 +43,8 @@ class Wasserstein(SaliencyComparison):
 
     0 for maps with the same normalised non-negative part; moving all the mass by ``d`` pixels gives
     ``d / sqrt(H**2 + W**2)`` (exact when the map fits in ``grid_size``, else up to the pooling).
-    A map without positive mass gives ``nan`` with a ``RuntimeWarning``. Needs POT (``pip install POT``).
+    A map without positive mass gives ``nan`` with a ``RuntimeWarning``. Needs POT
+    (``pip install "xaitk-wcam[wasserstein]"``).
     """
 
     def __init__(self, grid_size: int = 32) -> None:
@@ -53,13 +54,12 @@ class Wasserstein(SaliencyComparison):
         if grid_size < 1:
             raise ValueError(f"grid_size must be an int >= 1, got {grid_size}")
         self.grid_size = grid_size
-        if not self.is_usable():
-            raise ImportError("Wasserstein needs the POT package (pip install POT)")
+        require_extra("wasserstein", "Wasserstein")
 
     @classmethod
     def is_usable(cls) -> bool:
-        """Usable when POT (``ot``) is installed."""
-        return importlib.util.find_spec("ot") is not None
+        """Usable when POT (``ot``, the ``wasserstein`` extra) is installed."""
+        return has_extra("wasserstein")
 
     def _compute(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
         a = np.maximum(sal_map, 0.0)

@@ -20,7 +20,8 @@ from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.confidences import classify
 from xaitk_wcam.wavelets.coefficients import CoefficientImages
-from xaitk_wcam.wavelets.transform import check_depth, check_wavelet
+from xaitk_wcam.wavelets.layout import check_decomposable, check_levels
+from xaitk_wcam.wavelets.transform import check_wavelet
 
 
 class WaveletMetric(FaithfulnessMetric):
@@ -36,7 +37,7 @@ class WaveletMetric(FaithfulnessMetric):
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, batch_size: int = 32) -> None:
         check_wavelet(wavelet)
         self.wavelet = wavelet
-        self.levels = check_int("levels", levels, 1)
+        self.levels = check_levels(levels)
         self.batch_size = check_int("batch_size", batch_size, 1)
 
     def get_config(self) -> dict[str, Any]:
@@ -59,7 +60,7 @@ class WaveletMetric(FaithfulnessMetric):
             raise ValueError(
                 f"sal_map must be a wavelet-layout map of the image's shape {ref_image.shape[:2]}, got {sal_map.shape}"
             )
-        check_depth(ref_image.shape, self.wavelet, self.levels)
+        check_decomposable(ref_image.shape, self.wavelet, self.levels)
 
     def _coefficients(self, ref_image: np.ndarray) -> CoefficientImages:
         return CoefficientImages(ref_image, wavelet=self.wavelet, levels=self.levels)
@@ -75,4 +76,4 @@ class WaveletMetric(FaithfulnessMetric):
             for start in range(0, len(rows), self.batch_size):
                 yield coefficients.images(rows[start : start + self.batch_size])
 
-        return classify(blackbox, batches())
+        return classify(blackbox, batches(), probabilities=not self.takes_scores)

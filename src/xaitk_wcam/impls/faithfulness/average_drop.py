@@ -21,7 +21,7 @@ Cost: 2 forward passes per image (batched across images by ``compute_many``).
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -118,7 +118,10 @@ class _SoftMaskMetric(FaithfulnessMetric):
         explained = sorted({index for _, _, index in checked})
         columns = np.array([explained.index(index) for _, _, index in checked for _ in range(2)])
         confidences = classify(
-            blackbox, soft_mask_batches(items(), self.batch_size), [all_labels[i] for i in explained]
+            blackbox,
+            soft_mask_batches(items(), self.batch_size),
+            [all_labels[i] for i in explained],
+            probabilities=not self.takes_scores,
         )
         scores = confidences[np.arange(len(columns)), columns]
         return [self._scores(y, y_masked) for y, y_masked in zip(scores[0::2], scores[1::2], strict=True)]
@@ -147,6 +150,10 @@ class AverageDrop(_SoftMaskMetric):
     """
 
     _remove_salient = False
+    score_help: ClassVar[dict[str, str]] = {
+        "ad": "Average Drop: relative confidence lost when only the salient part is kept; lower is better",
+        "iic": "Increase In Confidence: 1 when keeping only the salient part raises the confidence; higher is better",
+    }
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -165,6 +172,9 @@ class AverageDropInDeletion(_SoftMaskMetric):
     """
 
     _remove_salient = True
+    score_help: ClassVar[dict[str, str]] = {
+        "add": "Average Drop in Deletion: relative confidence lost when the salient part is removed; higher is better",
+    }
 
     @property
     def score_names(self) -> tuple[str, ...]:

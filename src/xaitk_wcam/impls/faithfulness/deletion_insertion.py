@@ -14,7 +14,7 @@ Cost: ``ceil(F / (F // min(max_steps, F))) + 1`` forward passes per image for ``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -108,7 +108,8 @@ class _MultiStepMetric(FaithfulnessMetric):
             lo = np.concatenate([[0], counts[:-1]])
             hi = np.concatenate([[0], counts[1:]])
         label = blackbox.get_labels()[class_index]
-        y = classify(blackbox, step_batches(base, replacement, pixel_rank, lo, hi, self.batch_size), [label])[:, 0]
+        batches = step_batches(base, replacement, pixel_rank, lo, hi, self.batch_size)
+        y = classify(blackbox, batches, [label], probabilities=not self.takes_scores)[:, 0]
 
         step_saliency = np.add.reduceat(values[order], counts[:-1]) / np.diff(counts)
         if self.cumulative:
@@ -147,6 +148,10 @@ class Deletion(_MultiStepMetric):
     _insert = False
     _auc_name = "dauc"
     _corr_name = "dc"
+    score_help: ClassVar[dict[str, str]] = {
+        "dauc": "Deletion AUC: confidence as the most salient pixels are removed first; lower is better",
+        "dc": "Deletion correlation: confidence drop per step vs the saliency removed; higher is better",
+    }
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -165,6 +170,10 @@ class Insertion(_MultiStepMetric):
     _insert = True
     _auc_name = "iauc"
     _corr_name = "ic"
+    score_help: ClassVar[dict[str, str]] = {
+        "iauc": "Insertion AUC: confidence as the most salient pixels are inserted first; higher is better",
+        "ic": "Insertion correlation: confidence gain per step vs the saliency inserted; higher is better",
+    }
 
     @property
     def score_names(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ Cost: ``n_samples + 1`` forward passes per image.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -39,8 +39,15 @@ from xaitk_wcam.utils.maps import nearest_source_index, upsample_nearest
 class MuFidelity(FaithfulnessMetric):
     """MuFidelity: correlation of removed saliency and confidence drop over random subsets (``mufidelity``).
 
-    Higher is better, in ``[-1, 1]``.
+    Higher is better, in ``[-1, 1]``. Takes scores: a Pearson correlation of drops does not change under a shift
+    or a positive scaling of the output, so logits are as good as probabilities (:attr:`takes_scores`).
     """
+
+    takes_scores = True
+    score_help: ClassVar[dict[str, str]] = {
+        "mufidelity": "MuFidelity: correlation of the saliency of random pixel subsets with the confidence drop when "
+        "they are removed; higher is better",
+    }
 
     def __init__(
         self,
@@ -136,6 +143,7 @@ class MuFidelity(FaithfulnessMetric):
                 mask = np.take(np.take(block, rows, axis=1), cols, axis=2)  # separable, C-contiguous
                 yield np.where(mask.reshape(mask.shape + channel), filled[None], ref_image[None])
 
-        y = classify(blackbox, batches(), [blackbox.get_labels()[class_index]])[:, 0]
+        label = blackbox.get_labels()[class_index]
+        y = classify(blackbox, batches(), [label], probabilities=not self.takes_scores)[:, 0]
         score = pearson(y[0] - y[1:], removed_saliency, "mufidelity", stacklevel=5)
         return FaithfulnessResult(scores={"mufidelity": score})

@@ -11,7 +11,7 @@ Cost: ``max_steps`` forward passes per image, classified in batches of ``batch_s
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -33,7 +33,16 @@ class ReconstructionDepth(WaveletMetric):
     The score ``reconstruction_depth`` is ``nan`` (with a warning) when even the full image is not
     predicted as the class. The images are the sufficient images of
     :func:`~xaitk_wcam.wavelets.sufficient.sufficient_images`.
+    Takes scores (:attr:`takes_scores`): the depth reads only which class is predicted (the arg max), and the curve
+    is the class's output as given.
     """
+
+    takes_scores = True
+
+    score_help: ClassVar[dict[str, str]] = {
+        "reconstruction_depth": "Reconstruction depth: smallest fraction of wavelet coefficients, by decreasing "
+        "importance, that restores the class; lower is better",
+    }
 
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, max_steps: int = 20, batch_size: int = 32) -> None:
         super().__init__(wavelet=wavelet, levels=levels, batch_size=batch_size)

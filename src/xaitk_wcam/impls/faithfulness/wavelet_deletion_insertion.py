@@ -17,7 +17,7 @@ Cost: ``n_steps + 1`` forward passes (65 for a 224 x 224 image at ``max_steps=64
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -72,6 +72,10 @@ class WaveletDeletion(_WaveletCurve):
 
     _insert = False
     _auc_name = "wavelet_dauc"
+    score_help: ClassVar[dict[str, str]] = {
+        "wavelet_dauc": "Wavelet Deletion AUC: confidence as the most important wavelet coefficients are zeroed "
+        "first; lower is better",
+    }
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -87,6 +91,10 @@ class WaveletInsertion(_WaveletCurve):
 
     _insert = True
     _auc_name = "wavelet_iauc"
+    score_help: ClassVar[dict[str, str]] = {
+        "wavelet_iauc": "Wavelet Insertion AUC: confidence as the most important wavelet coefficients are kept "
+        "first; higher is better",
+    }
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -105,6 +113,11 @@ class WaveletFaithfulness(WaveletMetric):
     :param fraction: Fraction of the layout positions removed, in ``(0, 1)``.
     :param batch_size: Images per ``classify_images`` call.
     """
+
+    score_help: ClassVar[dict[str, str]] = {
+        "wavelet_faithfulness": "Wavelet Faith: confidence lost when the top half of the wavelet coefficients is "
+        "zeroed; higher is better",
+    }
 
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, fraction: float = 0.5, batch_size: int = 32) -> None:
         super().__init__(wavelet=wavelet, levels=levels, batch_size=batch_size)

@@ -11,7 +11,7 @@ image sees the same ones (paired comparisons). Cost: ``n_samples + 1`` forward p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
@@ -35,6 +35,11 @@ class WaveletMuFidelity(WaveletMetric, MuFidelity):
     :param seed: Seed of the subsets.
     :param batch_size: Images per ``classify_images`` call.
     """
+
+    score_help: ClassVar[dict[str, str]] = {
+        "wavelet_mufidelity": "Wavelet MuFidelity: correlation between the importance of random coefficient subsets "
+        "and the output drop when they are zeroed; higher is better",
+    }
 
     def __init__(
         self,

@@ -10,7 +10,8 @@ are :mod:`xaitk_wcam.sobol`'s.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +22,33 @@ from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import Explanation
 from xaitk_wcam.sobol import BASE_BLOCK, ESTIMATORS, ClassicRun, Estimate, ImportanceRun, check_nb_design
+from xaitk_wcam.sobol.design import BLOCK_BYTES
+from xaitk_wcam.sobol.importance import Allocation
+from xaitk_wcam.sobol.runs import CLASS_BLOCK, importance_schedule
 from xaitk_wcam.utils.checks import check_choice, check_float, check_int
-from xaitk_wcam.utils.confidences import read_confidences
-from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
+from xaitk_wcam.utils.confidences import confidences
+from xaitk_wcam.utils.images import split_alpha, value_range, write_input_dtype
 
-#: Perturbed images built and cast together (a few MB of float32 at 224 x 224 x 3).
-_CAST_CHUNK = 8
+#: Bytes of float32 perturbed images built and cast together: a few images, so the temporaries stay in cache.
+_CHUNK_BYTES = 1 << 22
+
+#: Bytes per pixel and channel of one image in a batch, counted conservatively: the float32 perturbed image,
+#: its copy in the input's dtype (at most 4 bytes) and the classifier's float32 input.
+BYTES_PER_PIXEL = 12
+
+#: Bytes per pixel and channel of the explained image's own float copies (padded image, its layout or spectrum).
+IMAGE_COPY_BYTES = 16
+
+#: Bytes per dimension of a scrambled Sobol engine while scipy builds it (its ``30 x 30`` int64 scrambling
+#: matrices, twice), ``2 d`` dimensions: 22 MB at ``grid_size=28``.
+SOBOL_ENGINE_BYTES = 2 * 30 * 30 * 8
+
+#: Bytes per evaluation besides the outputs: the row and cell indices of a design that grows (int64).
+INDEX_BYTES = 32
+
+#: Bytes per evaluation and class of the outputs (float32, the old and new ones while a design grows: 6) and of
+#: the estimators' float64 temporaries (a copy and ``d x N`` terms, for at most :data:`CLASS_BLOCK` classes: 32).
+OUTPUT_BYTES, ESTIMATOR_BYTES = 6, 32
 
 #: Estimator names: the classic ones (Saltelli's design) and ``"importance"`` (:mod:`xaitk_wcam.sobol.importance`).
 ESTIMATOR_NAMES = (*ESTIMATORS, "importance")
@@ -139,6 +161,45 @@ class SobolSaliency(BlackboxExplainer):
             return int(self.max_evaluations)
         return self.nb_design * (self.grid_size**2 + 2)
 
+    @property
+    def largest_design(self) -> int:
+        """The largest ``nb_design`` an explanation may reach (``"auto"``: the largest power of two whose classic
+        design fits ``max_evaluations``, at least ``8``)."""
+        if self.nb_design != AUTO:
+            return int(self.nb_design)
+        size = BASE_BLOCK
+        while 2 * size * (self.grid_size**2 + 2) <= int(self.max_evaluations):
+            size *= 2
+        return size
+
+    def memory_estimate_bytes(self, image_shape: tuple[int, ...], n_classes: int = 1) -> int:
+        """Working memory of one explanation of an image of ``image_shape``, counted before anything is allocated.
+
+        The sum of: the perturbed images of one batch (``batch_size x H x W x C x`` :data:`BYTES_PER_PIXEL`) and
+        the image's own float copies; the Sobol design held at once (Saltelli's ``A`` and ``B``: ``2 N d``
+        float32; an importance design: the pool of its largest block) with its float64 drawing block and the
+        scrambling matrices of scipy's engine; and, per
+        evaluation, the outputs of ``n_classes`` classes, the estimators' temporaries and the indices of a design
+        that grows (``N (d + 2)`` evaluations, ``N`` the largest design: :attr:`largest_design`).
+
+        :param image_shape: ``(H, W)`` or ``(H, W, C)``.
+        :param n_classes: Classes explained at once (the blackbox's labels; a study explains one).
+        """
+        height, width = int(image_shape[0]), int(image_shape[1])
+        channels = int(image_shape[2]) if len(image_shape) > 2 else 1
+        d, n = self.grid_size**2, self.largest_design
+        evaluations = n * (d + 2)
+        pixels = height * width * channels
+        images = min(self.batch_size, evaluations) * pixels * BYTES_PER_PIXEL + pixels * IMAGE_COPY_BYTES
+        if self.estimator == "importance":  # the pool of the largest block, whichever cells are dense
+            size = max(importance_schedule(n))
+            points = max(Allocation.for_budget(size, dense, d - dense).pool for dense in range(d + 1))
+        else:
+            points = n
+        design = 2 * points * d * 4 + 2 * min(BLOCK_BYTES, 16 * points * d) + 2 * d * SOBOL_ENGINE_BYTES
+        per_evaluation = INDEX_BYTES + OUTPUT_BYTES * n_classes + ESTIMATOR_BYTES * min(n_classes, CLASS_BLOCK)
+        return int(images + design + evaluations * per_evaluation)
+
     def get_config(self) -> dict[str, Any]:
         return {
             "grid_size": self.grid_size,
@@ -213,7 +274,7 @@ def sobol_total_indices(
         size *= 2
         run.grow_to(size)
         estimate = run.estimate()
-    constant = int((estimate.variance == 0).sum())
+    constant = int(estimate.constant.sum())
     if constant:
         warnings.warn(
             f"blackbox output does not vary for {constant} of {len(labels)} classes; their maps are all zero",
@@ -233,7 +294,12 @@ def _stable(estimate: Estimate, tolerance: float) -> bool:
 class _Evaluator:
     """The model outputs at design rows: masks -> perturbed images in the input's dtype -> confidences.
 
-    Rows are built and classified ``batch_size`` at a time, so memory does not grow with the design.
+    Rows are built and classified ``batch_size`` at a time, so memory does not grow with the design. Each
+    batch is built a few images at a time (:data:`_CHUNK_BYTES` of float32) and each chunk is clipped and
+    cast straight into the batch handed to the blackbox (a crop of the perturber's output is a view, not a
+    copy). This work runs on one torch thread whatever the caller's setting: its operations are small and
+    memory-bound, and with more threads they wait on each other (28x slower at 2 threads on a loaded 2-core
+    machine, see ``benchmarks/wcam_overhead.py``); the caller's thread count is restored for the blackbox.
     """
 
     def __init__(
@@ -249,6 +315,7 @@ class _Evaluator:
         self.grid_size, self.batch_size = grid_size, batch_size
         self.alpha = split_alpha(image)[1]
         self.low, self.high = value_range(image)
+        self.chunk = max(1, _CHUNK_BYTES // (4 * image[..., :1].size * (image.shape[2] if image.ndim == 3 else 1)))
 
     def __call__(self, n_rows: int, rows: Callable[[int, int], np.ndarray]) -> np.ndarray:
         outputs = np.empty((n_rows, len(self.labels)), dtype=np.float32)  # 25 MB for 6,288 x 1000 classes
@@ -256,18 +323,32 @@ class _Evaluator:
             stop = min(start + self.batch_size, n_rows)
             masks = torch.from_numpy(np.ascontiguousarray(rows(start, stop))).view(-1, self.grid_size, self.grid_size)
             batch = self._images(masks)
-            outputs[start:stop] = read_confidences(self.blackbox.classify_images(batch), self.labels, len(batch))
+            outputs[start:stop] = confidences(self.blackbox, batch, self.labels, len(batch))
         return outputs
 
     def _images(self, masks: torch.Tensor) -> np.ndarray:
-        # Perturb and cast a few images at a time, so the float images are cast while still in cache.
         image = self.image
-        batch = np.concatenate(
-            [
-                to_input_dtype(self.perturb(masks[i : i + _CAST_CHUNK]).contiguous(), image, self.low, self.high)
-                for i in range(0, len(masks), _CAST_CHUNK)
-            ]
-        )
+        batch = np.empty((len(masks), *image.shape), dtype=image.dtype)
+        colour = torch.from_numpy(batch if image.ndim == 3 else batch[..., None])
         if self.alpha is not None:
-            return np.concatenate([batch, np.broadcast_to(self.alpha, (*batch.shape[:3], 1))], axis=-1)
-        return batch[..., 0] if image.ndim == 2 else batch
+            colour, alpha = colour[..., :-1], colour[..., -1:]
+            alpha.copy_(torch.from_numpy(self.alpha))
+        with single_torch_thread():
+            for start in range(0, len(masks), self.chunk):
+                stop = start + self.chunk
+                write_input_dtype(self.perturb(masks[start:stop]), colour[start:stop], self.low, self.high)
+        return batch
+
+
+@contextmanager
+def single_torch_thread() -> Iterator[None]:
+    """Run the block on one torch intra-op thread, then restore the caller's count."""
+    previous = torch.get_num_threads()
+    if previous == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -152,4 +152,3 @@ class FourierSobol(SobolSaliency):
 
         estimate = self._total_indices(image, blackbox, labels, perturb)
         return FourierSobolResult.from_estimate(estimate, labels, (height, width))
-

@@ -110,4 +110,3 @@ class SobolAttribution(SobolSaliency):
 
         estimate = self._total_indices(image, blackbox, labels, perturb)
         return SobolAttributionResult.from_estimate(estimate, labels, (height, width))
-

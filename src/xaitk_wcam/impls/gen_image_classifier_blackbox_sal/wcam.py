@@ -26,12 +26,12 @@ from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal._sobol_blackbox import SobolSaliency
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET, WaveletExplanation
-from xaitk_wcam.utils.checks import check_choice, check_int
+from xaitk_wcam.utils.checks import check_choice
 from xaitk_wcam.utils.images import split_alpha
-from xaitk_wcam.wavelets.layout import padded_size
+from xaitk_wcam.wavelets.layout import check_decomposable, check_levels, padded_size
 from xaitk_wcam.wavelets.masking import MaskedWaveletImages
 from xaitk_wcam.wavelets.reprojection import cell_level_areas
-from xaitk_wcam.wavelets.transform import check_depth, check_wavelet
+from xaitk_wcam.wavelets.transform import check_wavelet
 
 #: WCAM's ``output`` keyword -> the space of the maps ``generate`` returns.
 OUTPUT_SPACES = {"wavelet": WAVELET, "spatial": PIXEL}
@@ -79,7 +79,9 @@ class WCAM(SobolSaliency):
     """Wavelet sCale Attribution Method (Kasmi et al. 2023).
 
     :param wavelet: An orthogonal pywt wavelet name ("haar", "db2", "sym4", ...). Haar is exact and fastest.
-    :param levels: DWT levels (``>= 1``); images are padded to multiples of ``2**levels``.
+    :param levels: DWT levels, ``1 ... 16`` (:data:`~xaitk_wcam.wavelets.transform.MAX_LEVELS`); images are padded
+        to multiples of ``2**levels`` and must be large enough for the wavelet's filter at every level
+        (:func:`~xaitk_wcam.wavelets.transform.check_decomposable`, checked before any forward pass).
     :param grid_size: Side of the grid of Sobol variables over the coefficient layout; ``<=`` the padded side.
     :param nb_design: Sobol design size ``N`` (a power of two); cost at most ``N * (grid_size**2 + 2)`` passes.
         ``"auto"``: grow from ``N = 8`` until stable to ``tolerance`` or ``max_evaluations`` is reached.
@@ -118,7 +120,7 @@ class WCAM(SobolSaliency):
         )
         check_wavelet(wavelet)
         self.output = check_choice("output", output, OUTPUT_SPACES)
-        self.wavelet, self.levels = wavelet, check_int("levels", levels, 1)
+        self.wavelet, self.levels = wavelet, check_levels(levels)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "wavelet": self.wavelet, "levels": self.levels, "output": self.output}
@@ -132,9 +134,9 @@ class WCAM(SobolSaliency):
         return self.levels
 
     def _explain(self, image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable]) -> WCAMResult:
-        """The :class:`WCAMResult` of every class; each side of the image must be ``>= 2**levels``."""
+        """The :class:`WCAMResult` of every class; the image must hold the wavelet at every level (checked first)."""
         height, width = image.shape[:2]
-        check_depth(image.shape, self.wavelet, self.levels)
+        check_decomposable(image.shape, self.wavelet, self.levels)
         padded = (padded_size(height, self.levels), padded_size(width, self.levels))
         if self.grid_size > min(padded):
             raise ValueError(f"grid_size={self.grid_size} exceeds the padded image side {min(padded)}")

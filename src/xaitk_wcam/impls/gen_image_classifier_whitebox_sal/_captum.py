@@ -14,7 +14,6 @@ classifier, and the gradient is the model's gradient at the clamped image.
 from __future__ import annotations
 
 import abc
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,7 @@ from xaitk_wcam.interfaces.whitebox import (
     WhiteboxClassifier,
 )
 from xaitk_wcam.utils.checks import check_choice
+from xaitk_wcam.utils.extras import has_extra, require_extra
 from xaitk_wcam.utils.images import split_alpha
 
 #: Model outputs a method can attribute: ``"probability"`` (softmax, or the classifier's own
@@ -107,13 +107,15 @@ class CaptumSaliency(GenerateImageClassifierWhiteboxSaliency):
     """
 
     def __init__(self, *, output: str, reduction: str | None) -> None:
+        require_extra("whitebox", type(self).__name__)
         self.output = check_choice("output", output, MODEL_OUTPUTS)
         self.reduction = None if reduction is None else check_choice("reduction", reduction, REDUCTIONS)
 
     @classmethod
     def is_usable(cls) -> bool:
-        """Usable when Captum is installed (found without importing it: discovery calls this)."""
-        return importlib.util.find_spec("captum") is not None
+        """Usable when Captum (the ``whitebox`` extra) is installed (found without importing it: discovery calls
+        this)."""
+        return has_extra("whitebox")
 
     def _explain(
         self, image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int]

@@ -43,7 +43,6 @@ and one inverse transform per image passed to the model.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -60,8 +59,9 @@ from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import (
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET, WaveletExplanation
 from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency, WhiteboxClassifier
 from xaitk_wcam.utils.checks import check_choice, check_float, check_int
-from xaitk_wcam.wavelets.layout import padded_size
-from xaitk_wcam.wavelets.transform import check_depth, check_wavelet, wavedec_layout, waverec_layout
+from xaitk_wcam.utils.extras import has_extra, require_extra
+from xaitk_wcam.wavelets.layout import check_decomposable, check_levels, padded_size
+from xaitk_wcam.wavelets.transform import check_wavelet, wavedec_layout, waverec_layout
 
 #: WAM's ``method`` keyword: how the gradients are aggregated (see the module doc).
 WAM_METHODS = ("smooth", "integrated", "gradient")
@@ -135,10 +135,11 @@ class WAM(GenerateImageClassifierWhiteboxSaliency):
         seed: int = 0,
         output: str = "logit",
     ) -> None:
+        require_extra("whitebox", type(self).__name__)
         self.output = check_choice("output", output, MODEL_OUTPUTS)
         check_wavelet(wavelet)
         self.wavelet = wavelet
-        self.levels = check_int("levels", levels, 1)
+        self.levels = check_levels(levels)
         self.method = check_choice("method", method, WAM_METHODS)
         self.n_samples = check_int("n_samples", n_samples, 1)
         if self.method == "integrated" and self.n_samples < 2:
@@ -151,8 +152,9 @@ class WAM(GenerateImageClassifierWhiteboxSaliency):
 
     @classmethod
     def is_usable(cls) -> bool:
-        """Usable when Captum is installed (found without importing it: discovery calls this)."""
-        return importlib.util.find_spec("captum") is not None
+        """Usable when Captum (the ``whitebox`` extra) is installed (found without importing it: discovery calls
+        this)."""
+        return has_extra("whitebox")
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -175,7 +177,7 @@ class WAM(GenerateImageClassifierWhiteboxSaliency):
         return self.levels
 
     def _explain(self, image: np.ndarray, classifier: WhiteboxClassifier, class_indices: list[int]) -> WAMExplanation:
-        check_depth(image.shape, self.wavelet, self.levels)
+        check_decomposable(image.shape, self.wavelet, self.levels)
         height, width = image.shape[:2]
         padded = (padded_size(height, self.levels), padded_size(width, self.levels))
         pixels = image_tensor(image, model_device(classifier))  # 1 x C x H x W in [0, 1]

@@ -19,7 +19,7 @@ from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 from xaitk_wcam.impls.saliency_metric._mass import positive_mass
 from xaitk_wcam.interfaces.explanation import WAVELET
 from xaitk_wcam.utils.checks import check_int, check_map
-from xaitk_wcam.wavelets.layout import level_index_map
+from xaitk_wcam.wavelets.layout import check_levels, level_index_map
 
 
 def level_shares(sal_map: np.ndarray, levels: int, metric: str) -> np.ndarray | None:
@@ -51,7 +51,7 @@ class ScaleShare(SaliencyMetric):
         :param level: Level in ``[0, levels]``.
         :param levels: Number of wavelet levels of the layout (``>= 1``).
         """
-        self.levels = check_int("levels", levels, 1)
+        self.levels = check_levels(levels)
         self.level = check_int("level", level, 0)
         if self.level > self.levels:
             raise ValueError(f"level must be an int in [0, levels={self.levels}], got {level}")
@@ -79,7 +79,7 @@ class FineScaleShare(SaliencyMetric):
 
     def __init__(self, levels: int = 3) -> None:
         """:param levels: Number of wavelet levels of the layout (``>= 1``)."""
-        self.levels = check_int("levels", levels, 1)
+        self.levels = check_levels(levels)
 
     def compute(self, sal_map: np.ndarray) -> float:
         """

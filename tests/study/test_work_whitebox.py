@@ -84,8 +84,8 @@ def test_study_with_whitebox_and_blackbox_methods(tiny_resnet_dir: Path, tmp_pat
     store = ResultsStore(tmp_path / "out")
     arrays = store.load_arrays("000000-0000")
     target = list(classifier.get_labels()).index(frame["target_label"].iloc[0])
-    expected = VanillaGradients().generate(arrays["image"], classifier, [target])[0]
-    np.testing.assert_allclose(arrays["grad"], expected, atol=1e-6)
+    expected = VanillaGradients().generate(arrays.image, classifier, [target])[0]
+    np.testing.assert_allclose(arrays.maps["grad"]["pixel"], expected, atol=1e-6)
 
 
 def test_whitebox_method_needs_a_whitebox_classifier(tmp_path: Path) -> None:

@@ -1,0 +1,135 @@
+"""Every PIL mode the folder source reads, from files in that mode (issue 20, failure 5: images read as others).
+
+A 32-bit integer TIFF (mode ``I``) was cast to uint16 (70000 became 17) and a float TIFF (mode ``F``) in
+``[0, 1]`` became black through ``convert("RGB")``. Each mode now follows its own depth and range (the rule is
+:data:`xaitk_wcam.utils.images.PIL_MODES`), or the image is refused with an error that names the mode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from xaitk_wcam.interfaces.image_source import as_hwc_uint8
+from xaitk_wcam.sources import FolderImages
+
+H, W = 3, 4
+GREY = np.array([[0, 1, 2, 3], [64, 127, 128, 129], [200, 253, 254, 255]], dtype=np.uint8)
+RGB = np.stack([GREY, GREY[::-1], 255 - GREY], axis=-1)
+WIDE = np.array([[0, 1, 128, 256], [257, 1000, 32767, 32896], [40000, 65000, 65534, 65535]])
+FLOATS = np.array([[0, 1e-3, 0.1, 0.25], [1 / 3, 0.5, 0.5 + 1e-6, 2 / 3], [0.75, 0.9, 0.999, 1]])
+
+
+def _raw(mode: str, array: np.ndarray) -> Image.Image:
+    return Image.frombytes(mode, (W, H), np.ascontiguousarray(array).tobytes())
+
+
+def _palette(mode: str) -> Image.Image:
+    index = (GREY % 4).astype(np.uint8)
+    im = _raw("P", index) if mode == "P" else _raw("PA", np.stack([index, 255 - GREY], axis=-1))
+    im.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30])
+    return im
+
+
+def _sixteen_bit() -> np.ndarray:
+    return (WIDE.astype(np.uint16) >> 8).astype(np.uint8)  # the full 16-bit range onto 8 bits (skimage's rule)
+
+
+#: mode -> (file format, image in that mode, expected H x W [x 3] uint8); every mode a file can hold.
+FILE_CASES = {
+    "1": ("PNG", Image.fromarray(GREY > 127), np.where(GREY > 127, 255, 0).astype(np.uint8)),
+    "L": ("PNG", _raw("L", GREY), GREY),
+    "LA": ("PNG", _raw("LA", np.stack([GREY, 255 - GREY], axis=-1)), GREY),
+    "P": ("PNG", _palette("P"), None),
+    "PA": ("TIFF", _palette("PA"), None),
+    "RGB": ("PNG", _raw("RGB", RGB), RGB),
+    "RGBA": ("PNG", _raw("RGBA", np.concatenate([RGB, GREY[..., None]], axis=-1)), RGB),
+    "CMYK": ("TIFF", _raw("CMYK", np.concatenate([RGB, np.zeros((H, W, 1), np.uint8)], axis=-1)), 255 - RGB),
+    "YCbCr": ("TIFF", _raw("YCbCr", np.stack([GREY, np.full_like(GREY, 128), np.full_like(GREY, 128)], -1)), None),
+    "LAB": ("TIFF", _raw("LAB", np.stack([GREY, np.full_like(GREY, 128), np.full_like(GREY, 128)], -1)), None),
+    "I;16": ("PNG", _raw("I;16", WIDE.astype("<u2")), _sixteen_bit()),
+    "I;16B": ("TIFF", _raw("I;16B", WIDE.astype(">u2")), _sixteen_bit()),
+    "I": ("TIFF", _raw("I", WIDE.astype(np.int32)), _sixteen_bit()),
+    "F": ("TIFF", _raw("F", FLOATS.astype(np.float32)), np.round(FLOATS.astype(np.float32) * 255).astype(np.uint8)),
+}
+
+#: Modes that exist only in memory (no file format keeps them): read through ``as_hwc_uint8`` (HF datasets).
+MEMORY_CASES = {
+    "I;16L": (_raw("I;16L", WIDE.astype("<u2")), _sixteen_bit()),
+    "I;16N": (_raw("I;16N", WIDE.astype("=u2")), _sixteen_bit()),
+    "RGBX": (_raw("RGBX", np.concatenate([RGB, GREY[..., None]], axis=-1)), RGB),
+    "RGBa": (_raw("RGBa", np.concatenate([RGB, np.full((H, W, 1), 255, np.uint8)], axis=-1)), RGB),
+    "HSV": (
+        _raw("HSV", np.stack([np.zeros_like(GREY), np.zeros_like(GREY), GREY], -1)),
+        np.repeat(GREY[..., None], 3, -1),
+    ),
+}
+
+
+def _expected(im: Image.Image, expected: np.ndarray | None) -> np.ndarray:
+    out = np.asarray(im.convert("RGB")) if expected is None else expected  # colour models: PIL's own conversion
+    return out[..., None] if out.ndim == 2 else out
+
+
+def test_every_mode_the_folder_source_accepts_is_read_at_its_own_depth(tmp_path: Path) -> None:
+    names = {}
+    for i, (mode, (fmt, im, _)) in enumerate(FILE_CASES.items()):
+        names[mode] = f"{i:02d}_{mode.replace(';', '_')}.{fmt.lower()}"
+        im.save(tmp_path / names[mode], fmt)
+        with Image.open(tmp_path / names[mode]) as back:
+            assert back.mode == mode, f"{names[mode]} reads back as {back.mode}, not {mode}"
+    records = {r.image_id: r for r in FolderImages(str(tmp_path)).records()}
+    for mode, (_, im, expected) in FILE_CASES.items():
+        record = records[names[mode]]
+        assert record.error is None, f"mode {mode}: {record.error}"
+        np.testing.assert_array_equal(record.image, _expected(im, expected), err_msg=f"mode {mode}")
+    assert records[names["F"]].image.max() == 255 and records[names["F"]].image[1, 1, 0] == 128  # not black
+    assert records[names["I"]].image.max() == 255  # not wrapped
+    for mode, (im, expected) in MEMORY_CASES.items():
+        np.testing.assert_array_equal(as_hwc_uint8(im), _expected(im, expected), err_msg=f"mode {mode}")
+    from xaitk_wcam.utils.images import PIL_MODES
+
+    assert set(FILE_CASES) | set(MEMORY_CASES) == set(PIL_MODES)  # the tables above cover every accepted mode
+
+
+@pytest.mark.parametrize(
+    ("mode", "values", "message"),
+    [
+        ("I", np.array([0, 70000]), r"mode I .*70000"),  # 70000 was read as 17
+        ("I", np.array([-5, 100]), r"mode I .*-5"),
+        ("F", np.array([0.0, 2.0]), r"mode F .*\[0, 1\]"),  # values a float image cannot hold
+        ("F", np.array([-0.5, 0.5]), r"mode F .*\[0, 1\]"),
+        ("F", np.array([np.nan, 0.5]), r"mode F .*NaN"),
+    ],
+)
+def test_values_outside_a_modes_range_are_refused_naming_the_mode(
+    tmp_path: Path, mode: str, values: np.ndarray, message: str
+) -> None:
+    array = np.resize(values, (H, W)).astype(np.int32 if mode == "I" else np.float32)
+    _raw(mode, array).save(tmp_path / "bad.tif", "TIFF")
+    _raw("L", GREY).save(tmp_path / "good.png", "PNG")
+    records = {r.image_id: r for r in FolderImages(str(tmp_path)).records()}
+    assert records["good.png"].error is None
+    assert records["bad.tif"].image is None
+    assert records["bad.tif"].error is not None
+    import re
+
+    assert re.search(message, records["bad.tif"].error), records["bad.tif"].error
+
+
+def test_a_mode_no_rule_covers_is_refused_naming_it() -> None:
+    im = _raw("La", np.stack([GREY, np.full_like(GREY, 255)], axis=-1))
+    with pytest.raises(ValueError, match="mode La"):
+        as_hwc_uint8(im)
+
+
+def test_wide_integer_arrays_are_refused_not_turned_black() -> None:
+    """``skimage.util.img_as_ubyte`` scales an int32 array by 2**31: 65535 became 0."""
+    with pytest.raises(ValueError, match="int32"):
+        as_hwc_uint8(WIDE.astype(np.int32))
+    with pytest.raises(ValueError, match="int16"):
+        as_hwc_uint8(np.full((2, 2), -3, np.int16))
+    np.testing.assert_array_equal(as_hwc_uint8(WIDE.astype(np.uint16))[..., 0], _sixteen_bit())

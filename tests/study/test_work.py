@@ -1,0 +1,49 @@
+"""One image's items: failing images and the noise floor rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from study_helpers import fake_config
+
+from xaitk_wcam.study import (
+    SaliencyRobustnessStudy,
+)
+
+
+def test_bad_images_are_recorded_and_the_study_goes_on(tmp_path: Path) -> None:
+    config = fake_config(n=5, size=32, bad=1, black=2, unreadable=3)
+    frame = SaliencyRobustnessStudy(config).run(tmp_path / "out", progress=False, report=True)
+    assert len(frame) == 5 * 3 * 2
+    by_image = {k: g for k, g in frame.groupby("image_id", sort=False)}
+    assert list(by_image) == ["img0", "img1", "img2", "img3", "img4"]
+    assert (by_image["img0"]["status"] == "ok").all()
+    assert (by_image["img4"]["status"] == "ok").all()
+    assert by_image["img1"]["status"].str.contains("shape").all()
+    assert by_image["img1"]["predicted_label"].isna().all()
+    black = by_image["img2"]
+    assert black[black["perturbation"] == "reference"]["status"].str.contains("all-black").all()
+    assert black[black["perturbation"] != "reference"]["status"].str.startswith("reference failed").all()
+    assert (by_image["img3"]["status"] == "OSError: cannot read img3").all()
+    assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_noise_floor_rows_and_band(tmp_path: Path) -> None:
+    from xaitk_wcam.study.report import noise_floor_table
+
+    config = {**fake_config(n=2), "noise_floor": True}
+    study = SaliencyRobustnessStudy(config)
+    assert study.plan.seeded == ["wcam"] and study.plan.noise_floor_index == 3  # reference, 2 blurs, noise floor
+    frame = study.run(tmp_path / "out", progress=False)
+    floor = frame[frame["perturbation"] == "noise_floor"]
+    assert list(floor["method"]) == ["wcam", "wcam"]  # the sliding window is deterministic: no row
+    assert (floor["status"] == "ok").all() and floor[["SSD", "XCorr"]].notna().all().all()
+    assert floor["Entropy"].isna().all()  # comparisons only
+    # the second map is WCAM with seed + 1: its XCorr with the reference map is below 1
+    assert (floor["XCorr"] < 1).all()
+    table = noise_floor_table(frame, study.plan)
+    assert set(table["metric"]) == {"SSD", "XCorr"} and set(table["exceeds noise floor"]) <= {"yes", "no"}
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "Perturbation effect versus the noise floor" in report and "exceeds noise floor" in report
+    off = SaliencyRobustnessStudy(fake_config(n=2)).run(tmp_path / "off", progress=False, report=False)
+    assert "noise_floor" not in set(off["perturbation"]) and len(off) == len(frame) - 2
