@@ -163,8 +163,10 @@ def main(argv: list[str] | None = None) -> None:
     for column in ("rho", "abs rho"):
         table = frame.pivot_table(index="step", columns="method", values=column, aggfunc="mean")
         table = table.reindex([s for s in order if s in table.index])[methods]
-        print(f"\nSpearman {column} between the trained model's map and the randomised one (mean over "
-              f"{len(images)} photos; 'seed': trained model, another seed; 'to X': randomised from the top down to X)")
+        print(
+            f"\nSpearman {column} between the trained model's map and the randomised one (mean over "
+            f"{len(images)} photos; 'seed': trained model, another seed; 'to X': randomised from the top down to X)"
+        )
         print(table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
     if args.png is not None:
         plot(frame, order, methods, args.png)

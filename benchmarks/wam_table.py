@@ -385,11 +385,15 @@ def main(argv: list[str] | None = None) -> None:
     table["passes"] = costs["passes"].map(lambda v: f"{v:,.0f}")
     width = {"display.width": 200, "display.max_columns": 20}
     with pd.option_context(*[x for kv in width.items() for x in kv]):
-        print(f"\nTable 1 ({len(images)} photos, mean +- standard error over photos; Ins / Del: the authors' "
-              f"normalised AUC over {args.steps} steps; iauc / dauc: plain trapezoid AUC; s and passes: median)")
+        print(
+            f"\nTable 1 ({len(images)} photos, mean +- standard error over photos; Ins / Del: the authors' "
+            f"normalised AUC over {args.steps} steps; iauc / dauc: plain trapezoid AUC; s and passes: median)"
+        )
         print(table.to_string())
-        print(f"\nTable 2: MuFidelity ({args.mu_samples} subsets of 20 % of a 28 x 28 grid, seed {args.mu_seed}; "
-              "mean +- standard error over photos)")
+        print(
+            f"\nTable 2: MuFidelity ({args.mu_samples} subsets of 20 % of a 28 x 28 grid, seed {args.mu_seed}; "
+            "mean +- standard error over photos)"
+        )
         print(summary(second, ["MuFidelity"]).to_string())
     print("\nTargets (paired over photos: mean gap +- standard error):")
     checks = [(first, "Faith", a, b) for a in ("WAM-IG", "WAM-SG") for b in ("GradCAM",)]
@@ -404,9 +408,12 @@ def main(argv: list[str] | None = None) -> None:
     if {"WAM-SG", "WCAM"} <= set(methods):
         seconds = first[first["row"].isin(["WAM-SG", "WCAM"])].pivot(index="image", columns="row", values="s")
         ratio = seconds["WCAM"] / seconds["WAM-SG"]
-        print(f"  seconds: WCAM / WAM-SG per photo, median {ratio.median():.0f} (min {ratio.min():.0f}, "
-              f"max {ratio.max():.0f}); target >= 50 ({'holds' if ratio.min() >= 50 else 'missed'})")
+        print(
+            f"  seconds: WCAM / WAM-SG per photo, median {ratio.median():.0f} (min {ratio.min():.0f}, "
+            f"max {ratio.max():.0f}); target >= 50 ({'holds' if ratio.min() >= 50 else 'missed'})"
+        )
     print(f"load at the end: {os.getloadavg()[0]:.2f}")
+
 
 if __name__ == "__main__":
     main()
