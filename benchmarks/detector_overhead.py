@@ -28,7 +28,7 @@ from xaitk_saliency.impls.gen_object_detector_blackbox_sal.drise import DRISESta
 
 from xaitk_wcam import CenterNetDetector, WCAMDetector
 from xaitk_wcam.datasets import scale_shapes_scenes
-from xaitk_wcam.datasets.known_answer_detector import scene_detections
+from xaitk_wcam.evaluation.known_answer_detector import scene_detections
 
 
 class Timed(DetectImageObjects):

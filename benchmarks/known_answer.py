@@ -8,7 +8,7 @@ for the two shipped models (``standard``: texture-biased, ``robust``: blur-train
    of predictions that follow the shape, the texture or neither;
 2. WCAM on the true class: the mean scale profile (share of importance per level, coarse to fine), its
    coarse share (levels 0 + 1), and the space-scale pointing game (the maximum grid cell lies on a cue's
-   box at that cue's level; see :mod:`xaitk_wcam.datasets.known_answer`) with its chance level, over all
+   box at that cue's level; see :mod:`xaitk_wcam.evaluation.known_answer`) with its chance level, over all
    cells and over the detail cells only (levels 1-3, approximation band excluded);
 3. the pixel pointing game (argmax of the true class's map inside a cue box) for WCAM's spatial map,
    xaitk-saliency's ``SlidingWindowStack`` and ``RISEStack``, and ``RandomSaliency``, on the same images.
@@ -18,7 +18,7 @@ for the two shipped models (``standard``: texture-biased, ``robust``: blur-train
 and the shipped detector (``scale-shapes-detector``, a small CenterNet): the reference detections are the
 detector's at ``score_threshold=0.3``; each is explained by WCAMDetector and by xaitk's ``DRISEStack`` (grey
 fill; as many masks as WCAMDetector's passes, and 1000), with the detector run at each ``--thresholds`` value
-during the explanation; matched detections are scored (:mod:`xaitk_wcam.datasets.known_answer_detector`): the
+during the explanation; matched detections are scored (:mod:`xaitk_wcam.evaluation.known_answer_detector`): the
 space-scale pointing game on the detection's box at its cue's levels, over all cells and over the detail cells,
 the pixel pointing game, the share of the scale profile on the cue's levels, and seconds per scene.
 
@@ -44,13 +44,13 @@ from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow import
 from xaitk_wcam import WCAM, WCAMDetector
 from xaitk_wcam.classifiers import HuggingFaceImageClassifier
 from xaitk_wcam.datasets import scale_shapes, scale_shapes_scenes
-from xaitk_wcam.datasets.known_answer import decision_shares, predict, saliency_pointing_game, wcam_known_answer
-from xaitk_wcam.datasets.known_answer_detector import (
+from xaitk_wcam.detectors import CenterNetDetector
+from xaitk_wcam.evaluation.known_answer import decision_shares, predict, saliency_pointing_game, wcam_known_answer
+from xaitk_wcam.evaluation.known_answer_detector import (
     detector_pixel_pointing_game,
     scene_detections,
     wcam_detector_known_answer,
 )
-from xaitk_wcam.detectors import CenterNetDetector
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.random import RandomSaliency
 from xaitk_wcam.models.scale_shapes import SCALE_SHAPES_KINDS
 

@@ -14,7 +14,7 @@ itself (``WCAMResult.stability``: the split-half prediction of the seed-to-seed 
 1. seed-to-seed agreement of the raw total indices (seed 0 vs seed 1);
 2. agreement with a converged reference (Jansen, ``nb_design=256``, seed 1000; set (a) only by default,
    ``--reference-b`` adds set (b): about 200,000 passes per image), the mean over the two seeds;
-3. on (a), the known-answer space-scale pointing game (:mod:`xaitk_wcam.datasets.known_answer`) over all
+3. on (a), the known-answer space-scale pointing game (:mod:`xaitk_wcam.evaluation.known_answer`) over all
    cells and over the detail cells, the mean over the two seeds.
 
 An agreement is three numbers: ``rho`` the Spearman correlation over all cells, ``top10`` the share of the
@@ -55,7 +55,7 @@ from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam import WCAM
 from xaitk_wcam.datasets import scale_shapes
-from xaitk_wcam.datasets.known_answer import approximation_cells, cue_cells, pointing_game
+from xaitk_wcam.evaluation.known_answer import approximation_cells, cue_cells, pointing_game
 from xaitk_wcam.wavelets.reprojection import cell_level_areas
 
 DEFAULT_CONFIGS = {

@@ -80,7 +80,7 @@ def randomise(modules: list[Any], seed: int) -> None:
 
 def explain(name: str, keywords: dict[str, Any], image: np.ndarray, classifier: Any, target: int) -> np.ndarray:
     """The ``H x W`` map of ``name`` in its space (see :data:`METHODS`)."""
-    from xaitk_wcam.study.work import TargetClassBlackbox
+    from xaitk_wcam.utils.target_class import TargetClassBlackbox
 
     class_path, _, space = METHODS[name]
     module, _, cls = class_path.rpartition(".")

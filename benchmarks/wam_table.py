@@ -156,7 +156,7 @@ def explain(name: str, keywords: dict[str, Any], image: np.ndarray, classifier: 
     with counting(classifier.model) as counts:
         start = time.perf_counter()
         if name == "WCAM":
-            from xaitk_wcam.study.work import TargetClassBlackbox
+            from xaitk_wcam.utils.target_class import TargetClassBlackbox
 
             result = generator.explain(image, TargetClassBlackbox(classifier, label))
         else:

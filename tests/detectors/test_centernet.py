@@ -11,9 +11,9 @@ from smqtk_core.configuration import from_config_dict, to_config_dict
 from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 
 from xaitk_wcam.datasets import SCENE_CLASSES, scale_shapes_scenes, stack_images
-from xaitk_wcam.datasets.known_answer_detector import match_detections, scene_detections
 from xaitk_wcam.detectors import CenterNetDetector
 from xaitk_wcam.detectors.centernet import SHIPPED, decode, shipped_folder
+from xaitk_wcam.evaluation.known_answer_detector import match_detections, scene_detections
 
 
 def test_decode_finds_the_peaks_their_classes_and_boxes():

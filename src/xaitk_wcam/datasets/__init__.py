@@ -1,7 +1,7 @@
 """Procedural data sets with known answers (no download).
 
 :func:`scale_shapes` builds images whose class evidence sits at a known position and wavelet scale;
-:mod:`xaitk_wcam.datasets.known_answer` scores attribution maps against that ground truth.
+:mod:`xaitk_wcam.evaluation.known_answer` scores attribution maps against that ground truth.
 """
 
 from xaitk_wcam.datasets.scale_shapes import (

@@ -66,7 +66,7 @@ def test_maps_of_other_spaces_or_levels_are_refused():
     assert metric.compute_explanation(IMAGE, same, blackbox(), 0).scores == direct.scores
     with pytest.raises(ValueError, match="wavelet-layout map of the image's shape"):
         metric.compute(IMAGE, np.ones((2, 2)), blackbox(), 0)
-    with pytest.raises(ValueError, match="too small for the haar wavelet .* at levels=3"):
+    with pytest.raises(ValueError, match=r"too small for the haar wavelet .* at levels=3"):
         WaveletDeletion(levels=3).compute(IMAGE, approximation_first_map(), blackbox(), 0)
 
 

@@ -26,15 +26,10 @@ from typing import Any, ClassVar
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.faithfulness._mechanics import (
-    bicubic_resize,
-    build_fill,
-    check_fill,
-    check_fill_shape,
-    fill_config,
-    soft_mask_batches,
-    superpixel_sum,
-)
+from xaitk_wcam.impls.faithfulness._batches import soft_mask_batches
+from xaitk_wcam.impls.faithfulness._features import superpixel_sum
+from xaitk_wcam.impls.faithfulness._fills import build_fill, check_fill, check_fill_shape, fill_config
+from xaitk_wcam.impls.faithfulness._resize import bicubic_resize
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.confidences import classify

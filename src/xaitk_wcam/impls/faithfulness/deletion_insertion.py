@@ -19,19 +19,10 @@ from typing import Any, ClassVar
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.faithfulness._mechanics import (
-    as_dtype,
-    build_fill,
-    check_fill,
-    check_fill_shape,
-    feature_map,
-    feature_ranks,
-    fill_config,
-    pearson,
-    step_batches,
-    step_counts,
-    trapezoid,
-)
+from xaitk_wcam.impls.faithfulness._batches import step_batches
+from xaitk_wcam.impls.faithfulness._features import feature_map, feature_ranks, step_counts
+from xaitk_wcam.impls.faithfulness._fills import as_dtype, build_fill, check_fill, check_fill_shape, fill_config
+from xaitk_wcam.impls.faithfulness._scores import pearson, trapezoid
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.confidences import classify
@@ -55,7 +46,7 @@ class _MultiStepMetric(FaithfulnessMetric):
     ) -> None:
         """
         :param fill: What replaces a removed feature: ``"black"`` (zeros), ``"blur"`` (box blur of the
-            image, see :func:`~xaitk_wcam.impls.faithfulness._mechanics.box_blur`), ``"mean"``
+            image, see :func:`~xaitk_wcam.impls.faithfulness._fills.box_blur`), ``"mean"``
             (per-channel mean), a number, or a baseline image broadcastable to the image.
         :param max_steps: Bound on the number of steps, as the reference's ``max_step_nb`` (14 x 14):
             ``F // min(max_steps, F)`` features per step; ``None``: one feature per step.

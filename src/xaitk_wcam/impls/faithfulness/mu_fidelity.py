@@ -20,16 +20,9 @@ from typing import Any, ClassVar
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.faithfulness._mechanics import (
-    as_dtype,
-    build_fill,
-    check_fill,
-    check_fill_shape,
-    fill_config,
-    pearson,
-    random_subsets,
-    subset_size,
-)
+from xaitk_wcam.impls.faithfulness._features import random_subsets, subset_size
+from xaitk_wcam.impls.faithfulness._fills import as_dtype, build_fill, check_fill, check_fill_shape, fill_config
+from xaitk_wcam.impls.faithfulness._scores import pearson
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.confidences import classify

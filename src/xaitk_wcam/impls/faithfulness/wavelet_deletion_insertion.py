@@ -9,7 +9,7 @@ is the drop of the class probability when the top half of the coefficients is re
 
 Positions are ordered by the map (resampled back to the padded layout), ties broken by coefficient magnitude
 (:meth:`~xaitk_wcam.wavelets.coefficients.CoefficientImages.ranks`); step ``i`` perturbs the ``counts[i]``
-first (``counts`` as in pixel Deletion: :func:`~xaitk_wcam.impls.faithfulness._mechanics.step_counts`).
+first (``counts`` as in pixel Deletion: :func:`~xaitk_wcam.impls.faithfulness._features.step_counts`).
 
 Cost: ``n_steps + 1`` forward passes (65 for a 224 x 224 image at ``max_steps=64``) for Insertion and Deletion,
 2 for Faith, plus one inverse DWT per image.
@@ -22,7 +22,8 @@ from typing import Any, ClassVar
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.faithfulness._mechanics import step_counts, trapezoid
+from xaitk_wcam.impls.faithfulness._features import step_counts
+from xaitk_wcam.impls.faithfulness._scores import trapezoid
 from xaitk_wcam.impls.faithfulness._wavelet import WaveletMetric
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessResult
 from xaitk_wcam.utils.checks import check_float, check_int

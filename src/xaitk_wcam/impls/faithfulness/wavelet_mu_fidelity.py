@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.faithfulness._mechanics import pearson
+from xaitk_wcam.impls.faithfulness._scores import pearson
 from xaitk_wcam.impls.faithfulness._wavelet import WaveletMetric
 from xaitk_wcam.impls.faithfulness.mu_fidelity import MuFidelity
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessResult

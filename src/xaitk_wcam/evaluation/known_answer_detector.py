@@ -7,7 +7,7 @@ patch at the level of its period, and nowhere else: its mean is the background's
 
 - **Space-scale pointing game** (WCAMDetector): a hit when the maximum grid cell of the detection's raw Sobol
   indices holds a coefficient of a cue level whose pixel block meets the *detection's* box
-  (:func:`~xaitk_wcam.datasets.known_answer.box_level_cells`); chance is the share of such cells. The same game
+  (:func:`~xaitk_wcam.evaluation.known_answer.box_level_cells`); chance is the share of such cells. The same game
   over the detail cells only (levels ``>= 1``) tells where the most important detail coefficients lie, whatever
   the weight of the approximation band.
 - **Pixel pointing game** (any detector saliency map, xaitk's ``DRISEStack`` included): a hit when the argmax
@@ -23,14 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 
-from xaitk_wcam.datasets.known_answer import (
+from xaitk_wcam.datasets.scale_shapes import SCENE_CLASSES, ScaleShapesScene, stack_images
+from xaitk_wcam.evaluation.known_answer import (
     PointingGame,
     approximation_cells,
     box_level_cells,
     box_pixels,
     pointing_game,
 )
-from xaitk_wcam.datasets.scale_shapes import SCENE_CLASSES, ScaleShapesScene, stack_images
 from xaitk_wcam.utils.detections import DetectionSet, detection_labels, read_detections
 
 __all__ = [

@@ -7,7 +7,7 @@ import pytest
 
 from xaitk_wcam import CenterNetDetector, WCAMDetector
 from xaitk_wcam.datasets import SCENE_CLASSES, ScaleShapesScene, scale_shapes_scenes
-from xaitk_wcam.datasets.known_answer_detector import (
+from xaitk_wcam.evaluation.known_answer_detector import (
     detector_pixel_pointing_game,
     match_detections,
     scene_detections,

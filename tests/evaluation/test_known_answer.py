@@ -9,7 +9,7 @@ import pytest
 
 from xaitk_wcam import WCAM
 from xaitk_wcam.datasets import ScaleShapesSample, scale_shapes
-from xaitk_wcam.datasets.known_answer import (
+from xaitk_wcam.evaluation.known_answer import (
     approximation_cells,
     coefficient_geometry,
     cue_cells,

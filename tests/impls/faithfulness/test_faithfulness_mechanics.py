@@ -1,5 +1,5 @@
-"""Shared mechanics of the faithfulness metrics (``_mechanics``): resizing, blur, superpixels, tie-break,
-upsampling, fills, step batches."""
+"""Shared mechanics of the faithfulness metrics (``_features``, ``_fills``, ``_resize``, ``_batches``): resizing,
+blur, superpixels, tie-break, upsampling, fills, step batches."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ import torch
 from faithfulness_helpers import FnBlackbox, _independent_deletion_curve, channel0_mean
 
 from xaitk_wcam.impls.faithfulness import AverageDrop, Deletion
-from xaitk_wcam.impls.faithfulness._mechanics import (
-    bicubic_resize,
-    box_blur,
-    step_batches,
-    step_counts,
-    upsample_nearest,
-)
+from xaitk_wcam.impls.faithfulness._batches import step_batches
+from xaitk_wcam.impls.faithfulness._features import step_counts
+from xaitk_wcam.impls.faithfulness._fills import box_blur
+from xaitk_wcam.impls.faithfulness._resize import bicubic_resize
+from xaitk_wcam.utils.maps import upsample_nearest
 
 
 def test_bicubic_and_nearest_match_torch():
