@@ -122,6 +122,18 @@ def test_explain_writes_one_png(tiny_resnet_dir: Path, tmp_path: Path) -> None:
     assert wrong.exit_code != 0 and "durian" in wrong.output
 
 
+@pytest.mark.parametrize(("method", "passes"), [("wam-sg", 25), ("wam-ig", 25)])
+def test_explain_with_wam_writes_its_figure(tiny_resnet_dir: Path, tmp_path: Path, method: str, passes: int) -> None:
+    image = _png(tmp_path / "img.png", size=48)
+    out = tmp_path / f"{method}.png"
+    args = ["explain", str(image), "--out", str(out), "--model", str(tiny_resnet_dir), "--levels", "2"]
+    result = CliRunner().invoke(main, [*args, "--method", method])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    wrong = CliRunner().invoke(main, [*args, "--method", "wam"])
+    assert wrong.exit_code == 2 and "wam-sg" in wrong.output
+
+
 @pytest.mark.parametrize("argv", [["study", "missing.json", "out"], ["explain", "missing.png", "--out", "x.png"]])
 def test_missing_inputs_are_usage_errors(argv: list[str]) -> None:
     result = CliRunner().invoke(main, argv)

@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -132,6 +133,21 @@ def study(
         click.echo(failure_summary(statuses))
 
 
+#: ``explain --method`` -> the method's name in the figure.
+EXPLAIN_METHODS = {"wcam": "WCAM", "wam-sg": "WAM-SG", "wam-ig": "WAM-IG"}
+
+
+def explain_method(method: str, *, grid_size: int, nb_design: int, estimator: str, **common: Any) -> Any:
+    """The generator ``xaitk-wcam explain --method`` names (WCAM's grid, design and estimator apply to it only)."""
+    if method == "wcam":
+        from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+
+        return WCAM(grid_size=grid_size, nb_design=nb_design, estimator=estimator, **common)
+    from xaitk_wcam.impls.gen_image_classifier_whitebox_sal.wam import WAM
+
+    return WAM(method={"wam-sg": "smooth", "wam-ig": "integrated"}[method], **common)
+
+
 @main.command()
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG to write.")
@@ -142,6 +158,15 @@ def study(
     help=f"A save_pretrained folder or a HuggingFace Hub id; '{OFFLINE_MODEL}' is the offline ImageNet model.",
 )
 @click.option("--label", default=None, help="Class to explain (default: the top prediction).")
+@click.option(
+    "--method",
+    type=click.Choice(sorted(EXPLAIN_METHODS)),
+    default="wcam",
+    show_default=True,
+    help="wcam: black-box Sobol masks (grid, design and estimator apply); wam-sg / wam-ig: WAM's gradient with "
+    "respect to the wavelet coefficients, SmoothGrad or Integrated Gradients, 25 forward+backward passes "
+    "(needs the whitebox extra).",
+)
 @click.option("--levels", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--grid-size", type=click.IntRange(min=1), default=28, show_default=True)
 @click.option("--nb-design", type=click.IntRange(min=1), default=8, show_default=True, help="A power of two.")
@@ -160,6 +185,7 @@ def explain(
     out: Path,
     model: str,
     label: str | None,
+    method: str,
     levels: int,
     grid_size: int,
     nb_design: int,
@@ -168,12 +194,11 @@ def explain(
     batch_size: int,
     seed: int,
 ) -> None:
-    """Explain IMAGE with WCAM and write one figure to --out.
+    """Explain IMAGE in the wavelet domain (WCAM or WAM) and write one figure to --out.
 
-    Cost: nb_design * (grid_size**2 + 2) forward passes (6,288 at the defaults).
+    Cost: WCAM nb_design * (grid_size**2 + 2) forward passes (6,288 at the defaults); WAM 25 forward+backward.
     """
     from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
-    from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
     from xaitk_wcam.interfaces.explainer import as_explainer
     from xaitk_wcam.sources.folder_images import read_image
     from xaitk_wcam.utils.confidences import classify, label_index
@@ -183,7 +208,8 @@ def explain(
     with one_line_errors():
         require_extra("viz", "xaitk-wcam explain's figure")
         explainer = as_explainer(
-            WCAM(
+            explain_method(
+                method,
                 wavelet=wavelet,
                 levels=levels,
                 grid_size=grid_size,
@@ -206,6 +232,7 @@ def explain(
             result.spatial_maps[0],
             result.scale_profile[0],
             levels,
+            method=EXPLAIN_METHODS[method],
             title=f"{image.name}: {target} ({confidences[index]:.2f}), {result.n_evaluations} evaluations"
             + ("" if result.stability is None else f", stability {result.stability:.2f}"),
             uncertain=uncertain_cells(result),

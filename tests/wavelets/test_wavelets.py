@@ -155,3 +155,16 @@ def test_spatial_maps_of_many_classes_are_computed_in_chunks_with_the_same_value
     monkeypatch.setattr(reprojection, "CLASS_CHUNK", 1000)
     np.testing.assert_array_equal(chunked, spatial_maps(indices, (48, 40), 3, (45, 37)))
     assert chunked.shape == (70, 45, 37) and chunked.dtype == np.float32
+
+
+def test_per_pixel_level_maps_total_each_levels_importance():
+    """A panel's total is its level's importance: the brightest per-level panel is the level with the most."""
+    from xaitk_wcam.wavelets.layout import level_index_map
+    from xaitk_wcam.wavelets.reprojection import level_maps
+
+    layout = np.random.default_rng(4).random((32, 48)).astype(np.float32)
+    totals = np.array([layout[level_index_map(32, 48, 3) == level].sum() for level in range(4)])
+    maps = level_maps(layout, 3, per_pixel=True)
+    np.testing.assert_allclose(maps.sum(axis=(1, 2)), totals, rtol=1e-5)
+    painted = level_maps(layout, 3)
+    assert painted[1].sum() / painted[3].sum() > 10 * totals[1] / totals[3]  # painting inflates coarse levels

@@ -68,12 +68,18 @@ def plot_level_maps(fig: Any, image: np.ndarray, wavelet_map: np.ndarray, levels
     """One panel per level (coarse to fine): the pixel map of that level alone over the image, on one colour scale
     shared by the panels, with one colour bar (the per-level view of the WAM authors' ``disentangle_scales``).
 
+    Each panel shows importance *per pixel*: a coefficient's importance spread evenly over the ``s x s`` pixels it
+    covers (``s = 2**levels`` for the approximation and level 1, halving at each finer level), so the total of a
+    panel is its level's importance and the brighter panel is the level with the larger share. (Reprojected
+    without the spreading, as the all-levels map is, a coarse coefficient paints 4x the pixels of the next level
+    and the coarse panels looked brightest whatever their share.)
+
     :param fig: A figure or subfigure to draw in.
     :param shares: ``levels + 1`` shares of importance (the scale profile), written in the titles.
     """
     from xaitk_wcam.wavelets.reprojection import level_maps
 
-    maps = level_maps(np.asarray(wavelet_map), levels)
+    maps = level_maps(np.asarray(wavelet_map), levels, per_pixel=True)
     vmax = float(maps.max())
     axes = np.atleast_1d(fig.subplots(1, levels + 1))
     artist = None
@@ -81,8 +87,8 @@ def plot_level_maps(fig: Any, image: np.ndarray, wavelet_map: np.ndarray, levels
         artist = plot_spatial_map(ax, image, maps[level])
         artist.set_clim(0.0, vmax if vmax > 0 else 1.0)
         where = "approximation" if level == 0 else f"level {level}" + {1: " (coarse)", levels: " (fine)"}.get(level, "")
-        ax.set_title(f"{where}: share {shares[level]:.2f}", fontsize=TITLE_SIZE)
-    add_colorbar(fig, list(axes), artist, "importance (shared scale)")
+        ax.set_title(f"{where}: share {shares[level]:.2f}", fontsize=TITLE_SIZE, **PLAIN)
+    add_colorbar(fig, list(axes), artist, "importance per pixel (shared scale)")
 
 
 def uncertain_cells(result: Any, row: int = 0, z: float = 2.0) -> np.ndarray:

@@ -128,7 +128,7 @@ def cell_level_areas(layout_shape: tuple[int, int], levels: int, grid: int | tup
     return area
 
 
-def level_maps(wavelet_map: np.ndarray, levels: int) -> np.ndarray:
+def level_maps(wavelet_map: np.ndarray, levels: int, *, per_pixel: bool = False) -> np.ndarray:
     """The pixel reprojection of each level of an ``H x W`` wavelet map on its own, coarse to fine.
 
     The map is read back onto the padded layout (nearest, the inverse of the resampling of :func:`wavelet_maps`),
@@ -136,6 +136,9 @@ def level_maps(wavelet_map: np.ndarray, levels: int) -> np.ndarray:
     spatial map of the whole.
 
     :param wavelet_map: ``H x W`` map in the wavelet layout (e.g. ``WCAMResult.wavelet_maps[k]``).
+    :param per_pixel: Spread each coefficient's importance over the ``s x s`` pixels it covers (``s = 2**levels``
+        for the approximation and level 1, halving at each finer level) instead of painting it on each: a map's
+        total is then its level's importance (up to the crop of the padding), so maps of different levels compare.
     :return: ``(levels + 1) x H x W`` float32 maps; 0 is the approximation band, ``levels`` the finest details.
     """
     from xaitk_wcam.wavelets.layout import padded_size
@@ -146,4 +149,8 @@ def level_maps(wavelet_map: np.ndarray, levels: int) -> np.ndarray:
     cols = np.arange(layout_shape[1]) * width // layout_shape[1]
     layout = np.asarray(wavelet_map, dtype=np.float32)[rows][:, cols]
     by_level = level_index_map(*layout_shape, levels)[None] == np.arange(levels + 1)[:, None, None]
-    return spatial_maps(layout[None] * by_level, layout_shape, levels, (height, width))
+    maps = spatial_maps(layout[None] * by_level, layout_shape, levels, (height, width))
+    if per_pixel:
+        sides = 2.0 ** (levels - np.maximum(np.arange(levels + 1), 1) + 1)
+        maps /= (sides**2).astype(np.float32)[:, None, None]
+    return maps
