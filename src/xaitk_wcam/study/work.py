@@ -12,6 +12,9 @@ it accepts (:mod:`.scoring`).
 
 Items of one image: the reference (index 0), each perturbation, and the noise floor (last): each seeded method
 explains the reference image again with its seed plus one and the comparison metrics score the two maps.
+
+A detection study (a config with a ``detector``) computes its items in :mod:`.detection`: the same items, with one
+row per method and reference detection.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from xaitk_wcam.interfaces.explainer import Explainer, target_row
+from xaitk_wcam.interfaces.explainer import DETECTOR, Explainer, target_row
 from xaitk_wcam.study.context import StudyContext
 from xaitk_wcam.study.plan import NOISE_FLOOR, MetricColumn, StudyPlan
 from xaitk_wcam.study.scoring import scale_shares, score_maps
@@ -82,12 +85,15 @@ class Reference:
     status: str
     target_index: int | None = None
     maps: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # method -> space -> map
+    detections: dict[str, Any] | None = None  # a detection study's reference detections (detection.Targets)
 
     @classmethod
     def of(cls, body: Mapping[str, Any], arrays: ItemArrays) -> Reference:
         """The reference of a computed or committed reference item."""
         status = str(body.get("item_status"))
-        return cls(status, body["target_index"], arrays.maps) if status == OK else cls(status)
+        if status != OK:
+            return cls(status)
+        return cls(status, body["target_index"], arrays.maps, body.get("detections"))
 
 
 def run_unit(
@@ -160,6 +166,10 @@ def load_reference(store: ResultsStore, unit: ImageUnit) -> Reference:
 
 def compute_item(ctx: StudyContext, unit: ImageUnit, p_index: int, image: np.ndarray, ref: Reference | None) -> Item:
     """Item ``p_index`` of the image: the reference, a perturbation or the noise floor."""
+    if ctx.plan.model_kind == DETECTOR:
+        from xaitk_wcam.study.detection import detection_item  # it builds on this module
+
+        return detection_item(ctx, unit, p_index, image, ref)
     if p_index == 0:
         return classified_item(ctx, unit, 0, image, None)
     assert ref is not None
