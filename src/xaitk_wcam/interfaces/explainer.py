@@ -212,7 +212,8 @@ class XaitkBlackboxExplainer(BlackboxExplainerAdapter):
 class DetectorExplainer(Explainer):
     """xaitk-saliency's object-detector generators (``generate(image, bboxes, scores, detector, objectness)``, e.g.
     ``DRISEStack``): ``target`` is the :class:`~xaitk_wcam.utils.detections.DetectionSet` of the detections to
-    explain; the explanation has one pixel map per detection, in order (labels: their positions)."""
+    explain; the explanation has one pixel map per detection, in order (labels: their positions). When the detector
+    finds nothing on any perturbed image, every similarity is 0 and so is every map (xaitk returns no map then)."""
 
     model_kind = DETECTOR
 
@@ -234,6 +235,8 @@ class DetectorExplainer(Explainer):
     def explain(self, image: np.ndarray, model: Any, target: Any) -> Explanation:
         scores = np.ones((len(target), 1)) if target.scores is None else target.scores
         maps = np.asarray(self.generator.generate(image, target.boxes, scores, model, target.objectness))
+        if maps.size == 0:  # xaitk's PerturbationOcclusion when no perturbed image had a detection: no saliency
+            maps = np.zeros((len(target), *image.shape[:2]))
         return MapExplanation({PIXEL: maps}, list(range(len(target))))
 
 

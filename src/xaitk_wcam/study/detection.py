@@ -42,7 +42,7 @@ from xaitk_wcam.utils.errors import error_text
 
 #: The metadata key under which a box handed to a perturber carries its target's position.
 _POSITION = "xaitk_wcam_target"
-#: The status of a target whose box a geometric perturber removed (it left the image).
+#: The status of a target whose box a geometric perturber removed or emptied (it left the image).
 BOX_REMOVED = "box removed by the perturber (it left the image)"
 
 
@@ -111,7 +111,8 @@ def detect(ctx: StudyContext, image: np.ndarray) -> DetectionSet:
 
 def perturb(perturber: Any, image: np.ndarray, reference: Targets) -> tuple[np.ndarray, Targets]:
     """``perturber`` on ``image`` and the reference boxes, as nrtk passes boxes; the targets whose box it returned
-    (each tagged with its position), with the returned box.
+    (each tagged with its position), with the returned box. A box returned empty (no area: nrtk's translation
+    clamps a box that left the image to a line) counts as removed, like one the perturber dropped.
 
     :raises ValueError: The perturber returned a box it was not given.
     """
@@ -124,7 +125,7 @@ def perturb(perturber: Any, image: np.ndarray, reference: Targets) -> tuple[np.n
     perturbed, moved = perturber(image=np.copy(image), boxes=boxes)
     if moved is None:
         return perturbed, reference
-    moved = list(moved)
+    moved = [(box, meta) for box, meta in moved if (np.asarray(box.max_vertex) > np.asarray(box.min_vertex)).all()]
     positions = [meta.get(_POSITION) for _, meta in moved]
     if any(p not in range(len(reference.positions)) for p in positions):
         raise ValueError(f"{type(perturber).__name__} returned boxes it was not given (their metadata changed)")
