@@ -32,10 +32,10 @@ import numpy as np
 from xaitk_wcam.interfaces.explainer import Explainer
 from xaitk_wcam.interfaces.explanation import PIXEL
 from xaitk_wcam.study.context import StudyContext
+from xaitk_wcam.study.items import OK, ImageUnit, Item, Reference
 from xaitk_wcam.study.plan import BOX_ENERGY, NOISE_FLOOR, MetricColumn
 from xaitk_wcam.study.scoring import scale_shares, score_maps
 from xaitk_wcam.study.store import ItemArrays
-from xaitk_wcam.study.work import OK, ImageUnit, Item, Reference
 from xaitk_wcam.utils.checks import check_image
 from xaitk_wcam.utils.detections import DetectionSet, drise_similarity
 from xaitk_wcam.utils.errors import error_text
