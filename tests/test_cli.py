@@ -62,7 +62,7 @@ def test_plugins_lists_saliency_metric_and_perturber_plugins() -> None:
         assert name in result.output
     as_json = CliRunner().invoke(main, ["plugins", "--json"])
     table = json.loads(as_json.output)
-    assert set(table) == {"classifier", "images", "perturbers", "saliency", "metrics"}
+    assert set(table) == {"classifier", "detector", "images", "perturbers", "saliency", "metrics"}
     assert not any(name.rsplit(".", 1)[1].startswith("_") for names in table.values() for name in names)
 
 

@@ -76,6 +76,7 @@ SMALL: dict[str, dict[str, Any]] = {
     "HuggingFaceImageClassifier": {},  # needs the tiny model folder: see _instance
     "MaiteImageClassifier": {},  # needs a MAITE model: see _instance
     "SkimageImages": {"names": ["camera"], "limit": 1},
+    "ScaleShapesScenes": {"n": 2, "size": 64},
     "FolderImages": {},  # needs a folder: see _instance
     "HFDatasetImages": {},  # needs a dataset folder: see _instance
     "MaiteDatasetImages": {},  # needs a dataset: see _instance
@@ -391,27 +392,39 @@ def test_detectors_return_boxes_and_a_score_per_label(
 
 
 def _explainer_cases() -> list[Any]:
-    """Every generator of this package of a registered explainer kind, and xaitk's SlidingWindowStack (the
-    xaitk kind), each with small keywords."""
+    """Every generator of this package of a registered explainer kind, and xaitk's SlidingWindowStack and
+    DRISEStack (the xaitk kinds), each with small keywords."""
     from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.slidingwindow import SlidingWindowStack
+    from xaitk_saliency.impls.gen_object_detector_blackbox_sal.drise import DRISEStack
 
     from xaitk_wcam.interfaces.explainer import explainer_kinds
 
     kinds = explainer_kinds()
     cases = [cls for cls in ours() if issubclass(cls, kinds)]
-    return [*cases, SlidingWindowStack]
+    return [*cases, SlidingWindowStack, DRISEStack]
 
 
 @pytest.mark.parametrize("cls", _explainer_cases(), ids=lambda c: c.__name__)
 def test_every_explainer_adapter_keeps_its_declarations(cls: type, image: np.ndarray, hf_classifier: Any) -> None:
     """Through :func:`as_explainer`, every kind declares before running what it returns, re-seeds by its seed
     only, refuses a wrong model, and explains the target class on the image's grid."""
-    from xaitk_wcam.interfaces.explainer import as_explainer, target_maps
+    from xaitk_wcam.interfaces.explainer import DETECTOR, as_explainer, target_maps
+    from xaitk_wcam.utils.detections import DetectionSet
 
-    keywords = SMALL.get(cls.__name__, {"window_size": (8, 8), "stride": (8, 8)})
-    explainer = as_explainer(cls(**keywords))
+    upstream = {
+        "SlidingWindowStack": {"window_size": (8, 8), "stride": (8, 8)},
+        "DRISEStack": {"n": 8, "s": 4, "p1": 0.5, "seed": 0},
+    }
+    explainer = as_explainer(cls(**{**upstream, **SMALL}[cls.__name__]))
     label = hf_classifier.get_labels()[1]
-    explanation = explainer.explain(image, hf_classifier, 1)
+    if explainer.model_kind == DETECTOR:  # a detector's explainer: one map per given detection
+        detector = TwoBoxes()
+        found = DetectionSet.from_detections(next(iter(detector.detect_objects([image]))), detector.get_labels())
+        explanation = explainer.explain(image, detector, found.subset([1]))
+        label = explanation.labels[0]
+        assert len(explanation.labels) == 1
+    else:
+        explanation = explainer.explain(image, hf_classifier, 1)
     assert tuple(explanation.spaces) == explainer.map_spaces and label in [*explanation.labels, label]
     maps = target_maps(explanation, label)
     assert all(m.shape == (32, 32) and np.isfinite(m).all() for m in maps.values())

@@ -12,7 +12,10 @@ object:
   seed, and the same method with another seed (a study's noise floor);
 - :meth:`Explainer.check_model`, :meth:`Explainer.check_memory`: refusals before any work;
 - :meth:`Explainer.explain` ``(image, model, target) -> Explanation``: the map of class ``target`` (an index
-  into ``model.get_labels()``).
+  into ``model.get_labels()``);
+- :attr:`Explainer.model_kind`: what ``model`` is, named as the study config section that gives it
+  (``"classifier"``, or ``"detector"`` for xaitk's object-detector generators, whose ``target`` is the
+  :class:`~xaitk_wcam.utils.detections.DetectionSet` of the detections to explain: one map per detection).
 
 Each kind registers its adapter class against the interface its generators implement
 (:func:`register_explainer`); :func:`as_explainer` picks the adapter of the most specific registered class in
@@ -29,7 +32,9 @@ from typing import Any
 
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import GenerateImageClassifierBlackboxSaliency
+from xaitk_saliency.interfaces.gen_object_detector_blackbox_sal import GenerateObjectDetectorBlackboxSaliency
 
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import PIXEL, Explanation, MapExplanation
@@ -38,6 +43,9 @@ from xaitk_wcam.utils.target_class import TargetClassBlackbox
 
 #: The constructor keyword (and ``get_config`` key) of a generator's seed.
 SEED = "seed"
+
+#: :attr:`Explainer.model_kind` of the explainers of classifiers and of detectors (the study config sections).
+CLASSIFIER, DETECTOR = "classifier", "detector"
 
 #: Images a generator is assumed to hold at once when it says nothing about it (see :meth:`Explainer.check_memory`).
 DEFAULT_IMAGES_AT_ONCE = 64
@@ -52,6 +60,9 @@ class Explainer(abc.ABC):
 
     :param generator: The wrapped generator (a configured smqtk plugin).
     """
+
+    #: What :meth:`explain`'s ``model`` is: :data:`CLASSIFIER` or :data:`DETECTOR`.
+    model_kind: str = CLASSIFIER
 
     def __init__(self, generator: Any) -> None:
         self.generator = generator
@@ -198,6 +209,53 @@ class XaitkBlackboxExplainer(BlackboxExplainerAdapter):
         return MapExplanation({PIXEL: maps}, [label])
 
 
+class DetectorExplainer(Explainer):
+    """xaitk-saliency's object-detector generators (``generate(image, bboxes, scores, detector, objectness)``, e.g.
+    ``DRISEStack``): ``target`` is the :class:`~xaitk_wcam.utils.detections.DetectionSet` of the detections to
+    explain; the explanation has one pixel map per detection, in order (labels: their positions). When the detector
+    finds nothing on any perturbed image, every similarity is 0 and so is every map (xaitk returns no map then)."""
+
+    model_kind = DETECTOR
+
+    @property
+    def map_spaces(self) -> tuple[str, ...]:
+        return (PIXEL,)
+
+    @property
+    def wavelet_levels(self) -> int | None:
+        return None
+
+    def check_model(self, model: Any) -> None:
+        if not isinstance(model, DetectImageObjects):
+            raise TypeError(
+                f"{type(self.generator).__name__} explains detections: it needs an smqtk_detection.DetectImageObjects, "
+                f"got {type(model).__name__}"
+            )
+
+    def explain(self, image: np.ndarray, model: Any, target: Any) -> Explanation:
+        scores = np.ones((len(target), 1)) if target.scores is None else target.scores
+        maps = np.asarray(self.generator.generate(image, target.boxes, scores, model, target.objectness))
+        if maps.size == 0:  # xaitk's PerturbationOcclusion when no perturbed image had a detection: no saliency
+            maps = np.zeros((len(target), *image.shape[:2]))
+        return MapExplanation({PIXEL: maps}, list(range(len(target))))
+
+
+class WaveletDetectorExplainer(DetectorExplainer):
+    """Detector generators with their own ``explain(image, detector, detections=DetectionSet) -> Explanation``
+    (:class:`~xaitk_wcam.WCAMDetector`, which registers this adapter): their maps in every space they declare."""
+
+    @property
+    def map_spaces(self) -> tuple[str, ...]:
+        return tuple(self.generator.map_spaces)
+
+    @property
+    def wavelet_levels(self) -> int | None:
+        return self.generator.wavelet_levels
+
+    def explain(self, image: np.ndarray, model: Any, target: Any) -> Explanation:
+        return self.generator.explain(image, model, detections=target)
+
+
 _ADAPTERS: dict[type, type[Explainer]] = {}
 
 
@@ -236,3 +294,4 @@ def as_explainer(generator: Any) -> Explainer:
 register_explainer(GenerateImageClassifierBlackboxSaliency, XaitkBlackboxExplainer)
 register_explainer(BlackboxExplainer, BlackboxExplainerAdapter)
 register_explainer(GenerateImageClassifierWhiteboxSaliency, WhiteboxExplainer)
+register_explainer(GenerateObjectDetectorBlackboxSaliency, DetectorExplainer)

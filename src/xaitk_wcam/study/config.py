@@ -6,6 +6,12 @@ A study config is a JSON (or YAML) mapping::
      "metrics": [M, ...] or {"name": M, ...}, "target": "reference_prediction",
      "max_perturbations": 10000, "noise_floor": true, "memory_budget_mb": 4096}
 
+or, for a *detection study*, ``"detector": D`` (an smqtk ``DetectImageObjects``) instead of ``"classifier"``
+(exactly one of the two) and ``"detections"`` instead of ``"target"``: which of the detector's detections on
+each reference image the study explains and follows, ``"all"``, an int ``K`` (the ``K`` best scores) or a class
+label (default :data:`DEFAULT_DETECTIONS`); its ``saliency`` methods are object-detector generators
+(xaitk-saliency's ``GenerateObjectDetectorBlackboxSaliency``: :class:`~xaitk_wcam.WCAMDetector`, ``DRISEStack``).
+
 where each of ``C, I, P, S, M`` is what ``smqtk_core.configuration.to_config_dict(obj)`` returns for a
 configured plugin (``{"type": T, T: {...parameters}}``); ``perturbers`` may also be a single nrtk
 ``PerturbFactory`` (or ``PerturbImage``) config, and may mix factories and perturbers in its list. Named
@@ -42,6 +48,8 @@ from xaitk_wcam.utils.imports import is_import_path, parse_dotted_name
 TARGETS: tuple[str, ...] = ("reference_prediction", "prediction", "ground_truth")
 CONFIG_KEYS: tuple[str, ...] = (
     "classifier",
+    "detector",
+    "detections",
     "images",
     "perturbers",
     "saliency",
@@ -57,7 +65,11 @@ MAX_CONFIG_NODES = 100_000
 MAX_PERTURBATIONS = 10_000
 #: Default memory budget of one explanation, in MB (see :meth:`xaitk_wcam.interfaces.explainer.Explainer.check_memory`).
 MEMORY_BUDGET_MB = 4096
-REQUIRED_KEYS: tuple[str, ...] = ("classifier", "images", "perturbers", "saliency")
+REQUIRED_KEYS: tuple[str, ...] = ("images", "perturbers", "saliency")
+#: The model sections: a study names exactly one (a classification or a detection study).
+MODEL_KEYS: tuple[str, ...] = ("classifier", "detector")
+#: Detections a detection study explains per reference image by default: the three best scores.
+DEFAULT_DETECTIONS = 3
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -281,7 +293,8 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
     :param config: The config as written (see the module docstring).
     :return: ``{"classifier", "images", "perturbers" (a list), "saliency" (name -> entry),
-        "metrics" (a list), "target"}``, JSON-serialisable.
+        "metrics" (a list), "target", ...}`` (a detection study: ``"detector"`` and ``"detections"`` in place of
+        ``"classifier"`` and ``"target"``), JSON-serialisable.
     :raises StudyConfigError: On any malformed part, naming where it is.
     """
     if not isinstance(config, Mapping):
@@ -293,12 +306,8 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
     missing = [k for k in REQUIRED_KEYS if k not in config]
     if missing:
         raise StudyConfigError(f"config is missing the key {missing[0]!r}; required keys: {list(REQUIRED_KEYS)}")
-
-    target = config.get("target", "reference_prediction")
-    if target not in TARGETS:
-        raise StudyConfigError(f"target must be one of {list(TARGETS)}, got {target!r}")
-
-    classifier, _ = resolve_plugin("classifier", config["classifier"], "classifier")
+    model_key, settings = _model_settings(config)
+    model, _ = resolve_plugin(model_key, config[model_key], model_key)
     images, _ = resolve_plugin("images", config["images"], "images")
 
     perturbers_cfg = config["perturbers"]
@@ -348,16 +357,52 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
         raise StudyConfigError(f"memory_budget_mb must be a positive number, got {memory_budget_mb!r}")
 
     return {
-        "classifier": classifier,
+        model_key: model,
         "images": images,
         "perturbers": perturbers,
         "saliency": saliency,
         "metrics": metrics,
-        "target": target,
+        **settings,
         "max_perturbations": max_perturbations,
         "noise_floor": noise_floor,
         "memory_budget_mb": memory_budget_mb,
     }
+
+
+def _model_settings(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The config's model section (``classifier`` or ``detector``: exactly one) and its settings: ``target`` for a
+    classifier, ``detections`` for a detector.
+
+    :raises StudyConfigError: Both models or none; a setting of the other kind of study; a wrong value.
+    """
+    given = [key for key in MODEL_KEYS if key in config]
+    if len(given) != 1:
+        found = " and ".join(given) if given else "neither"
+        raise StudyConfigError(
+            f"config must name exactly one model, 'classifier' (a classification study) or 'detector' (a detection "
+            f"study); got {found}"
+        )
+    if given[0] == "classifier":
+        if "detections" in config:
+            raise StudyConfigError(
+                "detections applies to a detection study ('detector'); a classification study has target"
+            )
+        target = config.get("target", "reference_prediction")
+        if target not in TARGETS:
+            raise StudyConfigError(f"target must be one of {list(TARGETS)}, got {target!r}")
+        return "classifier", {"target": target}
+    if "target" in config:
+        raise StudyConfigError(
+            "target applies to a classification study; a detection study explains the detections chosen by "
+            "'detections' ('all', an int K or a class label)"
+        )
+    detections = config.get("detections", DEFAULT_DETECTIONS)
+    top_k = isinstance(detections, int) and not isinstance(detections, bool) and detections >= 1
+    if not (top_k or (isinstance(detections, str) and detections)):
+        raise StudyConfigError(
+            f"detections must be 'all', an int K >= 1 (the K best scores) or a class label, got {detections!r}"
+        )
+    return "detector", {"detections": detections}
 
 
 def _check_name(kind: str, name: Any) -> None:

@@ -1,5 +1,5 @@
-"""What a worker builds once per study, from the plan: the classifier, the metrics, and fresh perturbers and
-explainers for each item.
+"""What a worker builds once per study, from the plan: the model (a classifier, or a detection study's detector),
+the metrics, and fresh perturbers and explainers for each item.
 
 Perturbers and saliency generators are built afresh for every item (:meth:`StudyContext.perturber`,
 :meth:`StudyContext.explainer`): one that keeps random state between calls then gives the same result whatever
@@ -14,37 +14,37 @@ from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
-from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.interfaces.explainer import Explainer, as_explainer
 from xaitk_wcam.study.config import build_plugin
 from xaitk_wcam.study.errors import StudyConfigError
 from xaitk_wcam.study.plan import StudyPlan, build_metrics
 from xaitk_wcam.utils.confidences import classify, label_index
+from xaitk_wcam.utils.detections import detection_labels
 
 
 class StudyContext:
     """A worker's view of one study.
 
     :param plan: The study plan.
-    :param classifier: An already built classifier to reuse, or ``None`` to build it from the config.
-    :raises StudyConfigError: A saliency method cannot use the classifier (a white-box method and a classifier
+    :param classifier: An already built model (classifier or detector, as the plan's) to reuse, or ``None`` to
+        build it from the config.
+    :raises StudyConfigError: A saliency method cannot use the model (a white-box method and a classifier
         without ``model``/``preprocess``).
     """
 
-    def __init__(self, plan: StudyPlan, classifier: ClassifyImage | None = None) -> None:
+    def __init__(self, plan: StudyPlan, classifier: Any | None = None) -> None:
         self.plan = plan
-        self.classifier = (
-            classifier
-            if classifier is not None
-            else build_plugin("classifier", plan.resolved["classifier"], "classifier")
-        )
+        kind = plan.model_kind
+        #: The study's model: its classifier, or its detector (a detection study).
+        self.classifier = classifier if classifier is not None else build_plugin(kind, plan.resolved[kind], kind)
         for method in plan.methods:
             try:
                 self.explainer(method.name).check_model(self.classifier)
             except TypeError as err:
                 raise StudyConfigError(f"saliency[{method.name!r}]: {err}") from err
-        self.labels: list[Hashable] = list(self.classifier.get_labels())
+        #: The model's labels (``None`` for a detector without ``get_labels``: read off its score dicts).
+        self.labels: list[Hashable] = detection_labels(self.classifier)  # type: ignore[assignment]
         self.metrics: list[Any] = build_metrics(plan.resolved)
 
     def explainer(self, name: str, seed: int | None = None) -> Explainer:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from xaitk_wcam.interfaces.explainer import as_explainer
+from xaitk_wcam.interfaces.explainer import CLASSIFIER, DETECTOR, as_explainer
 from xaitk_wcam.interfaces.explanation import MAP_SPACES, WAVELET, accepted_levels, accepted_spaces, choose_space
 from xaitk_wcam.study.config import MAX_PERTURBATIONS, MEMORY_BUDGET_MB, build_plugin
 from xaitk_wcam.study.errors import StudyConfigError
@@ -42,6 +42,21 @@ ITEM_COLUMNS = (
 TAIL_COLUMNS = ("seconds",)
 FIXED_COLUMNS = ITEM_COLUMNS + TAIL_COLUMNS
 SCALE_SHARE = "scale_share_"
+#: The columns of a detection study's rows (one per reference detection) in place of the prediction and target:
+#: the detection (its index among the detector's detections on the reference image, label and score there), its
+#: box on the item's image (moved by geometric perturbers) and its D-RISE similarity on that image (``survival``).
+DETECTION_COLUMNS = (
+    "detection",
+    "detection_label",
+    "detection_score",
+    "box_x0",
+    "box_y0",
+    "box_x1",
+    "box_y1",
+    "survival",
+)
+#: A detection study's box-aware map column: the share of the pixel map's absolute mass inside the detection's box.
+BOX_ENERGY = "box_energy"
 
 
 def _compact(value: Any) -> str:
@@ -116,6 +131,7 @@ class Method:
     :param spaces: Spaces of its maps, the space of its main map first.
     :param levels: Decomposition levels of its wavelet maps, or ``None``.
     :param seeded: Whether its maps depend on a random seed.
+    :param model_kind: The model it explains: ``"classifier"`` or ``"detector"`` (the config section).
     """
 
     name: str
@@ -123,6 +139,7 @@ class Method:
     spaces: tuple[str, ...]
     levels: int | None
     seeded: bool
+    model_kind: str = CLASSIFIER
 
 
 def count_perturbations(entry: dict[str, Any]) -> int:
@@ -162,7 +179,7 @@ def describe_method(name: str, entry: dict[str, Any]) -> Method:
         explainer = as_explainer(generator)
     except TypeError as err:
         raise StudyConfigError(f"saliency[{name!r}]: {err}") from err
-    return Method(name, entry, explainer.map_spaces, explainer.wavelet_levels, explainer.seeded)
+    return Method(name, entry, explainer.map_spaces, explainer.wavelet_levels, explainer.seeded, explainer.model_kind)
 
 
 def _differing_params(configs: list[dict[str, Any]]) -> list[str]:
@@ -240,8 +257,10 @@ def metric_columns(
 
 
 def is_reserved(column: str) -> bool:
-    """Whether ``column`` is one of the package's own results columns (:data:`FIXED_COLUMNS`, ``scale_share_*``)."""
-    return column in FIXED_COLUMNS or (column.startswith(SCALE_SHARE) and column[len(SCALE_SHARE) :].isdigit())
+    """Whether ``column`` is one of the package's own results columns (:data:`FIXED_COLUMNS`, a detection study's
+    :data:`DETECTION_COLUMNS` and :data:`BOX_ENERGY`, ``scale_share_*``)."""
+    own = column in FIXED_COLUMNS or column in DETECTION_COLUMNS or column == BOX_ENERGY
+    return own or (column.startswith(SCALE_SHARE) and column[len(SCALE_SHARE) :].isdigit())
 
 
 def _refuse_reserved(columns: list[MetricColumn]) -> list[MetricColumn]:
@@ -276,13 +295,39 @@ class StudyPlan:
         """Plan the study, instantiating every cheap plugin once to check its parameters and read its declarations.
 
         :raises StudyConfigError: A perturber, saliency generator or metric rejected its parameters, a metric
-            would take one of the study's own column names, or there are too many perturbations.
+            would take one of the study's own column names, there are too many perturbations, or a method or
+            metric needs the other kind of model (a classifier's method or faithfulness metric in a detection study,
+            a detector's method in a classification study).
         """
+        model_kind = DETECTOR if DETECTOR in resolved else CLASSIFIER
         methods = tuple(describe_method(name, entry) for name, entry in resolved["saliency"].items())
+        for method in methods:
+            if method.model_kind != model_kind:
+                wanted = "an object-detector generator" if model_kind == DETECTOR else "a classifier method"
+                raise StudyConfigError(
+                    f"saliency[{method.name!r}] explains a {method.model_kind}, but this study's model is a "
+                    f"{model_kind}; choose {wanted} (`xaitk-wcam plugins` lists them)"
+                )
         columns = tuple(metric_columns(resolved["metrics"], build_metrics(resolved)))
+        faithfulness = [c.column for c in columns if c.kind == "faithfulness"]
+        if model_kind == DETECTOR and faithfulness:
+            raise StudyConfigError(
+                f"metric {faithfulness[0]!r} is a faithfulness metric: it reads a classifier's confidence, and this "
+                "is a detection study; keep map metrics and comparisons (the rows hold each detection's survival)"
+            )
         return cls(resolved, digest, tuple(plan_perturbations(resolved)), methods, columns)
 
     # -- settings -------------------------------------------------------------------------------------
+    @property
+    def model_kind(self) -> str:
+        """The study's model, by its config section: ``"classifier"`` or ``"detector"`` (a detection study)."""
+        return DETECTOR if DETECTOR in self.resolved else CLASSIFIER
+
+    @property
+    def detections(self) -> int | str:
+        """Which detections of each reference image a detection study explains: ``"all"``, a top K or a label."""
+        return self.resolved["detections"]
+
     @property
     def target(self) -> str:
         """Which class each item explains (:data:`xaitk_wcam.study.config.TARGETS`)."""
@@ -363,7 +408,10 @@ class StudyPlan:
     def row_columns(self) -> list[str]:
         """Every column of ``results.csv``, in order."""
         shares = [f"{SCALE_SHARE}{i}" for i in range(self.max_levels + 1)]
-        return [*ITEM_COLUMNS, *(c.column for c in self.columns), *shares, *TAIL_COLUMNS]
+        metrics = [c.column for c in self.columns]
+        if self.model_kind == DETECTOR:
+            return [*ITEM_COLUMNS[:4], *DETECTION_COLUMNS, *metrics, BOX_ENERGY, *shares, *TAIL_COLUMNS]
+        return [*ITEM_COLUMNS, *metrics, *shares, *TAIL_COLUMNS]
 
 
 def build_metrics(resolved: dict[str, Any]) -> list[Any]:

@@ -61,6 +61,9 @@ class Section:
 
 SECTIONS: dict[str, Section] = {
     "classifier": Section("classifier", (("smqtk_classifier.interfaces.classify_image.ClassifyImage", "classifier"),)),
+    "detector": Section(
+        "detector", (("smqtk_detection.interfaces.detect_image_objects.DetectImageObjects", "detector"),)
+    ),
     "images": Section("images", (("xaitk_wcam.interfaces.image_source.ImageSource", "images"),)),
     "perturbers": Section(
         "perturbers",

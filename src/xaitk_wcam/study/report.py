@@ -4,7 +4,10 @@
 with every method's map side by side (WCAM in the wavelet domain with its level lines, and on pixels);
 for each perturbation sweep, every metric and the target confidence against strength (mean over images
 with a 95 % band, the reference as a dashed line); and for each sweep and WCAM method, the mean scale
-profile per strength. ``report.html`` embeds the same figures as base64 PNG next to the tables
+profile per strength. A detection study gets one maps figure per image and explained detection (the images with
+the detection's box, its maps, and its scale profile per wavelet method), and its curves follow each detection's
+``survival`` where a classification study's follow the target confidence. ``report.html`` embeds the same
+figures as base64 PNG next to the tables
 (``pandas.DataFrame.to_html``), so it is one file that opens anywhere.
 """
 
@@ -22,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from xaitk_wcam.interfaces.explainer import DETECTOR
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
-from xaitk_wcam.study.plan import NOISE_FLOOR, REFERENCE, Perturbation, StudyPlan
+from xaitk_wcam.study.plan import DETECTION_COLUMNS, NOISE_FLOOR, REFERENCE, Perturbation, StudyPlan
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.viz.curves import plot_metric_curve
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
@@ -34,6 +38,22 @@ from xaitk_wcam.viz.text import PLAIN, plain_legend
 MAX_IMAGE_FIGURES = 50
 
 _NON_METRIC = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")
+_NON_METRIC += DETECTION_COLUMNS[:7]  # a detection study's names and boxes (its survival is a measure)
+
+
+def confidence_column(plan: StudyPlan) -> str:
+    """The model's own column that the curves follow: the target confidence, or a detection's ``survival``."""
+    return "survival" if plan.model_kind == DETECTOR else "target_confidence"
+
+
+def per_sample(frame: Any, plan: StudyPlan) -> Any:
+    """``frame`` with one ``image_id`` per sample the curves average over: the image, or in a detection study the
+    image and detection (``<image_id>#<detection>``)."""
+    if plan.model_kind != DETECTOR or not len(frame):
+        return frame
+    out = frame.copy()
+    out["image_id"] = [f"{i}#{d:g}" for i, d in zip(frame["image_id"], frame["detection"].astype(float), strict=True)]
+    return out
 
 
 def _slug(text: str) -> str:
@@ -46,8 +66,9 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int) -> Any | None:
-    """Reference and perturbed images of one image with each method's map below them.
+def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detection: int | None = None) -> Any | None:
+    """Reference and perturbed images of one image with each method's map below them; with ``detection`` (a
+    detection study), that detection's box on the images, its maps and, per wavelet method, its scale profile.
 
     :return: A ``matplotlib.figure.Figure``, or ``None`` when the image has no committed item.
     """
@@ -61,26 +82,36 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int) -> Any 
     if not columns:
         return None
     map_rows = [(method.name, space) for method in plan.methods for space in method.spaces]
+    if detection is not None:
+        map_rows += [(name, "profile") for name in plan.wavelet_levels]
     n_rows, n_cols = 1 + len(map_rows), len(columns)
     fig = Figure(figsize=(2.2 * n_cols, 2.2 * n_rows), layout="constrained")
     axes = np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
     for c, (record, arrays) in enumerate(columns):
-        rows = {r["method"]: r for r in record["rows"]}
-        first = record["rows"][0] if record["rows"] else {}
+        mine = [r for r in record["rows"] if detection is None or r.get("detection") == detection]
+        rows = {r["method"]: r for r in mine}
+        first = mine[0] if mine else {}
         title = record["perturbation"]
         if first.get("predicted_label") is not None:
             title += f"\npred {first['predicted_label']} ({first['predicted_confidence']:.2f})"
+        if first.get("survival") is not None:
+            title += f"\nsurvival {first['survival']:.2f}"
         image = arrays.image
         if image is not None:
             plot_image(axes[0, c], image, title)
+            if first.get("box_x0") is not None:
+                _draw_box(axes[0, c], [first[f"box_{k}"] for k in ("x0", "y0", "x1", "y1")])
         else:
             axes[0, c].axis("off")
             axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6, **PLAIN)
         for r, (name, space) in enumerate(map_rows, start=1):
             ax = axes[r, c]
             row = rows.get(name, {})
-            sal_map = arrays.maps.get(name, {}).get(space)
-            if sal_map is not None and space == WAVELET:
+            sal_map = _detection_map(record, arrays.maps.get(name, {}).get(space), detection)
+            if space == "profile" and row.get("scale_share_0") is not None:
+                shares = [row[f"scale_share_{i}"] for i in range(plan.wavelet_levels[name] + 1)]
+                plot_grouped_profiles(ax, {name: shares})
+            elif sal_map is not None and space == WAVELET:
                 plot_wavelet_map(ax, sal_map, plan.wavelet_levels[name])
             elif sal_map is not None and space == PIXEL:
                 plot_spatial_map(ax, image, sal_map)
@@ -92,12 +123,37 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int) -> Any 
                 ax.text(0.5, 0.5, status, ha="center", va="center", fontsize=6, wrap=True, **PLAIN)
             if c == 0:
                 ax.set_ylabel(f"{name} ({space})", fontsize=7, **PLAIN)
-    fig.suptitle(
-        f"image {columns[0][0]['image_id']} (target: {columns[0][0]['rows'][0].get('target_label')})",
-        fontsize=9,
-        **PLAIN,
+    first = next((r for r in columns[0][0]["rows"] if detection is None or r.get("detection") == detection), {})
+    what = (
+        f"target: {first.get('target_label')}"
+        if detection is None
+        else f"detection #{detection}: {first.get('detection_label')}, score {first.get('detection_score', 0):.2f}"
     )
+    fig.suptitle(f"image {columns[0][0]['image_id']} ({what})", fontsize=9, **PLAIN)
     return fig
+
+
+def _detection_map(record: dict[str, Any], maps: np.ndarray | None, detection: int | None) -> np.ndarray | None:
+    """An item's map of ``detection`` from its stack (one map per detection the item explained), or the map itself."""
+    if maps is None or detection is None:
+        return maps
+    index = (record.get("detections") or {}).get("index", [])
+    return maps[index.index(detection)] if detection in index else None
+
+
+def _draw_box(ax: Any, box: list[float]) -> None:
+    from matplotlib.patches import Rectangle
+
+    x0, y0, x1, y1 = box
+    ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="red", linewidth=1))
+
+
+def _figure_keys(store: ResultsStore, plan: StudyPlan, image_index: int) -> list[int | None]:
+    """The maps figures of one image: one, or one per explained detection (those of its reference item)."""
+    if plan.model_kind != DETECTOR:
+        return [None]
+    record = store.load_item(item_key(image_index, 0)) or {}
+    return list((record.get("detections") or {}).get("index", []))
 
 
 def _groups(plan: StudyPlan) -> dict[str, list[Perturbation]]:
@@ -111,7 +167,8 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
     """Each metric column and the target confidence against the strength of one sweep, per method."""
     from matplotlib.figure import Figure
 
-    metric_cols = [c.column for c in plan.columns] + ["target_confidence"]
+    confidence = confidence_column(plan)
+    metric_cols = [c.column for c in plan.columns] + [confidence]
     ok = frame[frame["status"] == "ok"] if "status" in frame else frame
     n = len(metric_cols)
     n_cols = min(3, n)
@@ -121,9 +178,9 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
     strengths = [p.strength for p in perturbations]
     images = list(dict.fromkeys(frame["image_id"]))
     for ax, col in zip(axes, metric_cols, strict=False):
-        # the confidence is the classifier's, the same for every method: one curve
-        methods = plan.method_names[:1] if col == "target_confidence" else plan.method_names
-        rows = frame if col == "target_confidence" else ok
+        # the confidence is the model's, the same for every method: one curve
+        methods = plan.method_names[:1] if col == confidence else plan.method_names
+        rows = frame if col == confidence else ok
         for method in methods:
             sub = rows[rows["method"] == method]
             table = sub.pivot_table(index="image_id", columns="perturbation", values=col, aggfunc="first")
@@ -136,7 +193,7 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
             reference = float(ref.mean()) if ref.notna().any() else None
             floor = noise_floor_band(frame, method, col)
             if np.isfinite(values).any():
-                label = "classifier" if col == "target_confidence" else method
+                label = plan.model_kind if col == confidence else method
                 plot_metric_curve(ax, strengths, values, label=label, reference=reference, noise_floor=floor)
         ax.set_title(col, fontsize=8, **PLAIN)
         ax.set_xlabel(perturbations[0].axis, fontsize=7, **PLAIN)
@@ -335,9 +392,21 @@ def _legend_html(plan: StudyPlan) -> str:
     from xaitk_wcam.study.plan import build_metrics
 
     metrics = build_metrics(plan.resolved)
-    items = [
+    model = [
         ("predicted_confidence, target_confidence", "the classifier's confidence of its top class and of the "
          "explained (target) class on the item's image"),
+    ]  # fmt: skip
+    if plan.model_kind == DETECTOR:
+        model = [
+            ("detection, detection_label, detection_score", "the explained detection: its index among the "
+             "detector's detections on the reference image, its label and score there"),
+            ("box_x0, box_y0, box_x1, box_y1", "its box on the item's image (moved by geometric perturbers)"),
+            ("survival", "its D-RISE similarity on the item's image (IoU x class-score cosine x objectness of the "
+             "best match; 0 when the detector no longer finds it)"),
+            ("box_energy", "share of the pixel map's absolute mass inside the box (Shared Interest coverage)"),
+        ]  # fmt: skip
+    items = [
+        *model,
         ("scale_share_<level>", "share of a wavelet map's importance at each level, 0 = approximation (coarsest)"),
         ("seconds", "time the method took on the item, its metrics included"),
     ]  # fmt: skip
@@ -367,15 +436,18 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterabl
     profile_figs: list[Path] = []
     image_indices = sorted({r["image_index"] for r in store.records(keys)})
     for image_index in image_indices[:MAX_IMAGE_FIGURES]:
-        fig = image_figure(store, plan, image_index)
-        if fig is not None:
-            image_figs.append(_save(fig, figures_dir / f"image_{image_index:06d}.png"))
+        for detection in _figure_keys(store, plan, image_index):
+            fig = image_figure(store, plan, image_index, detection)
+            suffix = "" if detection is None else f"_detection_{detection}"
+            if fig is not None:
+                image_figs.append(_save(fig, figures_dir / f"image_{image_index:06d}{suffix}.png"))
     for stale in set(figures_dir.glob("image_*.png")) - set(image_figs):
         stale.unlink()
     if len(frame):
+        samples = per_sample(frame, plan)
         for group, perturbations in _groups(plan).items():
             curve_figs.append(
-                _save(curves_figure(frame, plan, group, perturbations), figures_dir / f"curves_{_slug(group)}.png")
+                _save(curves_figure(samples, plan, group, perturbations), figures_dir / f"curves_{_slug(group)}.png")
             )
             for method in plan.wavelet_levels:
                 fig = profile_figure(frame, plan, method, group, perturbations)

@@ -51,7 +51,7 @@ class ItemArrays:
 
 
 #: Columns of ``results.csv`` that hold text; every other column is float64.
-TEXT_COLUMNS = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")
+TEXT_COLUMNS = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label", "detection_label")
 
 
 class OutDirError(ValueError):
@@ -300,7 +300,7 @@ class ResultsStore:
         for col in frame.columns:
             if col not in TEXT_COLUMNS:
                 frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-        for col in TEXT_COLUMNS:
+        for col in (c for c in TEXT_COLUMNS if c in frame.columns):  # a detection study has no predicted_label
             texts = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[col]]
             frame[col] = pd.Series(texts, index=frame.index, dtype=object)
             if int(pd.__version__.split(".")[0]) >= 3:  # pandas 3's text dtype, as read back from parquet

@@ -12,6 +12,9 @@ it accepts (:mod:`.scoring`).
 
 Items of one image: the reference (index 0), each perturbation, and the noise floor (last): each seeded method
 explains the reference image again with its seed plus one and the comparison metrics score the two maps.
+
+A detection study (a config with a ``detector``) computes its items in :mod:`.detection`: the same items, with one
+row per method and reference detection.
 """
 
 from __future__ import annotations
@@ -19,43 +22,19 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from xaitk_wcam.interfaces.explainer import Explainer, target_row
+from xaitk_wcam.interfaces.explainer import DETECTOR, Explainer, target_row
 from xaitk_wcam.study.context import StudyContext
+from xaitk_wcam.study.detection import detection_item
+from xaitk_wcam.study.items import OK, ImageUnit, Item, Reference
 from xaitk_wcam.study.plan import NOISE_FLOOR, MetricColumn, StudyPlan
 from xaitk_wcam.study.scoring import scale_shares, score_maps
 from xaitk_wcam.study.store import ItemArrays, ResultsStore, item_key
 from xaitk_wcam.utils.checks import check_image
 from xaitk_wcam.utils.errors import error_text
-
-OK = "ok"
-
-
-@dataclass
-class ImageUnit:
-    """One image to process, with the perturbation indices still to do.
-
-    :param image_index: Position of the image in the source.
-    :param image_id: The source's id of the image.
-    :param image: ``H x W [x C]`` array (``None`` when the source could not read it).
-    :param label: Ground-truth label from the source, or ``None``.
-    :param todo: Perturbation indices to compute, ascending (``0`` is the reference).
-    :param error: Why the source could not give the image, if it could not.
-    :param image_hash: SHA-256 of the image's shape, dtype and bytes (a resumed study recomputes an image that
-        changed under its id).
-    """
-
-    image_index: int
-    image_id: str
-    image: np.ndarray | None
-    label: Any
-    todo: list[int]
-    error: str | None = None
-    image_hash: str | None = None
 
 
 def image_hash(image: np.ndarray | None) -> str | None:
@@ -65,29 +44,6 @@ def image_hash(image: np.ndarray | None) -> str | None:
     digest = hashlib.sha256(f"{image.shape}{image.dtype}".encode())
     digest.update(np.ascontiguousarray(image).tobytes())
     return digest.hexdigest()
-
-
-@dataclass
-class Item:
-    """One computed item: the body of its record (``rows``, ``target_index``, ``item_status``) and its arrays."""
-
-    body: dict[str, Any]
-    arrays: ItemArrays = field(default_factory=ItemArrays)
-
-
-@dataclass
-class Reference:
-    """What the other items of an image need from its reference item: its status, target and maps."""
-
-    status: str
-    target_index: int | None = None
-    maps: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # method -> space -> map
-
-    @classmethod
-    def of(cls, body: Mapping[str, Any], arrays: ItemArrays) -> Reference:
-        """The reference of a computed or committed reference item."""
-        status = str(body.get("item_status"))
-        return cls(status, body["target_index"], arrays.maps) if status == OK else cls(status)
 
 
 def run_unit(
@@ -160,6 +116,8 @@ def load_reference(store: ResultsStore, unit: ImageUnit) -> Reference:
 
 def compute_item(ctx: StudyContext, unit: ImageUnit, p_index: int, image: np.ndarray, ref: Reference | None) -> Item:
     """Item ``p_index`` of the image: the reference, a perturbation or the noise floor."""
+    if ctx.plan.model_kind == DETECTOR:
+        return detection_item(ctx, unit, p_index, image, ref)
     if p_index == 0:
         return classified_item(ctx, unit, 0, image, None)
     assert ref is not None

@@ -37,6 +37,7 @@ from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from xaitk_saliency.interfaces.gen_object_detector_blackbox_sal import GenerateObjectDetectorBlackboxSaliency
 
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM, WCAMResult
+from xaitk_wcam.interfaces.explainer import WaveletDetectorExplainer, register_explainer
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
 from xaitk_wcam.utils.checks import check_boxes, check_detector, check_image, check_int
 from xaitk_wcam.utils.detections import DetectionSet, batch_similarity, detection_labels, read_detections
@@ -340,3 +341,6 @@ def _detector_labels(detector: DetectImageObjects, image: np.ndarray) -> tuple[H
         found = next(iter(detector.detect_objects(np.asarray(image)[None])), [])
         labels = list(DetectionSet.from_detections(found).labels)
     return tuple(labels)
+
+
+register_explainer(WCAMDetector, WaveletDetectorExplainer)  # a study gets its wavelet maps, not generate's pixels
