@@ -44,6 +44,16 @@ def test_each_kind_gets_its_adapter_and_declares_its_maps() -> None:
         as_explainer(object())
 
 
+def test_the_noise_floors_second_draw_handles_an_unset_seed() -> None:
+    """A method configured with ``seed=None`` (RISEStack's default) is stochastic: its second draw is the same
+    explainer (fresh masks on the next call); it was ``int(None)`` and the noise-floor item failed."""
+    from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.rise import RISEStack
+
+    unseeded = as_explainer(RISEStack(n=4, s=2, p1=0.5, seed=None))
+    assert unseeded.seeded and unseeded.seed is None and unseeded.second_draw() is unseeded
+    assert as_explainer(SmoothGrad(samples=4, seed=3)).second_draw().seed == 4
+
+
 def test_with_seed_changes_the_seed_only() -> None:
     smooth = as_explainer(SmoothGrad(samples=4, seed=3))
     other = smooth.with_seed(4)

@@ -99,6 +99,17 @@ class Explainer(abc.ABC):
         generator = type(self.generator).from_config({**self.generator.get_config(), SEED: int(seed)})
         return type(self)(generator)
 
+    def second_draw(self) -> Explainer:
+        """The explainer of the noise floor's second map: seed + 1, or, for a method configured with
+        ``seed=None`` (xaitk's RISE / D-RISE draw fresh masks on every call), the same explainer, whose next call
+        draws new randomness.
+
+        :raises ValueError: The method has no seed.
+        """
+        if self.seeded and self.seed is None:
+            return self
+        return self.with_seed(int(self.seed) + 1)  # type: ignore[arg-type]
+
     # -- refusals before any work ---------------------------------------------------------------------
     @abc.abstractmethod
     def check_model(self, model: Any) -> None:

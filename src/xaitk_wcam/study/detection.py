@@ -171,8 +171,7 @@ def noise_floor_item(ctx: StudyContext, unit: ImageUnit, image: np.ndarray, refe
     for m, method in enumerate(ctx.plan.methods):
         if not method.seeded:
             continue
-        explainer = ctx.explainer(method.name)
-        explainer = explainer.with_seed(int(explainer.seed) + 1)  # type: ignore[arg-type]
+        explainer = ctx.explainer(method.name).second_draw()
         fields, maps[method.name] = detection_fields(
             ctx, method.name, explainer, image, reference, ref.maps.get(method.name, {}), comparisons, shares=False
         )

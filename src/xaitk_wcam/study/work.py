@@ -158,8 +158,7 @@ def noise_floor_item(ctx: StudyContext, unit: ImageUnit, image: np.ndarray, ref:
     for m, method in enumerate(ctx.plan.methods):
         if not method.seeded:
             continue
-        explainer = ctx.explainer(method.name)
-        explainer = explainer.with_seed(int(explainer.seed) + 1)  # type: ignore[arg-type]
+        explainer = ctx.explainer(method.name).second_draw()
         ref_maps = ref.maps.get(method.name, {})
         fields, maps[method.name] = method_fields(
             ctx, method.name, explainer, image, int(ref.target_index), ref_maps, comparisons, shares=False
