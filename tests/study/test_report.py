@@ -123,3 +123,11 @@ def test_all_zero_scale_profiles_are_left_out_of_the_mean_profile_with_a_warning
     reference = heights[:3]  # the reference's bars first, then the perturbation's
     np.testing.assert_allclose(reference, [0.2, 0.3, 0.5])
     assert sum(reference) == pytest.approx(1.0)
+
+
+def test_long_perturbation_names_break_before_their_parameters() -> None:
+    from xaitk_wcam.study.report import _wrapped
+
+    assert _wrapped("AverageBlurPerturber(ksize=3)") == "AverageBlurPerturber\n(ksize=3)"
+    assert _wrapped("reference") == "reference"
+    assert all(len(line) <= 24 for line in _wrapped("GaussianNoisePerturber(mean=0.0, var=0.01, seed=3)").split("\n"))

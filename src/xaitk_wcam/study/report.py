@@ -17,6 +17,7 @@ import base64
 import html
 import json
 import re
+import textwrap
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable
@@ -91,7 +92,7 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detecti
         mine = [r for r in record["rows"] if detection is None or r.get("detection") == detection]
         rows = {r["method"]: r for r in mine}
         first = mine[0] if mine else {}
-        title = record["perturbation"]
+        title = _wrapped(record["perturbation"])
         if first.get("predicted_label") is not None:
             title += f"\npred {first['predicted_label']} ({first['predicted_confidence']:.2f})"
         if first.get("survival") is not None:
@@ -108,9 +109,17 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detecti
             ax = axes[r, c]
             row = rows.get(name, {})
             sal_map = _detection_map(record, arrays.maps.get(name, {}).get(space), detection)
-            if space == "profile" and row.get("scale_share_0") is not None:
-                shares = [row[f"scale_share_{i}"] for i in range(plan.wavelet_levels[name] + 1)]
+            shares = (
+                [row[f"scale_share_{i}"] for i in range(plan.wavelet_levels[name] + 1)]
+                if space == "profile" and row.get("scale_share_0") is not None
+                else None
+            )
+            if shares is not None and np.nansum(shares) > 0:
                 plot_grouped_profiles(ax, {name: shares})
+            elif shares is not None:
+                ax.axis("off")
+                ax.text(0.5, 0.5, "no profile:\nall-zero map\n(the output did not vary)", ha="center",
+                        va="center", fontsize=7)  # fmt: skip
             elif sal_map is not None and space == WAVELET:
                 plot_wavelet_map(ax, sal_map, plan.wavelet_levels[name])
             elif sal_map is not None and space == PIXEL:
@@ -131,6 +140,15 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detecti
     )
     fig.suptitle(f"image {columns[0][0]['image_id']} ({what})", fontsize=9, **PLAIN)
     return fig
+
+
+def _wrapped(name: str, width: int = 24) -> str:
+    """A perturbation's name on lines of about ``width`` characters, broken before its parameters first
+    (``AverageBlurPerturber(ksize=3)`` ran into the next column)."""
+    if len(name) > width and "(" in name:
+        head, _, rest = name.partition("(")
+        return textwrap.fill(head, width) + "\n" + textwrap.fill("(" + rest, width)
+    return textwrap.fill(name, width)
 
 
 def _detection_map(record: dict[str, Any], maps: np.ndarray | None, detection: int | None) -> np.ndarray | None:
