@@ -39,6 +39,7 @@ def test_report_marks_blanks_and_explains_every_column(tmp_path: Path) -> None:
     for column in ("dauc", "dc", "SSD", "XCorr", "Entropy"):
         assert f"<dt>{column}</dt>" in page
     assert "Deletion AUC: confidence as the most salient pixels are removed first; lower is better" in page
+    assert "Shannon entropy of the map read as a distribution over its pixels" in page  # not xaitk's class doc
 
 
 class DollarLabels(ClassifyImage):

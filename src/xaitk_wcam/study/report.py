@@ -405,6 +405,14 @@ def _table_html(frame: Any, index: bool) -> str:
     return f"<div class='scroll'>{formatted.to_html(index=index, na_rep='', escape=True)}</div>"
 
 
+#: What the columns of xaitk-saliency's own metrics mean (their docstrings name the interface, not the number).
+XAITK_METRIC_HELP = {
+    "Entropy": "Shannon entropy of the map read as a distribution over its pixels (scipy.stats.entropy; clip_range "
+    "keeps the positive [0, 1] or negative [-1, 0] part, None min-max scales the map); lower: importance on fewer "
+    "pixels",
+}
+
+
 def _legend_html(plan: StudyPlan) -> str:
     """Each metric column: what its metric measures and which direction is better (the metrics' own words)."""
     from xaitk_wcam.study.plan import build_metrics
@@ -431,6 +439,7 @@ def _legend_html(plan: StudyPlan) -> str:
     for column in plan.columns:
         metric = metrics[column.metric]
         text = getattr(metric, "score_help", {}).get(column.score) if column.score else None
+        text = text or XAITK_METRIC_HELP.get(type(metric).__name__)
         doc = (type(metric).__doc__ or type(metric).__name__).strip().splitlines()[0].replace("``", "")
         items.append((column.column, f"{text or doc} ({type(metric).__name__}, reads {'/'.join(column.spaces)} maps)"))
     body = "".join(f"<dt>{html.escape(name)}</dt><dd>{html.escape(text)}</dd>" for name, text in items)
