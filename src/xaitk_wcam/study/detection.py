@@ -94,7 +94,7 @@ def detection_item(ctx: StudyContext, unit: ImageUnit, p_index: int, image: np.n
             raise ValueError("the detector found no detection on the reference image: nothing to explain")
         index = select_detections(found, ctx.plan.detections)
         targets = Targets(np.arange(len(index)), index, found.subset(index))
-        return explained_item(ctx, unit, 0, image, targets, None)
+        return explained_item(ctx, unit, 0, image, targets, None, found)
     assert ref is not None and ref.detections is not None
     reference = Targets.from_json(ref.detections)
     if p_index == ctx.plan.noise_floor_index:
@@ -137,10 +137,22 @@ def perturb(perturber: Any, image: np.ndarray, reference: Targets) -> tuple[np.n
 
 
 def explained_item(
-    ctx: StudyContext, unit: ImageUnit, p_index: int, image: np.ndarray, targets: Targets, ref: Reference | None
+    ctx: StudyContext,
+    unit: ImageUnit,
+    p_index: int,
+    image: np.ndarray,
+    targets: Targets,
+    ref: Reference | None,
+    found: DetectionSet | None = None,
 ) -> Item:
-    """The reference or a perturbed item: each target's survival, then every method's maps and rows."""
-    survival = drise_similarity(targets.detections, detect(ctx, image)) if len(targets.positions) else np.zeros(0)
+    """The reference or a perturbed item: each target's survival, then every method's maps and rows.
+
+    :param found: The detector's detections on ``image`` when already known (the reference item's), so the
+        detector does not run on it twice.
+    """
+    if found is None and len(targets.positions):
+        found = detect(ctx, image)
+    survival = drise_similarity(targets.detections, found) if len(targets.positions) else np.zeros(0)
     reference = targets if ref is None else Targets.from_json(ref.detections)  # type: ignore[arg-type]
     item_label = ctx.plan.item_label(p_index)
     rows, maps = [], {}
