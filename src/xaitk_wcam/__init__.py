@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import lazy_loader
 
-__version__ = "0.3.0.dev0"
+__version__ = "0.4.0.dev0"
 
 #: Submodule -> the public names it defines.
 _SUBMOD_ATTRS = {
