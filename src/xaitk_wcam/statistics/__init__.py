@@ -18,6 +18,42 @@ import lazy_loader
 
 _SUBMOD_ATTRS = {
     "change": ["DIRECTIONS", "DISTANCE", "IDENTICAL", "SIMILARITY", "as_change"],
+    "paired": [
+        "ALPHA",
+        "ATOL",
+        "METHOD",
+        "MIN_IMAGES",
+        "MOVES",
+        "TOO_FEW_IMAGES",
+        "VERDICTS",
+        "WITHIN_NOISE",
+        "PairedVerdict",
+        "minimum_images",
+        "paired_verdict",
+    ],
+    "association": [
+        "AUROC",
+        "CONFIDENCE_LEVEL",
+        "N_RESAMPLES",
+        "SPEARMAN",
+        "Association",
+        "auroc_association",
+        "spearman_association",
+    ],
+    "margin": [
+        "FLIP_ONLY",
+        "INCOMPLETE",
+        "MAP_AFTER",
+        "MAP_FIRST",
+        "MAP_ONLY",
+        "MARGIN_CLASSES",
+        "NEITHER",
+        "SAME_STRENGTH",
+        "NoiseThreshold",
+        "WarningMargin",
+        "noise_threshold",
+        "warning_margin",
+    ],
 }
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs=_SUBMOD_ATTRS)
