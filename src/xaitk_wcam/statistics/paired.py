@@ -37,11 +37,12 @@ change may be; the verdict does not read it).
 **Why a t interval, not a bootstrap.** Under the null that matters (a perturbation that changes nothing, with
 independent draws), an image's perturbed change and its noise-floor change are two exchangeable draws, so
 ``d_i`` is symmetric about 0, with a spread that differs from image to image. For independent observations
-symmetric about 0, not necessarily identically distributed, Student's t test keeps its level at the usual
-``alpha`` (Efron 1969), at every ``n``. The bootstrap intervals of a mean (percentile, BCa) are too narrow for
-the 5 to 50 images of a typical study (Efron & Tibshirani 1993, ch. 12-14: they behave like a normal interval
-with the plug-in variance). Measured with ``benchmarks/paired_verdict.py`` (1000 seeded studies per cell, images
-whose noise levels differ by a log-normal factor, changes ``>= 0``), the share of null studies read as "moves":
+symmetric about 0, not necessarily identically distributed, Efron (1969) showed that Student's t test at the
+usual levels is conservative or close to its nominal level; it needs no resampling and no model of the spread.
+The bootstrap intervals of a mean (percentile, BCa) are too narrow in small samples (Efron & Tibshirani 1993,
+ch. 13-14), and a study has 5 to 100 images. Measured with ``benchmarks/paired_verdict.py`` (1000 seeded
+studies per cell, images whose noise levels differ by a log-normal factor, changes ``>= 0``), the share of null
+studies read as "moves":
 
 ======  =====  =====  ==========
 n       t      BCa    percentile
@@ -68,7 +69,8 @@ candidate measured.
 exact sign-flip permutation test or Wilcoxon's signed-rank test, which assume only the symmetry above) can give
 a one-sided p-value below ``2**-n``: 1/16 = 0.0625 at ``n = 4``, 1/32 = 0.031 at ``n = 5``. Below
 ``ceil(log2(1 / alpha))`` images, a "moves" would therefore rest on the normality of the differences alone,
-which 4 images cannot check; from there on, the t test's level holds under symmetry (Efron 1969).
+which 4 images cannot check. From 5 images on, the t verdict keeps its level in the simulation above; nothing
+in it argues for a larger minimum (more images buy power, not validity).
 
 **Numerical ties.** Differences within ``atol`` (:data:`ATOL`, 1e-9) of 0 are set to 0, so that the rounding of
 identical maps (a correlation of a map with itself can be ``1 - 2e-16``) cannot read as movement. When every
