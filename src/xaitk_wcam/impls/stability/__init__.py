@@ -7,13 +7,19 @@ RelativeRepresentationStability (Agarwal et al. 2022). Around one image, from th
 (:mod:`xaitk_wcam.interfaces.stability`).
 """
 
+from xaitk_wcam.impls.stability.infidelity import Infidelity
 from xaitk_wcam.impls.stability.relative import (
     RelativeInputStability,
     RelativeOutputStability,
     RelativeRepresentationStability,
 )
+from xaitk_wcam.impls.stability.sensitivity import AvgSensitivity, LocalLipschitzEstimate, MaxSensitivity
 
 __all__ = [
+    "AvgSensitivity",
+    "Infidelity",
+    "LocalLipschitzEstimate",
+    "MaxSensitivity",
     "RelativeInputStability",
     "RelativeOutputStability",
     "RelativeRepresentationStability",
