@@ -48,6 +48,13 @@ class Infidelity(LocalStabilityMetric):
     needs = frozenset({"predict", "target", "reference_map"})
     n_explanations = 0
 
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Usable when Captum (the ``whitebox`` extra) is installed (found without importing it)."""
+        from xaitk_wcam.utils.extras import has_extra
+
+        return has_extra("whitebox")
+
     def __init__(
         self,
         *,

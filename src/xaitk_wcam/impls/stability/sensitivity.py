@@ -98,7 +98,10 @@ class NoiseStability(LocalStabilityMetric):
 
     def prepare(self, maps: np.ndarray) -> np.ndarray:
         """Quantus' post-processing of maps: each divided by its maximum absolute value (``normalise``; an all-zero
-        map is kept), then the absolute value (``absolute``, Quantus' ``abs``). ``maps``: ``N x H x W``."""
+        map is kept), then the absolute value (``absolute``, Quantus' ``abs``). ``maps``: ``N x H x W``.
+
+        Quantus' ``normalise_by_max`` divides a whole batch by the batch's maximum; per map, as here, is the same for
+        one image, which is how these metrics run (one image per ``compute``)."""
         out = np.array(maps, dtype=np.float64)
         if self.normalise:
             peak = np.abs(out).reshape(len(out), -1).max(axis=1)
