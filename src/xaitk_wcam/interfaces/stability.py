@@ -34,6 +34,7 @@ import numpy as np
 from smqtk_core.plugfigurable import Plugfigurable
 
 from xaitk_wcam.interfaces.explanation import MAP_SPACES
+from xaitk_wcam.statistics.change import DISTANCE, SIMILARITY
 from xaitk_wcam.utils.checks import check_image, check_map
 
 __all__ = [
@@ -47,9 +48,6 @@ __all__ = [
     "image_as_unit_float",
     "prediction_changed",
 ]
-
-#: ``direction`` values: higher means more similar (e.g. a correlation) / higher means farther apart (less stable).
-SIMILARITY, DISTANCE = "similarity", "distance"
 
 #: An explainer as a callable: ``N x H x W [x C]`` float images in ``[0, 1]`` -> ``N x H' x W'`` maps of the
 #: explained class (the same class for every image of the batch).
