@@ -43,14 +43,20 @@ def test_each_kind_gets_its_adapter_and_declares_its_maps() -> None:
         as_explainer(object())
 
 
-def test_the_noise_floors_second_draw_handles_an_unset_seed() -> None:
-    """A method configured with ``seed=None`` (RISEStack's default) is stochastic: its second draw is the same
-    explainer (fresh masks on the next call); it was ``int(None)`` and the noise-floor item failed."""
+def test_each_draw_on_an_image_has_its_own_seed_and_the_same_pixels_the_same_one() -> None:
+    """A study's items are independent draws: the seed follows the method's seed, the pixels and the draw; a method
+    configured with ``seed=None`` (RISEStack's default) draws fresh randomness anyway and is left as it is."""
     from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.rise import RISEStack
 
     unseeded = as_explainer(RISEStack(n=4, s=2, p1=0.5, seed=None))
-    assert unseeded.seeded and unseeded.seed is None and unseeded.second_draw() is unseeded
-    assert as_explainer(SmoothGrad(samples=4, seed=3)).second_draw().seed == 4
+    image = np.zeros((8, 8, 3), dtype=np.uint8)
+    assert unseeded.seeded and unseeded.seed is None and unseeded.drawn_for(image) is unseeded
+    smooth = as_explainer(SmoothGrad(samples=4, seed=3))
+    first, again, second = smooth.drawn_for(image), smooth.drawn_for(image.copy()), smooth.drawn_for(image, draw=1)
+    other = smooth.drawn_for(image + 1)
+    assert first.seed == again.seed and len({first.seed, second.seed, other.seed, 3}) == 4
+    assert as_explainer(SmoothGrad(samples=4, seed=4)).drawn_for(image).seed != first.seed
+    assert as_explainer(VanillaGradients()).drawn_for(image).seed is None  # deterministic: nothing to draw
 
 
 def test_with_seed_changes_the_seed_only() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from smqtk_core.configuration import to_config_dict
 from study_helpers import as_json, fake_config
 
@@ -31,9 +32,7 @@ def test_bad_images_are_recorded_and_the_study_goes_on(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "report.html").exists()
 
 
-def test_noise_floor_rows_and_band(tmp_path: Path) -> None:
-    from xaitk_wcam.study.report import noise_floor_table
-
+def test_noise_floor_rows_are_a_second_independent_draw(tmp_path: Path) -> None:
     config = {**fake_config(n=2), "noise_floor": True}
     study = SaliencyRobustnessStudy(config)
     assert study.plan.seeded == ["wcam"] and study.plan.noise_floor_index == 3  # reference, 2 blurs, noise floor
@@ -42,12 +41,13 @@ def test_noise_floor_rows_and_band(tmp_path: Path) -> None:
     assert list(floor["method"]) == ["wcam", "wcam"]  # the sliding window is deterministic: no row
     assert (floor["status"] == "ok").all() and floor[["SSD", "XCorr"]].notna().all().all()
     assert floor["Entropy"].isna().all()  # comparisons only
-    # the second map is WCAM with seed + 1: its XCorr with the reference map is below 1
+    # the second map is WCAM with a seed of its own: its XCorr with the reference map is below 1
     assert (floor["XCorr"] < 1).all()
-    table = noise_floor_table(frame, study.plan)
-    assert set(table["metric"]) == {"SSD", "XCorr"} and set(table["exceeds noise floor"]) <= {"yes", "no"}
+    verdicts = pd.read_csv(tmp_path / "out" / "verdicts.csv")
+    assert set(verdicts["metric"]) == {"SSD", "XCorr"} and set(verdicts["method"]) == {"wcam", "sw"}
+    assert set(verdicts["verdict"]) == {"too few images"} and (verdicts["n_images"] == 2).all()  # 2 < 5 images
     report = (tmp_path / "out" / "report.html").read_text()
-    assert "Perturbation effect versus the noise floor" in report and "exceeds noise floor" in report
+    assert "Verdicts: does each map move beyond its noise?" in report and "What this study found" in report
     off = SaliencyRobustnessStudy(fake_config(n=2)).run(tmp_path / "off", progress=False, report=False)
     assert "noise_floor" not in set(off["perturbation"]) and len(off) == len(frame) - 2
 

@@ -8,8 +8,9 @@ need from the model, not in what they give back. An :class:`Explainer` hides the
 object:
 
 - :attr:`Explainer.map_spaces`, :attr:`Explainer.wavelet_levels`: what its maps will be, before anything runs;
-- :attr:`Explainer.seeded`, :attr:`Explainer.seed`, :meth:`Explainer.with_seed`: whether the maps depend on a
-  seed, and the same method with another seed (a study's noise floor);
+- :attr:`Explainer.seeded`, :attr:`Explainer.seed`, :meth:`Explainer.with_seed`, :meth:`Explainer.drawn_for`:
+  whether the maps depend on a seed, the same method with another seed, and seeded for one independent draw on an
+  image (a study's items and noise floor);
 - :meth:`Explainer.check_model`, :meth:`Explainer.check_memory`: refusals before any work;
 - :meth:`Explainer.explain` ``(image, model, targets) -> Explanation``: one map per target, in the order of
   ``targets``, in every space (checked: never a map of another target in its place). A classifier's targets are
@@ -44,6 +45,7 @@ from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import PIXEL, Explanation, MapExplanation
 from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency, WhiteboxClassifier
 from xaitk_wcam.utils.detections import DetectionSet
+from xaitk_wcam.utils.seeds import derived_seed
 from xaitk_wcam.utils.target_class import TargetClassBlackbox
 
 #: The constructor keyword (and ``get_config`` key) of a generator's seed.
@@ -104,16 +106,15 @@ class Explainer(abc.ABC):
         generator = type(self.generator).from_config({**self.generator.get_config(), SEED: int(seed)})
         return type(self)(generator)
 
-    def second_draw(self) -> Explainer:
-        """The explainer of the noise floor's second map: seed + 1, or, for a method configured with
-        ``seed=None`` (xaitk's RISE / D-RISE draw fresh masks on every call), the same explainer, whose next call
-        draws new randomness.
-
-        :raises ValueError: The method has no seed.
-        """
-        if self.seeded and self.seed is None:
+    def drawn_for(self, image: np.ndarray, draw: int = 0) -> Explainer:
+        """The same method seeded for one draw on ``image``: its seed derived from its own seed, the image's pixels and
+        ``draw`` (:func:`~xaitk_wcam.utils.seeds.derived_seed`). Two explanations of the same pixels in the same draw
+        are the same explanation; any other two are independent draws, as a study's verdict assumes (its perturbed
+        items and its noise floor: draw 1 on the reference image). A method without a seed, or configured with
+        ``seed=None`` (xaitk's RISE and D-RISE then draw fresh randomness on every call), is returned as it is."""
+        if not self.seeded or self.seed is None:
             return self
-        return self.with_seed(int(self.seed) + 1)  # type: ignore[arg-type]
+        return self.with_seed(derived_seed(int(self.seed), image, draw))
 
     # -- refusals before any work ---------------------------------------------------------------------
     @abc.abstractmethod

@@ -94,6 +94,8 @@ class MetricColumn:
     :param compares: Whether the metric compares the map with the reference map
         (:attr:`~xaitk_wcam.study.scorers.Scorer.compares`).
     :param reads_classes: Whether it reads a classifier's confidence of the explained class.
+    :param direction: For a comparison: ``"similarity"`` or ``"distance"`` (:attr:`Scorer.direction
+        <xaitk_wcam.study.scorers.Scorer.direction>`), so that the study reads every comparison as a change.
     """
 
     column: str
@@ -103,6 +105,7 @@ class MetricColumn:
     levels: int | None = None
     compares: bool = False
     reads_classes: bool = False
+    direction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,9 @@ def _columns_of(metric: Any, index: int, name: str | None) -> list[MetricColumn]
             column = str(name) if score is None else f"{name}_{score}"
         else:
             column = str(metric.name) if score is None else str(score)
-        out.append(MetricColumn(column, index, score, spaces, levels, scorer.compares, scorer.reads_classes))
+        out.append(
+            MetricColumn(column, index, score, spaces, levels, scorer.compares, scorer.reads_classes, scorer.direction)
+        )
     return out
 
 

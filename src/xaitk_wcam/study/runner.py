@@ -15,6 +15,7 @@ from xaitk_wcam.study.executors import StudyExecutor, WorkerDied, open_executor,
 from xaitk_wcam.study.items import ImageUnit, commit_item, failed_item, image_hash
 from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.study.store import ResultsStore, item_key
+from xaitk_wcam.study.verdicts import write_tables
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.extras import require_extra
 
@@ -134,10 +135,11 @@ class SaliencyRobustnessStudy:
                 finally:
                     bar.close()
             frame = store.assemble(self.plan.row_columns(), self.plan.text_columns, keys)
+            verdicts, robustness = write_tables(store, frame, self.plan)
             if report:
                 from xaitk_wcam.study.report import write_report
 
-                write_report(store, self.plan, frame, keys)  # the run's items only
+                write_report(store, self.plan, frame, keys, verdicts, robustness)  # the run's items only
         return frame
 
 

@@ -69,6 +69,12 @@ class Scorer(abc.ABC):
         """The names of its values, one results column each (``(None,)``: one unnamed value)."""
         return (None,)
 
+    @property
+    def direction(self) -> str | None:
+        """For a metric that :attr:`compares`: ``"similarity"`` (higher = closer to the reference) or ``"distance"``
+        (higher = further), read from the metric's ``direction``; ``None`` otherwise."""
+        return str(self.metric.direction) if self.compares else None
+
     @abc.abstractmethod
     def score(self, space: str, scoring: MapScoring) -> dict[str | None, float]:
         """Its values (by :meth:`scores` name) for the map of ``space`` in ``scoring``."""

@@ -8,6 +8,8 @@ Layout of ``OUT_DIR``::
     maps/<key>.npz     the item's image and maps (compressed, written before the item's JSON)
     results.csv        rows of every committed item, in study order
     results.parquet    the same table
+    verdicts.csv       per method x comparison x perturbation: does the map move beyond its noise (study.verdicts)
+    robustness.csv     per method x perturbation x feature: does that movement go with the model breaking
 
 ``<key>`` is ``<image index:06d>-<perturbation index:04d>`` (perturbation 0 is the reference, the last
 index the noise floor). Every file
@@ -206,6 +208,12 @@ class ResultsStore:
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(path, lambda fh: json.dump(data, fh, indent=2, sort_keys=False, default=_json_default))
+        return path
+
+    def write_table(self, name: str, frame: Any) -> Path:
+        """Atomically write a ``pandas.DataFrame`` as ``OUT_DIR/name`` (CSV, no index)."""
+        path = self.root / name
+        _atomic_write(path, lambda fh: frame.to_csv(fh, index=False), mode="w")
         return path
 
     # -- items --------------------------------------------------------------------------------------

@@ -13,8 +13,14 @@ is called through its :class:`~xaitk_wcam.interfaces.explainer.Explainer` (one m
 through its :class:`~xaitk_wcam.study.scorers.Scorer`, in a map space it accepts. Rows: one per method and reference
 target (a target the item lost gets a row that says so).
 
-The noise floor (the last item of an image): each seeded method explains the reference image again with its seed
-plus one, and the comparison metrics score the two maps.
+**Independent draws.** A seeded method explains every item with a seed of its own, derived from the method's seed
+and the pixels it explains (:meth:`~xaitk_wcam.interfaces.explainer.Explainer.drawn_for`): a perturbed map and the
+reference map are two independent draws of the method, and so are the two maps of the noise floor (the last item of
+an image: each seeded method explains the reference image again, as draw 1, and the comparison metrics score it
+against the reference map). The noise floor is then exactly the comparison of a perturbed item when the
+perturbation does nothing, which is what the study's verdict (:mod:`xaitk_wcam.study.verdicts`) relies on; and a
+perturbation that returns the very same pixels gets the very same map (a change of 0), never a false movement.
+Seeds depend only on the method's seed and the pixels, so a resumed or distributed study draws the same maps.
 """
 
 from __future__ import annotations
@@ -161,8 +167,9 @@ class StudyWorker:
         rows, maps = [], {}
         for m, method in enumerate(self.plan.methods):
             reference_maps = None if reference is None else reference.maps.get(method.name, {})
+            explainer = self.explainer(method.name).drawn_for(image)
             fields, maps[method.name] = self.explain(
-                self.explainer(method.name), image, targets, reference_maps, self.metrics[method.name], shares=True
+                explainer, image, targets, reference_maps, self.metrics[method.name], shares=True
             )
             for position in described.positions:  # every reference target, one the item lost included
                 row = {"_method_index": m, "image_id": unit.image_id, "perturbation": self.plan.item_label(p_index),
@@ -175,8 +182,8 @@ class StudyWorker:
         return Item(body, ItemArrays(image, self._stored(maps)))
 
     def noise_floor_item(self, unit: ImageUnit, image: np.ndarray, reference: Reference) -> Item:
-        """Each seeded method explains the reference targets on the reference image again with its seed plus one;
-        the comparison metrics score each map against the reference map of the same target."""
+        """Each seeded method explains the reference targets on the reference image again, as a second independent
+        draw; the comparison metrics score each map against the reference map of the same target."""
         targets = reference.targets
         assert targets is not None
         rows, maps = [], {}
@@ -185,7 +192,7 @@ class StudyWorker:
                 continue
             comparisons = [metric for metric in self.metrics[method.name] if metric.scorer.compares]
             fields, maps[method.name] = self.explain(
-                self.explainer(method.name).second_draw(),
+                self.explainer(method.name).drawn_for(image, draw=1),
                 image,
                 targets,
                 reference.maps.get(method.name, {}),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from nrtk.impls.perturb_image.geometric.random import RandomTranslationPerturber
 from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
@@ -132,6 +133,17 @@ def test_a_detection_study_fills_its_rows(tmp_path: Path) -> None:
     assert set(floor["method"]) == {"wcam", "drise"} and floor["xcorr"].notna().all() and floor["survival"].isna().all()
     assert (tmp_path / "out" / "figures" / "image_000000_detection_0.png").is_file()
     assert "survival" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    # the verdicts and the robustness link, per image x detection, with the detection's survival as the outcome
+    verdicts = pd.read_csv(tmp_path / "out" / "verdicts.csv")
+    assert set(verdicts["method"]) == {"wcam", "drise"} and len(verdicts) == 2 * 2 * 3  # methods x comparisons x items
+    assert set(verdicts["verdict"]) == {"too few images"}  # 2 < 5 samples
+    visible = verdicts[verdicts["perturbation"] != "Blackout()"]
+    assert (visible["n_images"] == 2).all()  # complete cases: blacked out, the maps are all zero and SSD undefined
+    assert (verdicts[(verdicts["perturbation"] == "Blackout()") & (verdicts["metric"] == "ssd")]["n_images"] == 0).all()
+    robustness = pd.read_csv(tmp_path / "out" / "robustness.csv")
+    assert set(robustness["outcome"]) == {"survival drop", "lost"} and robustness["n_images"].isin([0, 2]).all()
+    blackout = robustness[(robustness["perturbation"] == "Blackout()") & (robustness["statistic"] == "auroc")]
+    assert blackout["value"].isna().all()  # every detection is lost: only one outcome, no AUROC
 
 
 def test_a_vanished_detection_scores_0_and_a_failed_image_does_not_stop_the_study(tmp_path: Path) -> None:

@@ -97,6 +97,9 @@ class ModelTask(abc.ABC):
     scores_classes: ClassVar[bool] = False
     #: ``(columns, meaning)`` pairs of the report's legend for :attr:`columns` and :attr:`map_columns`.
     legend: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: The names of the model's outcome on a perturbed item, against the reference item (:meth:`outcome_change`): how
+    #: far its outcome dropped, and whether it broke.
+    outcome_names: ClassVar[tuple[str, str]] = ("outcome drop", "broken")
 
     def __init__(self, model: Any, settings: Mapping[str, Any]) -> None:
         self.model = model
@@ -140,6 +143,20 @@ class ModelTask(abc.ABC):
     def map_stack(cls, stored: np.ndarray) -> np.ndarray:
         """The per-target stack of a stored map (:meth:`stored_map`'s inverse)."""
         return stored
+
+    # -- the statistics (no model) ----------------------------------------------------------------------
+    @classmethod
+    def outcome_change(cls, reference: Any, perturbed: Any) -> tuple[Any, Any]:
+        """Per sample (the rows' index), the model's outcome on a perturbed item against the reference item: how far
+        it dropped (:attr:`outcome_column` on the reference minus on the perturbed item; positive: worse) and whether
+        the model broke (``1.0``/``0.0``, NaN where unknown). By default a break is a drop of more than half.
+
+        :param reference: The reference rows, one per sample (``pandas.DataFrame``).
+        :param perturbed: The perturbed item's rows, same index.
+        :return: Two ``pandas.Series``.
+        """
+        before, after = reference[cls.outcome_column].astype(float), perturbed[cls.outcome_column].astype(float)
+        return before - after, (after < before / 2).astype(float).where(before.notna() & after.notna())
 
     # -- the report (no model) ------------------------------------------------------------------------
     @classmethod

@@ -65,6 +65,7 @@ class ClassificationTask(ModelTask):
     text_columns = ("predicted_label", "target_label")
     label_columns = ("predicted_label", "target_label")
     outcome_column = "target_confidence"
+    outcome_names = ("confidence drop", "flip")
     scores_classes = True
     legend = (
         ("predicted_confidence, target_confidence", "the classifier's confidence of its top class and of the "
@@ -111,6 +112,14 @@ class ClassificationTask(ModelTask):
     @classmethod
     def targets_from_record(cls, record: Mapping[str, Any]) -> ClassTarget:
         return ClassTarget(int(record["target_index"]), [])
+
+    @classmethod
+    def outcome_change(cls, reference: Any, perturbed: Any) -> tuple[Any, Any]:
+        """The target's confidence drop, and whether the top class flipped (differs from the reference's)."""
+        drop = reference["target_confidence"].astype(float) - perturbed["target_confidence"].astype(float)
+        before, after = reference["predicted_label"], perturbed["predicted_label"]
+        known = before.notna() & after.notna()
+        return drop, (before.astype(str) != after.astype(str)).astype(float).where(known)
 
     # -- the store: one H x W map per method and space, as format 3 always stored them ---------------------
     @classmethod

@@ -121,6 +121,9 @@ class DetectionTask(ModelTask):
     label_columns = ("detection", "detection_label", "detection_score", *_BOX)
     map_columns = (BOX_ENERGY,)
     outcome_column = "survival"
+    #: A detection is lost when its survival falls below half of its survival on the reference image (a box the
+    #: perturbation removed has survival 0: lost).
+    outcome_names = ("survival drop", "lost")
     legend = (
         ("detection, detection_label, detection_score", "the explained detection: its index among the "
          "detector's detections on the reference image, its label and score there"),
