@@ -233,4 +233,9 @@ def test_wcam_keywords_are_wcams_own() -> None:
     assert list(inspect.signature(WCAMDetector).parameters) == [*wcam, "detections"]
     with pytest.raises(TypeError, match="no parameter 'output'"):
         WCAMDetector(output="wavelet")
-    assert WCAMDetector(grid_size=6, seed=3).wcam.get_config() == {**wcam, "grid_size": 6, "seed": 3, "output": "spatial"}
+    assert WCAMDetector(grid_size=6, seed=3).wcam.get_config() == {
+        **wcam,
+        "grid_size": 6,
+        "seed": 3,
+        "output": "spatial",
+    }
