@@ -93,6 +93,9 @@ class WCAM(SobolSaliency):
     :param max_evaluations: Forward-pass budget of ``nb_design="auto"`` (required with it, refused otherwise).
     :param tolerance: ``"auto"`` stops once :attr:`WCAMResult.stability` is at least ``1 - tolerance``.
     :param output: What :meth:`generate` returns: "wavelet" (layout maps) or "spatial" (pixel maps).
+    :param progress: A progress bar of the forward passes (done / total, ETA): ``True``, ``False`` or ``None``
+        (auto: only in an interactive terminal, :mod:`xaitk_wcam.utils.progress`). Not part of :meth:`get_config`;
+        the maps do not depend on it.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class WCAM(SobolSaliency):
         max_evaluations: int | None = None,
         tolerance: float = 0.2,
         output: str = "wavelet",
+        progress: bool | None = None,
     ) -> None:
         super().__init__(
             grid_size=grid_size,
@@ -117,6 +121,7 @@ class WCAM(SobolSaliency):
             seed=seed,
             max_evaluations=max_evaluations,
             tolerance=tolerance,
+            progress=progress,
         )
         check_wavelet(wavelet)
         self.output = check_choice("output", output, OUTPUT_SPACES)

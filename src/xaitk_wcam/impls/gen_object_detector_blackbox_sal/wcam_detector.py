@@ -164,6 +164,8 @@ class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
     :param tolerance: Stability tolerance of ``nb_design="auto"``.
     :param detections: Which of the detector's detections on the reference image :meth:`explain` explains by
         default: ``"all"``, an int ``K`` (the ``K`` best scores) or a class label (every detection of it).
+    :param progress: A progress bar of the detector's forward passes: ``True``, ``False`` or ``None`` (auto: only
+        in an interactive terminal, :mod:`xaitk_wcam.utils.progress`). Not part of :meth:`get_config`.
     """
 
     def __init__(
@@ -179,6 +181,7 @@ class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
         max_evaluations: int | None = None,
         tolerance: float = 0.2,
         detections: int | str = ALL,
+        progress: bool | None = None,
     ) -> None:
         #: The WCAM that does the work (pixel maps first, as xaitk's detector interface returns).
         self.wcam = WCAM(
@@ -192,12 +195,26 @@ class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
             max_evaluations=max_evaluations,
             tolerance=tolerance,
             output="spatial",
+            progress=progress,
         )
+        self.wcam.progress_label = type(self).__name__
         if isinstance(detections, (int, np.integer)) and not isinstance(detections, bool):
             detections = check_int("detections", detections, 1)
         elif not isinstance(detections, str):
             raise TypeError(f"detections must be 'all', an int K >= 1 or a class label string, got {detections!r}")
         self.detections = detections
+
+    @classmethod
+    def get_default_config(cls) -> dict[str, Any]:
+        """The constructor's defaults without ``progress`` (as :class:`~xaitk_wcam.WCAM`'s)."""
+        config = super().get_default_config()
+        config.pop("progress", None)
+        return config
+
+    @property
+    def progress(self) -> bool | None:
+        """The ``progress`` keyword (``None``: auto)."""
+        return self.wcam.progress
 
     def get_config(self) -> dict[str, Any]:
         config = self.wcam.get_config()
