@@ -78,6 +78,19 @@ class WCAMResult(WaveletExplanation):
 class WCAM(SobolSaliency):
     """Wavelet sCale Attribution Method (Kasmi et al. 2023).
 
+    **What ``generate`` returns.** ``generate(image, classifier)`` (xaitk-saliency's interface) returns one map per
+    class of the classifier, ``n_classes x H x W`` float32, and by default (``output="wavelet"``) each map is laid
+    out as the image's wavelet coefficients (``pywt.coeffs_to_array``: the approximation in the top-left corner,
+    finer details towards the right and bottom), **not aligned with the image**: overlaying it on the image means
+    nothing. For pixel maps aligned with the image, build ``WCAM(output="spatial")``, or call
+    ``explain(image, classifier)`` and read ``.spatial_maps`` (beside ``.wavelet_maps`` and ``.scale_profile``).
+
+    **One class.** With an ImageNet classifier ``generate`` returns 1000 maps (``1000 x 400 x 600`` float32 is about
+    1 GB); above :data:`~xaitk_wcam.interfaces.blackbox_explainer.MANY_CLASSES` (100) classes it warns with that
+    memory (:class:`~xaitk_wcam.interfaces.blackbox_explainer.ManyClassesWarning`). Hand it the one-class view
+    instead, ``xaitk_wcam.TargetClassBlackbox(classifier, label)``: one map, at the
+    same cost in forward passes (``xaitk-wcam explain --label`` does this).
+
     :param wavelet: An orthogonal pywt wavelet name ("haar", "db2", "sym4", ...). Haar is exact and fastest.
     :param levels: DWT levels, ``1 ... 16`` (:data:`~xaitk_wcam.wavelets.transform.MAX_LEVELS`); images are padded
         to multiples of ``2**levels`` and must be large enough for the wavelet's filter at every level
