@@ -11,7 +11,8 @@ Two classifiers, so that the ratio is seen where the bar weighs most and where i
 The bar writes to standard error (the script sends it to ``os.devnull`` while timing, so a terminal's redraws
 are not counted; tqdm formats and writes it all the same). It prints one row per classifier: passes, the median
 wall and CPU seconds (the process's, less sensitive than wall time to other jobs on a shared machine) with and
-without the bar, and their ratios. Last, the bar alone: a bar created, updated once per batch of the same design
+without the bar, their ratios, and the median of the wall-time ratios of consecutive pairs (``paired``: the load of
+the moment cancels out). Last, the bar alone: a bar created, updated once per batch of the same design
 and closed, median of 20, what it adds to one explanation whatever the model.
 
     python benchmarks/progress_overhead.py                       # grid 16, nb_design 8 (2,064 passes), 5 repeats
@@ -100,7 +101,7 @@ def main() -> None:
         f"{args.repeats} repeats each; torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"{platform.processor() or platform.machine()}, Python {sys.version.split()[0]}"
     )
-    columns = ("wall off", "wall on", "on/off", "cpu off", "cpu on", "on/off")
+    columns = ("wall off", "wall on", "on/off", "cpu off", "cpu on", "on/off", "paired")
     print(f"{'classifier':<20}{'passes':>8}" + "".join(f"{c:>10}" for c in columns))
     passes = 0
     for name, classifier in classifiers:
@@ -111,9 +112,10 @@ def main() -> None:
             on.append(timed(WCAM(**keywords, progress=True), image, classifier))
         wall_off, wall_on = (statistics.median(t[0] for t in runs) for runs in (off, on))
         cpu_off, cpu_on = (statistics.median(t[1] for t in runs) for runs in (off, on))
+        paired = statistics.median(b[0] / a[0] for a, b in zip(off, on, strict=True))
         print(
             f"{name:<20}{passes:>8}{wall_off:>10.3f}{wall_on:>10.3f}{wall_on / wall_off:>10.4f}"
-            f"{cpu_off:>10.3f}{cpu_on:>10.3f}{cpu_on / cpu_off:>10.4f}"
+            f"{cpu_off:>10.3f}{cpu_on:>10.3f}{cpu_on / cpu_off:>10.4f}{paired:>10.4f}"
         )
     alone = statistics.median(bar_alone(passes, args.batch_size) for _ in range(20))
     updates = -(-passes // args.batch_size)
