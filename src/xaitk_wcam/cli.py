@@ -378,7 +378,7 @@ def explain(
             )
         click.echo(explain_cost(generator, EXPLAIN_METHODS[method]))
         explaining = time.perf_counter()
-        result = explainer.explain(pixels, classifier, index)
+        result = explainer.explain(pixels, classifier, [index])
         explained = time.perf_counter() - explaining
         fig = wcam_figure(
             pixels,

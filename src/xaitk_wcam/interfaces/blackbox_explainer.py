@@ -46,7 +46,7 @@ def many_classes_message(generator: str, n_classes: int, image_shape: tuple[int,
         f"{generator}.generate returns one map per class: {n_classes} classes x {height} x {width} float32 = "
         f"{_bytes(size)}. To explain one class, pass the one-class view "
         "xaitk_wcam.TargetClassBlackbox(classifier, label) as the blackbox (one map, same cost), or use "
-        "xaitk_wcam.interfaces.explainer.as_explainer(generator).explain(image, classifier, class_index)"
+        "xaitk_wcam.interfaces.explainer.as_explainer(generator).explain(image, classifier, [class_index])"
     )
 
 
