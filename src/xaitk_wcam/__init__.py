@@ -63,6 +63,7 @@ _SUBMOD_ATTRS = {
     "sources.skimage_images": ["SkimageImages"],
     "study.runner": ["SaliencyRobustnessStudy"],
     "utils.detections": ["DetectionSet", "drise_similarity"],
+    "utils.target_class": ["TargetClassBlackbox"],
     "wavelets.sufficient": ["sufficient_image", "sufficient_images"],
 }
 

@@ -230,12 +230,9 @@ def test_wcam_keywords_are_wcams_own() -> None:
 
     wcam = {k: v for k, v in WCAM.get_default_config().items() if k != "output"}
     assert WCAMDetector.get_default_config() == {**wcam, "detections": "all"}
-    assert list(inspect.signature(WCAMDetector).parameters) == [*wcam, "detections"]
+    keywords = [name for name in inspect.signature(WCAM).parameters if name != "output"]  # progress: not in configs
+    assert list(inspect.signature(WCAMDetector).parameters) == [*keywords, "detections"]
     with pytest.raises(TypeError, match="no parameter 'output'"):
         WCAMDetector(output="wavelet")
-    assert WCAMDetector(grid_size=6, seed=3).wcam.get_config() == {
-        **wcam,
-        "grid_size": 6,
-        "seed": 3,
-        "output": "spatial",
-    }
+    config = WCAMDetector(grid_size=6, seed=3).wcam.get_config()
+    assert config == {**wcam, "grid_size": 6, "seed": 3, "output": "spatial"}

@@ -157,8 +157,9 @@ class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
 
     :param wcam_keywords: :class:`~xaitk_wcam.WCAM`'s keywords, all but ``output`` (``wavelet``, ``levels``,
         ``grid_size``, ``nb_design``, ``estimator``, ``batch_size``: perturbed images per ``detect_objects`` call,
-        ``seed``, ``max_evaluations``, ``tolerance``), with WCAM's defaults; the signature lists them (one definition:
-        WCAM's, :func:`with_wcam_keywords`).
+        ``seed``, ``max_evaluations``, ``tolerance``, ``progress``: a bar of the detector's forward passes, not part
+        of :meth:`get_config`), with WCAM's defaults; the signature lists them (one definition: WCAM's,
+        :func:`with_wcam_keywords`).
     :param detections: Which of the detector's detections on the reference image :meth:`explain` explains by
         default: ``"all"``, an int ``K`` (the ``K`` best scores) or a class label (every detection of it).
     :raises TypeError: A keyword WCAM does not take (``output`` included: the maps are pixel maps first).
@@ -171,7 +172,20 @@ class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
             raise TypeError(f"WCAMDetector has no parameter {unknown[0]!r}; accepted: {[*WCAM_KEYWORDS, 'detections']}")
         #: The WCAM that does the work (pixel maps first, as xaitk's detector interface returns).
         self.wcam = WCAM(**wcam_keywords, output="spatial")
+        self.wcam.progress_label = type(self).__name__  # its progress bar names the detector method
         self.detections = parse_detections_rule(detections)
+
+    @classmethod
+    def get_default_config(cls) -> dict[str, Any]:
+        """The constructor's defaults without ``progress`` (as :class:`~xaitk_wcam.WCAM`'s)."""
+        config = super().get_default_config()
+        config.pop("progress", None)
+        return config
+
+    @property
+    def progress(self) -> bool | None:
+        """The ``progress`` keyword (``None``: auto)."""
+        return self.wcam.progress
 
     def get_config(self) -> dict[str, Any]:
         config = self.wcam.get_config()
