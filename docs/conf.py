@@ -44,6 +44,7 @@ source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-n
 # -- Markdown and notebooks ------------------------------------------------------------------------------------------
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
 myst_heading_anchors = 3
+highlight_language = "text"  # untagged blocks are command output and tables, not Python
 nb_execution_mode = "off"  # render the stored outputs; never run a notebook while building
 nb_merge_streams = True
 
@@ -79,3 +80,4 @@ html_theme_options = {
 }
 html_sidebars = {"index": [], "release_notes": []}
 html_show_sourcelink = False
+html_css_files = ["css/custom.css"]

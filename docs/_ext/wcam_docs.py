@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import re
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -123,7 +124,7 @@ def check_complete(app: Sphinx, env: Any) -> None:
                 type="wcam_docs",
                 subtype="missing",
             )
-        if _is_metric(obj) and f"`{obj.__name__}" not in metric_page:
+        if _is_metric(obj) and not re.search(rf"[`.<]{obj.__name__}\b", metric_page):
             reported.add(id(obj))
             logger.warning(
                 "%s is a metric plugin but docs/reference/metrics.md does not list it (its columns, the maps it "
