@@ -225,7 +225,7 @@ def explain(
         confidences = classify(classifier, [[pixels]])[0]
         index = int(confidences.argmax()) if label is None else label_index(labels, label, "--label")
         target = labels[index]
-        result = explainer.explain(pixels, classifier, index)
+        result = explainer.explain(pixels, classifier, [index])
         fig = wcam_figure(
             pixels,
             result.wavelet_maps[0],

@@ -23,7 +23,6 @@ from xaitk_wcam.interfaces.explainer import (
     XaitkBlackboxExplainer,
     as_explainer,
     register_explainer,
-    target_maps,
 )
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET, Explanation, MapExplanation
 from xaitk_wcam.study import ResultsStore, SaliencyRobustnessStudy
@@ -81,14 +80,34 @@ def test_refusals_before_any_work() -> None:
         wcam.check_memory((1024, 1024, 3), 10)
 
 
-def test_blackbox_adapters_explain_the_target_only() -> None:
+def test_blackbox_adapters_explain_the_targets_only_in_their_order() -> None:
     image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    explanation = as_explainer(WCAM(levels=2, grid_size=4, nb_design=2)).explain(image, FakeClassifier(), 1)
+    explanation = as_explainer(WCAM(levels=2, grid_size=4, nb_design=2)).explain(image, FakeClassifier(), [1])
     assert explanation.labels == ["green"]
-    maps = target_maps(explanation, "green")
-    assert set(maps) == {WAVELET, PIXEL} and maps[PIXEL].shape == (32, 32)
-    sliding = as_explainer(SlidingWindowStack(window_size=(8, 8), stride=(8, 8))).explain(image, FakeClassifier(), 2)
-    assert sliding.labels == ["blue"] and sliding.maps.shape == (1, 32, 32)
+    assert set(explanation.spaces) == {WAVELET, PIXEL} and explanation.maps_in(PIXEL).shape == (1, 32, 32)
+    sliding = as_explainer(SlidingWindowStack(window_size=(8, 8), stride=(8, 8)))
+    two = sliding.explain(image, FakeClassifier(), [2, 0])
+    assert two.labels == ["blue", "red"] and two.maps.shape == (2, 32, 32)
+    np.testing.assert_array_equal(two.maps[0], sliding.explain(image, FakeClassifier(), [2]).maps[0])
+
+
+def test_targets_are_checked_and_one_map_per_target_is_enforced() -> None:
+    image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    sliding = as_explainer(SlidingWindowStack(window_size=(8, 8), stride=(8, 8)))
+    with pytest.raises(TypeError, match="sequence of class indices"):
+        sliding.explain(image, FakeClassifier(), 1)
+    with pytest.raises(ValueError, match="target 3 is not a class index of the model's 3 labels"):
+        sliding.explain(image, FakeClassifier(), [3])
+    with pytest.raises(ValueError, match="targets is empty"):
+        sliding.explain(image, FakeClassifier(), [])
+
+    class AllClasses(XaitkBlackboxExplainer):  # ignores the targets: a map of every class
+        def _explain(self, image: np.ndarray, model: Any, targets: list[int]) -> Explanation:
+            return MapExplanation({PIXEL: np.asarray(self.generator.generate(image, model))}, model.get_labels())
+
+    wrong = AllClasses(SlidingWindowStack(window_size=(8, 8), stride=(8, 8)))
+    with pytest.raises(ValueError, match=r"returned 3 pixel map\(s\) for 1 target\(s\)"):
+        wrong.explain(image, FakeClassifier(), [1])
 
 
 # -- a new kind of explainer, plugged in by registering one adapter --------------------------------------------
@@ -130,13 +149,14 @@ class ChannelExplainer(Explainer):
         if not hasattr(model, "classify_images"):
             raise TypeError("needs a classifier")
 
-    def explain(self, image: np.ndarray, model: Any, target: int) -> Explanation:
-        label = list(model.get_labels())[target]
+    def _explain(self, image: np.ndarray, model: Any, targets: list[int]) -> Explanation:
+        labels = [list(model.get_labels())[target] for target in targets]
 
-        def classify(x: np.ndarray) -> float:
-            return float(next(iter(model.classify_images([x])))[label])
+        def classify(label: Any) -> Any:
+            return lambda x: float(next(iter(model.classify_images([x])))[label])
 
-        return MapExplanation({PIXEL: self.generator.channel_maps(image, classify)[None]}, [label])
+        maps = np.stack([self.generator.channel_maps(image, classify(label)) for label in labels])
+        return MapExplanation({PIXEL: maps}, labels)
 
 
 @pytest.fixture

@@ -26,9 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from xaitk_wcam.interfaces.explainer import DETECTOR
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
-from xaitk_wcam.study.plan import DETECTION_COLUMNS, NOISE_FLOOR, REFERENCE, Perturbation, StudyPlan
+from xaitk_wcam.study.plan import KEY_COLUMNS, NOISE_FLOOR, REFERENCE, Perturbation, StudyPlan
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.viz.curves import plot_metric_curve
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
@@ -38,23 +37,10 @@ from xaitk_wcam.viz.text import PLAIN, plain_legend
 #: Images that get a maps figure (the first ones of the source); tables always hold every image.
 MAX_IMAGE_FIGURES = 50
 
-_NON_METRIC = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")
-_NON_METRIC += DETECTION_COLUMNS[:7]  # a detection study's names and boxes (its survival is a measure)
 
-
-def confidence_column(plan: StudyPlan) -> str:
-    """The model's own column that the curves follow: the target confidence, or a detection's ``survival``."""
-    return "survival" if plan.model_kind == DETECTOR else "target_confidence"
-
-
-def per_sample(frame: Any, plan: StudyPlan) -> Any:
-    """``frame`` with one ``image_id`` per sample the curves average over: the image, or in a detection study the
-    image and detection (``<image_id>#<detection>``)."""
-    if plan.model_kind != DETECTOR or not len(frame):
-        return frame
-    out = frame.copy()
-    out["image_id"] = [f"{i}#{d:g}" for i, d in zip(frame["image_id"], frame["detection"].astype(float), strict=True)]
-    return out
+def non_metric_columns(plan: StudyPlan) -> tuple[str, ...]:
+    """The columns left out of the means: the keys and what the model kind's columns describe (names, boxes)."""
+    return (*KEY_COLUMNS, *plan.task.label_columns)
 
 
 def _slug(text: str) -> str:
@@ -67,9 +53,10 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detection: int | None = None) -> Any | None:
-    """Reference and perturbed images of one image with each method's map below them; with ``detection`` (a
-    detection study), that detection's box on the images, its maps and, per wavelet method, its scale profile.
+def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, target: int | None = None) -> Any | None:
+    """Reference and perturbed images of one image with each method's map below them; with ``target`` (one of the
+    model kind's :meth:`~xaitk_wcam.study.tasks.ModelTask.figure_targets`, e.g. a detection), that target's box on
+    the images, its maps and, where the kind asks for it, each wavelet method's scale profile.
 
     :return: A ``matplotlib.figure.Figure``, or ``None`` when the image has no committed item.
     """
@@ -82,33 +69,31 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detecti
             columns.append((record, store.load_arrays(item_key(image_index, p_index))))
     if not columns:
         return None
+    task = plan.task
     map_rows = [(method.name, space) for method in plan.methods for space in method.spaces]
-    if detection is not None:
+    if target is not None and task.figure_profiles:
         map_rows += [(name, "profile") for name in plan.wavelet_levels]
     n_rows, n_cols = 1 + len(map_rows), len(columns)
     fig = Figure(figsize=(2.2 * n_cols, 2.2 * n_rows), layout="constrained")
     axes = np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
     for c, (record, arrays) in enumerate(columns):
-        mine = [r for r in record["rows"] if detection is None or r.get("detection") == detection]
+        mine = task.rows_of(record["rows"], target)
         rows = {r["method"]: r for r in mine}
         first = mine[0] if mine else {}
-        title = _wrapped(record["perturbation"])
-        if first.get("predicted_label") is not None:
-            title += f"\npred {first['predicted_label']} ({first['predicted_confidence']:.2f})"
-        if first.get("survival") is not None:
-            title += f"\nsurvival {first['survival']:.2f}"
+        title = "\n".join([_wrapped(record["perturbation"]), *task.figure_title(first)])
         image = arrays.image
         if image is not None:
             plot_image(axes[0, c], image, title)
-            if first.get("box_x0") is not None:
-                _draw_box(axes[0, c], [first[f"box_{k}"] for k in ("x0", "y0", "x1", "y1")])
+            box = task.figure_box(first)
+            if box is not None:
+                _draw_box(axes[0, c], box)
         else:
             axes[0, c].axis("off")
             axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6, **PLAIN)
         for r, (name, space) in enumerate(map_rows, start=1):
             ax = axes[r, c]
             row = rows.get(name, {})
-            sal_map = _detection_map(record, arrays.maps.get(name, {}).get(space), detection)
+            sal_map = task.map_of(record, arrays.maps.get(name, {}).get(space), target)
             shares = (
                 [row[f"scale_share_{i}"] for i in range(plan.wavelet_levels[name] + 1)]
                 if space == "profile" and row.get("scale_share_0") is not None
@@ -132,13 +117,8 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detecti
                 ax.text(0.5, 0.5, status, ha="center", va="center", fontsize=6, wrap=True, **PLAIN)
             if c == 0:
                 ax.set_ylabel(f"{name} ({space})", fontsize=7, **PLAIN)
-    first = next((r for r in columns[0][0]["rows"] if detection is None or r.get("detection") == detection), {})
-    what = (
-        f"target: {first.get('target_label')}"
-        if detection is None
-        else f"detection #{detection}: {first.get('detection_label')}, score {first.get('detection_score', 0):.2f}"
-    )
-    fig.suptitle(f"image {columns[0][0]['image_id']} ({what})", fontsize=9, **PLAIN)
+    first = next(iter(task.rows_of(columns[0][0]["rows"], target)), {})
+    fig.suptitle(f"image {columns[0][0]['image_id']} ({task.figure_subject(first, target)})", fontsize=9, **PLAIN)
     return fig
 
 
@@ -151,14 +131,6 @@ def _wrapped(name: str, width: int = 24) -> str:
     return textwrap.fill(name, width)
 
 
-def _detection_map(record: dict[str, Any], maps: np.ndarray | None, detection: int | None) -> np.ndarray | None:
-    """An item's map of ``detection`` from its stack (one map per detection the item explained), or the map itself."""
-    if maps is None or detection is None:
-        return maps
-    index = (record.get("detections") or {}).get("index", [])
-    return maps[index.index(detection)] if detection in index else None
-
-
 def _draw_box(ax: Any, box: list[float]) -> None:
     from matplotlib.patches import Rectangle
 
@@ -166,12 +138,9 @@ def _draw_box(ax: Any, box: list[float]) -> None:
     ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="red", linewidth=1))
 
 
-def _figure_keys(store: ResultsStore, plan: StudyPlan, image_index: int) -> list[int | None]:
-    """The maps figures of one image: one, or one per explained detection (those of its reference item)."""
-    if plan.model_kind != DETECTOR:
-        return [None]
-    record = store.load_item(item_key(image_index, 0)) or {}
-    return list((record.get("detections") or {}).get("index", []))
+def _figure_targets(store: ResultsStore, plan: StudyPlan, image_index: int) -> list[int | None]:
+    """The maps figures of one image: one, or one per target of its reference item the model kind draws apart."""
+    return plan.task.figure_targets(store.load_item(item_key(image_index, 0)) or {})
 
 
 def _groups(plan: StudyPlan) -> dict[str, list[Perturbation]]:
@@ -185,7 +154,7 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
     """Each metric column and the target confidence against the strength of one sweep, per method."""
     from matplotlib.figure import Figure
 
-    confidence = confidence_column(plan)
+    confidence = plan.task.outcome_column
     metric_cols = [c.column for c in plan.columns] + [confidence]
     ok = frame[frame["status"] == "ok"] if "status" in frame else frame
     n = len(metric_cols)
@@ -245,7 +214,7 @@ def noise_floor_table(frame: Any, plan: StudyPlan) -> Any:
     import pandas as pd
 
     rows = []
-    comparisons = [c.column for c in plan.columns if c.kind == "comparison"]
+    comparisons = [c.column for c in plan.columns if c.compares]
     ok = frame[frame["status"] == "ok"]
     for method in plan.seeded:
         for column in comparisons:
@@ -389,7 +358,7 @@ _BLANKS = (
 def _marked(frame: Any, plan: StudyPlan) -> Any:
     """``frame`` with text in the cells that hold no number for a known reason (see :data:`_BLANKS`)."""
     out = frame.astype(object).where(frame.notna(), "")
-    comparisons = {c.column for c in plan.columns if c.kind == "comparison"}
+    comparisons = {c.column for c in plan.columns if c.compares}
     for method, column, _ in plan.not_applicable():
         if column in out:
             out.loc[out["method"] == method, column] = NOT_APPLICABLE
@@ -418,21 +387,8 @@ def _legend_html(plan: StudyPlan) -> str:
     from xaitk_wcam.study.plan import build_metrics
 
     metrics = build_metrics(plan.resolved)
-    model = [
-        ("predicted_confidence, target_confidence", "the classifier's confidence of its top class and of the "
-         "explained (target) class on the item's image"),
-    ]  # fmt: skip
-    if plan.model_kind == DETECTOR:
-        model = [
-            ("detection, detection_label, detection_score", "the explained detection: its index among the "
-             "detector's detections on the reference image, its label and score there"),
-            ("box_x0, box_y0, box_x1, box_y1", "its box on the item's image (moved by geometric perturbers)"),
-            ("survival", "its D-RISE similarity on the item's image (IoU x class-score cosine x objectness of the "
-             "best match; 0 when the detector no longer finds it)"),
-            ("box_energy", "share of the pixel map's absolute mass inside the box (Shared Interest coverage)"),
-        ]  # fmt: skip
     items = [
-        *model,
+        *plan.task.legend,
         ("scale_share_<level>", "share of a wavelet map's importance at each level, 0 = approximation (coarsest)"),
         ("seconds", "time the method took on the item, its metrics included"),
     ]  # fmt: skip
@@ -463,15 +419,15 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterabl
     profile_figs: list[Path] = []
     image_indices = sorted({r["image_index"] for r in store.records(keys)})
     for image_index in image_indices[:MAX_IMAGE_FIGURES]:
-        for detection in _figure_keys(store, plan, image_index):
-            fig = image_figure(store, plan, image_index, detection)
-            suffix = "" if detection is None else f"_detection_{detection}"
+        for target in _figure_targets(store, plan, image_index):
+            fig = image_figure(store, plan, image_index, target)
+            suffix = "" if target is None else f"_{plan.task.figure_name}_{target}"
             if fig is not None:
                 image_figs.append(_save(fig, figures_dir / f"image_{image_index:06d}{suffix}.png"))
     for stale in set(figures_dir.glob("image_*.png")) - set(image_figs):
         stale.unlink()
     if len(frame):
-        samples = per_sample(frame, plan)
+        samples = plan.task.sample_ids(frame)
         for group, perturbations in _groups(plan).items():
             curve_figs.append(
                 _save(curves_figure(samples, plan, group, perturbations), figures_dir / f"curves_{_slug(group)}.png")
@@ -481,7 +437,7 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterabl
                 if fig is not None:
                     profile_figs.append(_save(fig, figures_dir / f"profile_{_slug(group)}_{_slug(method)}.png"))
 
-    numeric = [c for c in frame.columns if c not in _NON_METRIC]
+    numeric = [c for c in frame.columns if c not in non_metric_columns(plan)]
     means = _without_zero_profiles(frame, plan, warn=False)  # profile_figure warned
     summary = (
         means[means["status"] == "ok"].groupby(["perturbation", "method"], sort=False)[numeric].mean()

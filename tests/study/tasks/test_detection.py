@@ -1,4 +1,4 @@
-"""Detection studies (src/xaitk_wcam/study/detection.py): a config with a detector, rows per reference detection,
+"""Detection studies (src/xaitk_wcam/study/tasks/detection.py): a config with a detector, rows per reference detection,
 boxes moved by geometric perturbers, vanished detections, wrong input refused before any work."""
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from xaitk_wcam.impls.gen_object_detector_blackbox_sal.wcam_detector import WCAM
 from xaitk_wcam.interfaces.image_source import ImageSource
 from xaitk_wcam.study import SaliencyRobustnessStudy
 from xaitk_wcam.study.config import StudyConfigError
-from xaitk_wcam.study.detection import BOX_REMOVED
+from xaitk_wcam.study.tasks.detection import BOX_REMOVED
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "detector-blur-study.json"
+EXAMPLE = Path(__file__).parents[3] / "examples" / "detector-blur-study.json"
 
 
 class RedSquares(DetectImageObjects):
@@ -198,7 +198,7 @@ def _with(**changes: Any) -> dict[str, Any]:
         (_with(detections=0), "detections must be 'all', an int K >= 1"),
         (_with(detections=True), "detections must be 'all', an int K >= 1"),
         (_with(saliency={"wcam": to_config_dict(WCAM(levels=2, grid_size=4))}), "explains a classifier, but this"),
-        (_with(metrics={"deletion": to_config_dict(Deletion())}), "faithfulness metric: it reads a classifier"),
+        (_with(metrics={"deletion": to_config_dict(Deletion())}), "reads a classifier.s confidence"),
     ],
 )
 def test_wrong_input_is_one_line_before_any_work(config: dict[str, Any], message: str, tmp_path: Path) -> None:
