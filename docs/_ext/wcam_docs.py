@@ -33,13 +33,15 @@ def _is_plugin(obj: Any) -> bool:
 
 
 def _is_metric(obj: Any) -> bool:
-    """A metric a study can name: faithfulness, map metric or map comparison."""
+    """A metric: faithfulness, map metric, map comparison or stability (the kinds of the metric table)."""
     from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 
     from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric
     from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
+    from xaitk_wcam.interfaces.stability import LocalStabilityMetric, RelativeStabilityMetric
 
-    return inspect.isclass(obj) and issubclass(obj, (FaithfulnessMetric, SaliencyComparison, SaliencyMetric))
+    kinds = (FaithfulnessMetric, SaliencyComparison, SaliencyMetric, LocalStabilityMetric, RelativeStabilityMetric)
+    return inspect.isclass(obj) and issubclass(obj, kinds) and not inspect.isabstract(obj)
 
 
 def _default(value: Any) -> str:
