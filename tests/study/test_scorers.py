@@ -102,15 +102,18 @@ def test_register_scorer_refuses_what_is_no_scorer() -> None:
 
 # -- the stability metrics as study columns (issue 28) ---------------------------------------------------------
 def test_relative_stability_columns_fill_every_perturbed_row_at_no_extra_forward_pass(tmp_path: Path) -> None:
+    from nrtk.impls.perturb_image.photometric.noise import GaussianNoisePerturber
     from study_helpers import FakeClassifier
 
     from xaitk_wcam.impls.stability import RelativeInputStability, RelativeOutputStability
 
     plain = {**fake_config(n=2, size=32), "noise_floor": True}
+    plain["perturbers"].append(to_config_dict(GaussianNoisePerturber(seed=0, mean=0.0, var=0.01)))
     SaliencyRobustnessStudy(plain).run(tmp_path / "plain", progress=False, report=False)
     calls_without = FakeClassifier.calls
     FakeClassifier.calls = 0
     config = {**fake_config(n=2, size=32), "noise_floor": True}
+    config["perturbers"].append(to_config_dict(GaussianNoisePerturber(seed=0, mean=0.0, var=0.01)))
     config["metrics"] = {
         "xcorr": config["metrics"][2],
         "ris": to_config_dict(RelativeInputStability()),
@@ -119,12 +122,14 @@ def test_relative_stability_columns_fill_every_perturbed_row_at_no_extra_forward
     frame = SaliencyRobustnessStudy(config).run(tmp_path / "out", progress=False)
     assert FakeClassifier.calls == calls_without  # the images, outputs and maps are the item's own
     perturbed = frame[~frame["perturbation"].isin(["reference", "noise_floor"])]
-    assert len(perturbed) == 2 * 2 * 2 and (perturbed["status"] == "ok").all()
+    assert len(perturbed) == 2 * 3 * 2 and (perturbed["status"] == "ok").all()  # images x (2 blurs, 1 noise) x methods
     assert np.isfinite(perturbed[["ris", "ros"]].to_numpy()).all() and (perturbed[["ris", "ros"]] >= 0).all().all()
     others = frame[frame["perturbation"].isin(["reference", "noise_floor"])]
     assert others[["ris", "ros"]].isna().all().all()  # the reference has nothing to compare; no noise-floor verdict
     verdicts = pd.read_csv(tmp_path / "out" / "verdicts.csv")
     assert set(verdicts["metric"]) == {"xcorr"}
+    assert (tmp_path / "out" / "figures" / "relative_stability.png").is_file()  # every perturbation on one axis
+    assert "Relative stability of every perturbation on one scale" in (tmp_path / "out" / "report.html").read_text()
     robustness = pd.read_csv(tmp_path / "out" / "robustness.csv")
     assert {"ris", "ros", "xcorr change"} <= set(robustness["feature"])
     # the value is Quantus' objective on the row's own images, outputs and maps
