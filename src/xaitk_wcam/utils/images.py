@@ -1,11 +1,13 @@
 """Reading images into the package's working range, and perturbed images back to the input's dtype and range.
 
 **Reading** (:func:`pil_image_array`, used by the folder source and by ``as_hwc_uint8`` for PIL images): the
-working range is ``uint8``. Each PIL mode is read at its own depth by the rule :data:`PIL_MODES` states, the
-rule of ``skimage.util.img_as_ubyte``, which xaitk and nrtk users get for numpy arrays: an integer image by its
-dtype's full range (16-bit: the top 8 bits), a float image from ``[0, 1]``. Values never wrap and are never
-clamped: an image whose values lie outside its mode's range is refused with an error naming the mode and the
-values, and so is a mode no rule covers. Never rescaled by the image's own minimum and maximum either: that
+working range is ``uint8``. Each PIL mode is read at its own depth by the rule :data:`PIL_MODES` states: an
+integer image by its dtype's full range (16-bit: ``round(v / 257)``, which maps 0 to 0 and 65535 to 255), a float
+image from ``[0, 1]``. The scale depends on the dtype only, never on the image's values
+(``skimage.util.img_as_ubyte`` leaves a uint16 image whose maximum is below 256 unscaled and divides one whose
+maximum is 256 by 256: one sensor's images came out at two brightnesses depending on the scene). Values never
+wrap and are never clamped: an image whose values lie outside its mode's range is refused with an error naming
+the mode and the values, and so is a mode no rule covers. Never rescaled by the image's own minimum and maximum either: that
 would change brightness and contrast from image to image.
 
 **Perturbed images** are sent to a blackbox in the dtype and value range of the image they come from:
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-_SIXTEEN_BIT = "16-bit grey: the top 8 bits of each value (v // 256, as skimage.util.img_as_ubyte)"
+_SIXTEEN_BIT = "16-bit grey: its full range onto 8 bits, round(v / 257), whatever the image's values"
 
 #: PIL mode -> how it becomes ``H x W`` (grey) or ``H x W x 3`` ``uint8``; any other mode is refused.
 PIL_MODES: dict[str, str] = {
@@ -49,17 +51,20 @@ PIL_MODES: dict[str, str] = {
 
 
 def integer_to_uint8(array: np.ndarray, where: str) -> np.ndarray:
-    """``uint8``, ``uint16`` (top 8 bits) or boolean (0, 255) pixels as ``uint8``, by ``skimage.util.img_as_ubyte``.
+    """``uint8``, ``uint16`` or boolean pixels as ``uint8``, scaled by the dtype's full range, never by the values.
 
-    :raises ValueError: Another integer dtype: no range is conventional for it (``img_as_ubyte`` would scale an
-        ``int32`` image by ``2**31``, turning 16-bit data black, and clamp negative values to 0).
+    ``uint16``: ``round(v / 257)`` (65535 -> 255: the exact linear map of the two full ranges); booleans: 0 and 255;
+    ``uint8`` is returned as is.
+
+    :raises ValueError: Another integer dtype: no range is conventional for it (a 32-bit image may hold 16-bit data,
+        and a signed one negative values).
     """
     if array.dtype == np.uint8:
         return array
-    if array.dtype == bool or (array.dtype.kind == "u" and array.dtype.itemsize == 2):
-        from skimage.util import img_as_ubyte
-
-        return img_as_ubyte(array.astype(np.uint16, copy=False) if array.dtype != bool else array)
+    if array.dtype == bool:
+        return np.where(array, np.uint8(255), np.uint8(0))
+    if array.dtype.kind == "u" and array.dtype.itemsize == 2:
+        return ((array.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257); v / 257 is never a tie
     raise ValueError(
         f"{where}: {array.dtype} image; integer images must be uint8, uint16 (by its full range) or bool: cast it "
         "(astype(np.uint8) when its values are 0-255, astype(np.uint16) when they are 16-bit)"
