@@ -152,3 +152,25 @@ def test_wide_integer_arrays_are_refused_not_turned_black() -> None:
     with pytest.raises(ValueError, match="int16"):
         as_hwc_uint8(np.full((2, 2), -3, np.int16))
     np.testing.assert_array_equal(as_hwc_uint8(WIDE.astype(np.uint16))[..., 0], _sixteen_bit())
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_exif_orientation_is_applied_so_images_are_read_upright(tmp_path: Path, fmt: str) -> None:
+    """A phone's JPEG taken sideways stores its pixels rotated with EXIF orientation 6; it was read unrotated."""
+    from PIL import ImageOps
+
+    stored = np.zeros((24, 40, 3), np.uint8)
+    stored[:8, :8] = 255  # a white corner, top-left as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display = stored rotated 90 degrees clockwise
+    Image.fromarray(stored).save(tmp_path / f"sideways.{fmt.lower()}", fmt, exif=exif, quality=95)
+    Image.fromarray(stored).save(tmp_path / f"upright.{fmt.lower()}", fmt, quality=95)
+    records = {r.image_id: r.image for r in FolderImages(str(tmp_path)).records()}
+    sideways, upright = records[f"sideways.{fmt.lower()}"], records[f"upright.{fmt.lower()}"]
+    assert sideways.shape == (40, 24, 3) and upright.shape == (24, 40, 3)
+    assert sideways[:8, -8:].mean() > 200 and sideways[:8, :8].mean() < 50  # the corner is now top-right
+    np.testing.assert_array_equal(sideways, np.rot90(upright, k=-1))  # clockwise, as a viewer shows it
+    with Image.open(tmp_path / f"sideways.{fmt.lower()}") as im:  # every source reads PIL images so
+        np.testing.assert_array_equal(as_hwc_uint8(im), sideways)
+        np.testing.assert_array_equal(np.asarray(ImageOps.exif_transpose(im).convert("RGB")), sideways)
+        assert im.size == (40, 24)  # the caller's image is not transposed in place

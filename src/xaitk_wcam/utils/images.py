@@ -23,6 +23,9 @@ from typing import Any
 import numpy as np
 import torch
 
+#: The EXIF tag of the orientation (``PIL.ExifTags.Base.Orientation``); 1 is upright.
+_EXIF_ORIENTATION = 0x0112
+
 _SIXTEEN_BIT = "16-bit grey: its full range onto 8 bits, round(v / 257), whatever the image's values"
 
 #: PIL mode -> how it becomes ``H x W`` (grey) or ``H x W x 3`` ``uint8``; any other mode is refused.
@@ -84,12 +87,21 @@ def float_to_uint8(array: np.ndarray, where: str) -> np.ndarray:
 
 
 def pil_image_array(image: Any, image_id: str = "image") -> np.ndarray:
-    """A PIL image as ``H x W`` (grey) or ``H x W x 3`` ``uint8``, by its mode's rule in :data:`PIL_MODES`.
+    """A PIL image as ``H x W`` (grey) or ``H x W x 3`` ``uint8``, by its mode's rule in :data:`PIL_MODES`, upright.
+
+    An EXIF orientation (a phone's JPEG taken sideways: orientation 6 stores the pixels rotated) is applied
+    (``PIL.ImageOps.exif_transpose``), so the array is the image a viewer shows and the one a person labelled;
+    the shape is then ``W x H`` for orientations 5 to 8. Every source reads PIL images through this function
+    (folders, HF datasets, ``as_hwc_uint8``), so they all agree.
 
     :param image: A ``PIL.Image.Image`` (its pixels are read here).
     :param image_id: Used in error messages.
     :raises ValueError: A mode no rule covers, or values outside the mode's range (the message names the mode).
     """
+    if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:  # as a viewer shows it (a copy; the caller's image is kept)
+        from PIL import ImageOps
+
+        image = ImageOps.exif_transpose(image)
     mode = image.mode
     where = f"{image_id}: mode {mode}"
     if mode not in PIL_MODES:
