@@ -40,7 +40,13 @@ from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM, WCAMRe
 from xaitk_wcam.interfaces.explainer import WaveletDetectorExplainer, register_explainer
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
 from xaitk_wcam.utils.checks import check_boxes, check_detector, check_image, check_int
-from xaitk_wcam.utils.detections import DetectionSet, batch_similarity, detection_labels, read_detections
+from xaitk_wcam.utils.detections import (
+    DetectionSet,
+    batch_similarity,
+    check_unit_scores,
+    detection_labels,
+    read_detections,
+)
 
 __all__ = ["DetectionSimilarity", "ReferenceDetection", "WCAMDetector", "select_detections"]
 
@@ -318,12 +324,14 @@ def _reference_set(bboxes: Any, scores: Any, objectness: Any, labels: tuple[Hash
         )
     if not np.isfinite(scores).all():
         raise ValueError("scores holds NaN or infinite values; accepted: finite values")
+    check_unit_scores(scores, "scores holds values")
     if objectness is None:
         objectness = np.ones(len(boxes))
     elif not isinstance(objectness, np.ndarray) or objectness.shape not in ((len(boxes),), (len(boxes), 1)):
         raise ValueError(f"objectness must be None or a vector of nDets = {len(boxes)} values, got {objectness!r:.60}")
     elif not np.isfinite(objectness.astype(np.float64)).all():
         raise ValueError("objectness holds NaN or infinite values; accepted: finite values")
+    check_unit_scores(objectness.astype(np.float64), "objectness holds values")
     return DetectionSet(boxes, scores.astype(np.float64), objectness.astype(np.float64).reshape(-1), labels)
 
 
