@@ -7,8 +7,8 @@ image from ``[0, 1]``. The scale depends on the dtype only, never on the image's
 (``skimage.util.img_as_ubyte`` leaves a uint16 image whose maximum is below 256 unscaled and divides one whose
 maximum is 256 by 256: one sensor's images came out at two brightnesses depending on the scene). Values never
 wrap and are never clamped: an image whose values lie outside its mode's range is refused with an error naming
-the mode and the values, and so is a mode no rule covers. Never rescaled by the image's own minimum and maximum either: that
-would change brightness and contrast from image to image.
+the mode and the values, and so is a mode no rule covers. Never rescaled by the image's own minimum and maximum
+either: that would change brightness and contrast from image to image.
 
 **Perturbed images** are sent to a blackbox in the dtype and value range of the image they come from:
 values are clipped, never min-max rescaled per image (rescaling changes brightness and contrast).
