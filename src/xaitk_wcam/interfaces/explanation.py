@@ -210,7 +210,8 @@ class WaveletExplanation(Explanation):
       relative positions; each class divided by its maximum;
     - :attr:`spatial_maps` (space ``"pixel"``): the importance of every coefficient painted over the pixels it
       covers (its ``footprint x footprint`` block) and summed over bands, cropped to ``H x W``; each class
-      divided by its maximum;
+      divided by its maximum. A grid with fewer than 2 cells per side of the approximation band (WCAM's
+      ``grid_size < 2**(levels + 1)``) gives a nearly flat pixel map, with a ``RuntimeWarning``;
     - :attr:`scale_profile`: ``n_classes x (levels + 1)`` share of importance per level, coarse to fine (0: the
       approximation band, ``levels``: the finest details); rows sum to 1, or are all 0. A cell straddling two
       levels is split by area.
@@ -235,7 +236,9 @@ class WaveletExplanation(Explanation):
 
     @cached_property
     def spatial_maps(self) -> np.ndarray:
-        from xaitk_wcam.wavelets.reprojection import spatial_maps
+        from xaitk_wcam.wavelets.reprojection import spatial_maps, warn_coarse_grid
+
+        warn_coarse_grid(self.cell_importance.shape[-2:], self.levels, stacklevel=3)
 
         maps = spatial_maps(self.cell_importance, self.padded_shape, self.levels, self.image_shape, normalise=True)
         return with_space(maps, PIXEL)
