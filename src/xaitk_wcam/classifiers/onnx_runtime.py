@@ -321,21 +321,26 @@ class OnnxRuntimeGraph:
         """Use the graph of the model as it is now: the one in use when its key has not changed, else the cached one
         when it holds the key and agrees with torch, else a new export. A cached file that fails is reported (a
         warning) and exported again, here, before any image is classified."""
-        self._fingerprint = model_fingerprint(self._model)
         key = graph_key(self._model, self._scale, self._shift, self.input_shape, self._multi_label)
-        if key == self.key:
-            return
-        self.key, self.path, self._sessions = key, graph_path(self._cache_dir, self._name, key), {}
-        remove_orphans(self.path.parent)
-        if self.path.is_file():
-            try:
-                self._sessions[self._threads()] = self._check(self.path)
-                self.exported = False
-                return
-            except RuntimeError as exc:
-                warnings.warn(f"{exc}; exporting the model again", RuntimeWarning, stacklevel=3)
-        self._export()
-        self.exported = True
+        if key != self.key:
+            self.key, self.path, self._sessions = key, graph_path(self._cache_dir, self._name, key), {}
+            remove_orphans(self.path.parent)
+            self.exported = not self._read_cached()
+            if self.exported:
+                self._export()
+        self._fingerprint = model_fingerprint(self._model)  # after the export, which moves a GPU model and back
+
+    def _read_cached(self) -> bool:
+        """Whether the cached graph of :attr:`key` was read (a session opened on it); a file that fails the check is
+        reported (a warning) and left to be exported again."""
+        if not self.path.is_file():
+            return False
+        try:
+            self._sessions[self._threads()] = self._check(self.path)
+            return True
+        except RuntimeError as exc:
+            warnings.warn(f"{exc}; exporting the model again", RuntimeWarning, stacklevel=4)
+            return False
 
     def _graph_module(self) -> _ExportedGraph:
         return _ExportedGraph(self._model, self._scale, self._shift, self._multi_label)
