@@ -1,7 +1,8 @@
 """The project's two commands, on any machine with Python 3.10+ and access to the package index.
 
     python3 tasks.py study   # the main job: the offline blur study -> out/blur-study/report.html
-    python3 tasks.py test    # ruff and the whole test suite, exactly what CI runs (.ci/run)
+    python3 tasks.py test    # ruff, the docs build and the whole test suite, exactly what CI runs (.ci/run)
+    python3 tasks.py docs    # the documentation site -> docs/_build/html/index.html (offline, warnings are errors)
 
 Each first makes sure ``.venv`` holds the project, installed with ``pip install -c
 requirements/constraints.txt -e ".[dev]"`` (the constraints pin the CPU build of torch); it installs again
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -57,14 +59,31 @@ def study() -> None:
     run(BIN / "xaitk-wcam", *command, env=OFFLINE)
 
 
-def test() -> None:
-    """Lint, then every test (slow ones and notebooks included), offline."""
+def build_docs() -> None:
+    """Build the site from scratch with warnings as errors: a broken reference, a public name missing from the API
+    reference or a docstring Sphinx cannot read fails. Offline: no intersphinx, notebooks are not executed."""
+    shutil.rmtree(ROOT / "docs" / "reference" / "api" / "generated", ignore_errors=True)  # autosummary's stubs
+    run(PYTHON, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html", env=OFFLINE)
+    print(f"docs: {ROOT / 'docs' / '_build' / 'html' / 'index.html'}", flush=True)
+
+
+def docs() -> None:
+    """The documentation site (docs/), as CI builds it."""
     ensure_venv()
-    run(BIN / "ruff", "check", "src", "tests", "benchmarks", "tasks.py", env=OFFLINE)
+    build_docs()
+
+
+def test() -> None:
+    """Lint, build the docs (warnings are errors), then every test (slow ones, notebooks and the docs' code blocks
+    included), offline."""
+    ensure_venv()
+    run(BIN / "ruff", "check", "src", "tests", "benchmarks", "docs/conf.py", "docs/_ext", "docs/scripts", "tasks.py",
+        env=OFFLINE)  # fmt: skip
+    build_docs()
     run(PYTHON, "-m", "pytest", "-q", env=OFFLINE)
 
 
-TASKS = {"study": study, "test": test}
+TASKS = {"study": study, "test": test, "docs": docs}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in TASKS:

@@ -1,7 +1,8 @@
 """Model-parameter randomisation test of Adebayo et al., "Sanity Checks for Saliency Maps", NeurIPS 2018.
 
 A saliency method that explains the model must give different maps when the model's learned weights are
-destroyed. Cascading randomisation re-initialises the layers of the offline EfficientNet-Lite0 from the top
+destroyed. Cascading randomisation (:func:`xaitk_wcam.evaluation.sanity.cascading_randomisation`, on a copy of the
+model) re-initialises the layers of the offline EfficientNet-Lite0 from the top
 down (the classifier, the head convolution, then the inverted-residual blocks 15 to 0 and the stem, cumulatively;
 ``--steps`` checkpoints along that order) with their default initialisation (seeded), and at every checkpoint
 each method explains the same photo and class again (the class predicted by the trained model). The score is
@@ -50,32 +51,22 @@ METHODS: dict[str, tuple[str, dict[str, Any], str]] = {
 FAST = {"WAM-SG": {"n_samples": 4}, "WAM-IG": {"n_samples": 4}, "WCAM": {"grid_size": 4, "nb_design": 2},
         "IntegratedGradients": {"steps": 4}}  # fmt: skip
 PHOTOS = ("chelsea", "coffee", "astronaut")
+#: Stochastic methods: their seed-to-seed correlation on the trained model is their noise floor (row ``seed``).
+SEEDED = ("WAM-SG", "WCAM")
 
 
-def cascade(model: Any) -> list[tuple[str, list[Any]]]:
-    """EfficientNet-Lite0's layers from the top down: ``(name, modules)``."""
-    backbone = model.efficientnet_lite
-    layers = [("classifier", [model.classifier]), ("head", [backbone.head])]
-    layers += [(f"block {i}", [block]) for i, block in reversed(list(enumerate(backbone.blocks)))]
-    return [*layers, ("stem", [backbone.stem])]
+def cascade(model: Any) -> list[tuple[str, str]]:
+    """EfficientNet-Lite0's layers from the top down: ``(name shown, module name)``."""
+    layers = [("classifier", "classifier"), ("head", "efficientnet_lite.head")]
+    layers += [
+        (f"block {i}", f"efficientnet_lite.blocks.{i}") for i in reversed(range(len(model.efficientnet_lite.blocks)))
+    ]
+    return [*layers, ("stem", "efficientnet_lite.stem")]
 
 
 def checkpoints(n_layers: int, steps: int) -> list[int]:
     """Indices (into the cascade) after which the maps are compared: ``steps`` of them, spread, the last included."""
     return sorted({round(x) for x in np.linspace(0, n_layers - 1, steps)})
-
-
-def randomise(modules: list[Any], seed: int) -> None:
-    """Re-initialise every parameter and buffer of ``modules`` with its layer's default initialisation."""
-    import torch
-
-    torch.manual_seed(seed)
-    for module in modules:
-        for layer in module.modules():
-            if hasattr(layer, "reset_parameters"):
-                layer.reset_parameters()
-            if hasattr(layer, "reset_running_stats"):
-                layer.reset_running_stats()
 
 
 def explain(name: str, keywords: dict[str, Any], image: np.ndarray, classifier: Any, target: int) -> np.ndarray:
@@ -92,13 +83,6 @@ def explain(name: str, keywords: dict[str, Any], image: np.ndarray, classifier: 
     return explanation.maps_in(space)[0]
 
 
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy.stats import spearmanr
-
-    value = spearmanr(a.ravel(), b.ravel())[0]
-    return float(value) if np.isfinite(value) else 0.0  # a constant map shares no ranking
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=len(PHOTOS))
@@ -113,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     import pandas as pd
     import torch
 
+    from xaitk_wcam.evaluation.sanity import TRAINED, cascading_randomisation
     from xaitk_wcam.models import efficientnet_lite0_classifier
     from xaitk_wcam.utils.confidences import classify
 
@@ -123,41 +108,42 @@ def main(argv: list[str] | None = None) -> None:
     images = {name: photo(name) for name in PHOTOS[: args.images]}
     targets = {name: int(classify(classifier, [image[None]])[0].argmax()) for name, image in images.items()}
     layers = cascade(classifier.model)
+    shown = {module: f"to {name}" for name, module in layers}
     marks = checkpoints(len(layers), args.steps)
     keywords = {m: {**METHODS[m][1], **(FAST.get(m, {}) if args.fast else {})} for m in methods}
 
-    def cached(step: str, method: str, image_name: str, seed_offset: int = 0) -> np.ndarray:
+    def cached(model: Any, step: str, method: str, image_name: str, seed_offset: int = 0) -> np.ndarray:
+        """The map of ``method`` on ``image_name`` under ``model`` (the trained one or a randomised copy)."""
         kw = dict(keywords[method])
         if seed_offset:
             kw["seed"] = kw.get("seed", 0) + seed_offset
+        step = "trained" if step == TRAINED else shown[step]
         path = CACHE / "sanity" / f"{method}-{digest(kw, step, args.seed)}-{image_name}.npy"
         if path.exists():
             return np.load(path)
         start = time.perf_counter()
-        result = explain(method, kw, images[image_name], classifier, targets[image_name])
+        view = classifier.with_model(model)
+        result = explain(method, kw, images[image_name], view, targets[image_name])
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, result)
         print(f"  {step:>12} {method:>20} {image_name}: {time.perf_counter() - start:.1f} s", flush=True)
         return result
 
-    originals = {(m, n): cached("trained", m, n) for m in methods for n in images}
     rows = []
     for m in methods:
-        if m in ("WAM-SG", "WCAM"):
-            for n in images:
-                other = cached("trained", m, n, seed_offset=1)
-                rows.append({"step": "seed", "method": m, "image": n, "rho": spearman(originals[m, n], other),
-                             "abs rho": spearman(np.abs(originals[m, n]), np.abs(other))})  # fmt: skip
-    for index, (name, modules) in enumerate(layers):
-        randomise(modules, args.seed + index)
-        if index not in marks:
-            continue
-        step = f"to {name}"
-        for m in methods:
-            for n in images:
-                randomised = cached(step, m, n)
-                rows.append({"step": step, "method": m, "image": n, "rho": spearman(originals[m, n], randomised),
-                             "abs rho": spearman(np.abs(originals[m, n]), np.abs(randomised))})  # fmt: skip
+        for n in images:
+            result = cascading_randomisation(
+                classifier.model,
+                lambda model, step, m=m, n=n: cached(model, step, m, n),
+                layers=[module for _, module in layers],
+                checkpoints=marks,
+                second_draw=(lambda model, step, m=m, n=n: cached(model, step, m, n, 1)) if m in SEEDED else None,
+                seed=args.seed,
+            )
+            for row in result.rows():
+                step = "seed" if row["step"] == "seed" else shown[row["step"]]
+                rows.append({"step": step, "method": m, "image": n, "rho": row["similarity"],
+                             "abs rho": row["abs_similarity"]})  # fmt: skip
     frame = pd.DataFrame(rows)
     order = ["seed"] + [f"to {layers[i][0]}" for i in marks]
     for column in ("rho", "abs rho"):

@@ -22,10 +22,13 @@ from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import Generate
 from xaitk_saliency.interfaces.gen_object_detector_blackbox_sal import GenerateObjectDetectorBlackboxSaliency
 from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 
+import xaitk_wcam.impls.stability  # noqa: F401 - an entry point once installed; imported for an older install
 from xaitk_wcam.interfaces import (
     FaithfulnessMetric,
     GenerateImageClassifierWhiteboxSaliency,
     ImageSource,
+    LocalStabilityMetric,
+    RelativeStabilityMetric,
     SaliencyComparison,
 )
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
@@ -41,6 +44,8 @@ INTERFACES = (
     ImageSource,
     GenerateObjectDetectorBlackboxSaliency,
     DetectImageObjects,
+    RelativeStabilityMetric,
+    LocalStabilityMetric,
 )
 
 #: Small, cheap constructor keywords of every implementation of this package (by class name).
@@ -73,6 +78,13 @@ SMALL: dict[str, dict[str, Any]] = {
     "SpearmanRank": {},
     "TopKIntersection": {"k": 0.25},
     "Wasserstein": {},
+    "RelativeInputStability": {},
+    "RelativeOutputStability": {},
+    "RelativeRepresentationStability": {},
+    "MaxSensitivity": {"n_samples": 3, "batch_size": 2},
+    "AvgSensitivity": {"n_samples": 3, "batch_size": 2},
+    "LocalLipschitzEstimate": {"n_samples": 3, "batch_size": 2},
+    "Infidelity": {"n_samples": 3, "batch_size": 2},
     "HuggingFaceImageClassifier": {},  # needs the tiny model folder: see _instance
     "MaiteImageClassifier": {},  # needs a MAITE model: see _instance
     "SkimageImages": {"names": ["camera"], "limit": 1},
@@ -325,6 +337,89 @@ def test_comparisons_return_a_number(cls: type) -> None:
         metric.compute(a, np.full((16, 16), np.nan))
 
 
+def test_every_impls_package_is_an_entry_point() -> None:
+    """get_impls() finds a plugin of an installed package through its smqtk_plugins entry point only."""
+    from pathlib import Path
+
+    import xaitk_wcam.impls
+
+    text = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")  # tomllib needs Python 3.11
+    section = text.split("[project.entry-points.smqtk_plugins]", 1)[1].split("\n[", 1)[0]
+    entries = {line.split("=")[0].strip().strip('"') for line in section.splitlines() if "=" in line}
+    folder = Path(xaitk_wcam.impls.__file__).parent
+    packages = {f"xaitk_wcam.impls.{p.name}" for p in folder.iterdir() if (p / "__init__.py").exists()}
+    assert packages <= entries, f"add to [project.entry-points.smqtk_plugins]: {sorted(packages - entries)}"
+
+
+def _pair_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    image = rng.random((16, 16, 3))
+    return {
+        "image": np.clip(image + rng.normal(0, 0.05, image.shape), 0, 1),
+        "reference_image": image,
+        "output": rng.random(3),
+        "reference_output": rng.random(3),
+        "representation": rng.normal(size=10),
+        "reference_representation": rng.normal(size=10),
+    }
+
+
+@pytest.mark.parametrize("cls", [c for c in ours() if issubclass(c, RelativeStabilityMetric)], ids=lambda c: c.__name__)
+def test_relative_stability_metrics_score_a_pair(cls: type) -> None:
+    """A (reference, perturbed) pair: declared needs and direction, 0 for a map that did not move, no work."""
+    from xaitk_wcam.interfaces.stability import DISTANCE, SIMILARITY
+
+    metric = cls(**SMALL[cls.__name__])
+    assert metric.direction in (SIMILARITY, DISTANCE) and metric.needs and metric.needs <= metric.NEEDS
+    assert set(accepted_spaces(metric)) <= set(MAP_SPACES) and (metric.n_explanations, metric.n_forward_passes) == (
+        0,
+        0,
+    )
+    rng = np.random.default_rng(5)
+    inputs, e = _pair_inputs(rng), rng.random((16, 16))
+    value = metric.compute(e + rng.random((16, 16)), e, **inputs)
+    assert isinstance(value, float) and np.isfinite(value) and value > 0
+    assert metric.compute(e, e, **inputs) == 0.0
+    with pytest.raises(ValueError):
+        metric.compute(e, e)  # nothing of what it needs
+    with pytest.raises(ValueError):
+        metric.compute(e, e[:8], **inputs)
+
+
+@pytest.mark.parametrize("cls", [c for c in ours() if issubclass(c, LocalStabilityMetric)], ids=lambda c: c.__name__)
+def test_local_stability_metrics_keep_to_their_declared_cost(cls: type) -> None:
+    """Around one image: a number, at most the explanations and forward passes declared, refusals before work."""
+    from xaitk_wcam.interfaces.stability import DISTANCE, SIMILARITY
+
+    metric = cls(**SMALL[cls.__name__])
+    assert metric.direction in (SIMILARITY, DISTANCE) and metric.needs and metric.needs <= metric.NEEDS
+    assert set(accepted_spaces(metric)) <= set(MAP_SPACES)
+    counts = {"explain": 0, "predict": 0}
+
+    def explain(batch: np.ndarray) -> np.ndarray:
+        counts["explain"] += len(batch)
+        return batch.mean(axis=-1) ** 2
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        counts["predict"] += len(batch)
+        return batch.mean(axis=(1, 2))
+
+    image = np.random.default_rng(6).random((16, 16, 3))
+    inputs = {"explain": explain, "predict": predict, "target": 0}
+    value = metric.compute(image, **inputs, reference_map=image.mean(axis=-1) ** 2)
+    assert isinstance(value, float) and np.isfinite(value) and value >= 0
+    assert counts["explain"] <= metric.n_explanations and counts["predict"] <= metric.n_forward_passes
+    if "reference_map" not in metric.needs:
+        counts.update(explain=0, predict=0)
+        metric.compute(image, **inputs)
+        assert counts["explain"] == metric.n_explanations and counts["predict"] <= metric.n_forward_passes
+    counts.update(explain=0, predict=0)
+    with pytest.raises(ValueError):
+        metric.compute(image * 300, **inputs, reference_map=np.ones((16, 16)))
+    with pytest.raises(ValueError):
+        metric.compute(image)  # nothing of what it needs
+    assert counts == {"explain": 0, "predict": 0}
+
+
 @pytest.mark.parametrize(
     "cls", [c for c in ours() if issubclass(c, ClassifyImage) and c.is_usable()], ids=lambda c: c.__name__
 )
@@ -407,8 +502,8 @@ def _explainer_cases() -> list[Any]:
 @pytest.mark.parametrize("cls", _explainer_cases(), ids=lambda c: c.__name__)
 def test_every_explainer_adapter_keeps_its_declarations(cls: type, image: np.ndarray, hf_classifier: Any) -> None:
     """Through :func:`as_explainer`, every kind declares before running what it returns, re-seeds by its seed
-    only, refuses a wrong model, and explains the target class on the image's grid."""
-    from xaitk_wcam.interfaces.explainer import DETECTOR, as_explainer, target_maps
+    only, refuses a wrong model, and explains each target on the image's grid: one map per target, in order."""
+    from xaitk_wcam.interfaces.explainer import DETECTOR, as_explainer
     from xaitk_wcam.utils.detections import DetectionSet
 
     upstream = {
@@ -416,18 +511,18 @@ def test_every_explainer_adapter_keeps_its_declarations(cls: type, image: np.nda
         "DRISEStack": {"n": 8, "s": 4, "p1": 0.5, "seed": 0},
     }
     explainer = as_explainer(cls(**{**upstream, **SMALL}[cls.__name__]))
-    label = hf_classifier.get_labels()[1]
     if explainer.model_kind == DETECTOR:  # a detector's explainer: one map per given detection
         detector = TwoBoxes()
         found = DetectionSet.from_detections(next(iter(detector.detect_objects([image]))), detector.get_labels())
         explanation = explainer.explain(image, detector, found.subset([1]))
-        label = explanation.labels[0]
         assert len(explanation.labels) == 1
     else:
-        explanation = explainer.explain(image, hf_classifier, 1)
-    assert tuple(explanation.spaces) == explainer.map_spaces and label in [*explanation.labels, label]
-    maps = target_maps(explanation, label)
-    assert all(m.shape == (32, 32) and np.isfinite(m).all() for m in maps.values())
+        explanation = explainer.explain(image, hf_classifier, [1])
+        labels = hf_classifier.get_labels()
+        assert list(explanation.labels) in ([labels[1]], [1])  # the label, or the index (a white-box method)
+    assert tuple(explanation.spaces) == explainer.map_spaces
+    maps = {space: explanation.maps_in(space) for space in explanation.spaces}
+    assert all(m.shape == (1, 32, 32) and np.isfinite(m).all() for m in maps.values())
     if WAVELET in explainer.map_spaces:
         assert explanation.geometry(WAVELET)["levels"] == explainer.wavelet_levels
     else:

@@ -85,7 +85,7 @@ def test_core_install_runs_wcam_and_refuses_a_study_in_one_line(tmp_path: Path) 
         check=True, env=env, capture_output=True, timeout=1500,
     )  # fmt: skip
     listed = subprocess.run([python, "-m", "pip", "list"], check=True, capture_output=True, text=True).stdout.lower()
-    for absent in ("transformers", "captum", "pandas", "matplotlib", "nrtk", "dask", "pot ", "datasets"):
+    for absent in ("transformers", "captum", "pandas", "matplotlib", "nrtk", "dask", "pot ", "datasets", "maite"):
         assert f"\n{absent}" not in listed, absent
     out = subprocess.run([python, "-c", CORE_SNIPPET], check=True, capture_output=True, text=True, cwd=tmp_path)
     assert out.stdout.strip().endswith("heavy: []")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import lazy_loader
 
-__version__ = "0.3.0.dev0"
+__version__ = "0.4.0.dev0"
 
 #: Submodule -> the public names it defines.
 _SUBMOD_ATTRS = {
@@ -20,6 +20,7 @@ _SUBMOD_ATTRS = {
     "detectors.centernet": ["CenterNetDetector"],
     "detectors.huggingface": ["HuggingFaceObjectDetector"],
     "detectors.maite": ["MaiteObjectDetector"],
+    "evaluation.sanity": ["CascadeResult", "cascading_randomisation"],
     "impls.comparison.ssd": ["SSD"],
     "impls.comparison.spearman": ["SpearmanRank"],
     "impls.comparison.topk": ["TopKIntersection"],
@@ -42,18 +43,27 @@ _SUBMOD_ATTRS = {
     "impls.gen_image_classifier_whitebox_sal.wam": ["WAM", "WAMExplanation"],
     "impls.saliency_metric.scale_share": ["FineScaleShare", "ScaleShare"],
     "impls.saliency_metric.spatial_spread": ["SpatialSpread"],
+    "impls.stability.infidelity": ["Infidelity"],
+    "impls.stability.relative": [
+        "RelativeInputStability",
+        "RelativeOutputStability",
+        "RelativeRepresentationStability",
+    ],
+    "impls.stability.sensitivity": ["AvgSensitivity", "LocalLipschitzEstimate", "MaxSensitivity"],
     "interfaces.blackbox_explainer": ["BlackboxExplainer"],
     "interfaces.explanation": ["Explanation", "MapExplanation", "WaveletExplanation"],
     "interfaces.faithfulness": ["FaithfulnessMetric", "FaithfulnessResult"],
     "interfaces.whitebox": ["GenerateImageClassifierWhiteboxSaliency"],
     "interfaces.image_source": ["ImageSource"],
     "interfaces.saliency_comparison": ["SaliencyComparison"],
+    "interfaces.stability": ["LocalStabilityMetric", "RelativeStabilityMetric"],
     "sources.folder_images": ["FolderImages"],
     "sources.hf_dataset_images": ["HFDatasetImages"],
     "sources.maite_dataset_images": ["MaiteDatasetImages"],
     "sources.skimage_images": ["SkimageImages"],
     "study.runner": ["SaliencyRobustnessStudy"],
     "utils.detections": ["DetectionSet", "drise_similarity"],
+    "utils.target_class": ["TargetClassBlackbox"],
     "wavelets.sufficient": ["sufficient_image", "sufficient_images"],
 }
 

@@ -23,7 +23,6 @@ from xaitk_wcam.interfaces.explainer import (
     XaitkBlackboxExplainer,
     as_explainer,
     register_explainer,
-    target_maps,
 )
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET, Explanation, MapExplanation
 from xaitk_wcam.study import ResultsStore, SaliencyRobustnessStudy
@@ -44,14 +43,20 @@ def test_each_kind_gets_its_adapter_and_declares_its_maps() -> None:
         as_explainer(object())
 
 
-def test_the_noise_floors_second_draw_handles_an_unset_seed() -> None:
-    """A method configured with ``seed=None`` (RISEStack's default) is stochastic: its second draw is the same
-    explainer (fresh masks on the next call); it was ``int(None)`` and the noise-floor item failed."""
+def test_each_draw_on_an_image_has_its_own_seed_and_the_same_pixels_the_same_one() -> None:
+    """A study's items are independent draws: the seed follows the method's seed, the pixels and the draw; a method
+    configured with ``seed=None`` (RISEStack's default) draws fresh randomness anyway and is left as it is."""
     from xaitk_saliency.impls.gen_image_classifier_blackbox_sal.rise import RISEStack
 
     unseeded = as_explainer(RISEStack(n=4, s=2, p1=0.5, seed=None))
-    assert unseeded.seeded and unseeded.seed is None and unseeded.second_draw() is unseeded
-    assert as_explainer(SmoothGrad(samples=4, seed=3)).second_draw().seed == 4
+    image = np.zeros((8, 8, 3), dtype=np.uint8)
+    assert unseeded.seeded and unseeded.seed is None and unseeded.drawn_for(image) is unseeded
+    smooth = as_explainer(SmoothGrad(samples=4, seed=3))
+    first, again, second = smooth.drawn_for(image), smooth.drawn_for(image.copy()), smooth.drawn_for(image, draw=1)
+    other = smooth.drawn_for(image + 1)
+    assert first.seed == again.seed and len({first.seed, second.seed, other.seed, 3}) == 4
+    assert as_explainer(SmoothGrad(samples=4, seed=4)).drawn_for(image).seed != first.seed
+    assert as_explainer(VanillaGradients()).drawn_for(image).seed is None  # deterministic: nothing to draw
 
 
 def test_with_seed_changes_the_seed_only() -> None:
@@ -81,14 +86,34 @@ def test_refusals_before_any_work() -> None:
         wcam.check_memory((1024, 1024, 3), 10)
 
 
-def test_blackbox_adapters_explain_the_target_only() -> None:
+def test_blackbox_adapters_explain_the_targets_only_in_their_order() -> None:
     image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    explanation = as_explainer(WCAM(levels=2, grid_size=4, nb_design=2)).explain(image, FakeClassifier(), 1)
+    explanation = as_explainer(WCAM(levels=2, grid_size=4, nb_design=2)).explain(image, FakeClassifier(), [1])
     assert explanation.labels == ["green"]
-    maps = target_maps(explanation, "green")
-    assert set(maps) == {WAVELET, PIXEL} and maps[PIXEL].shape == (32, 32)
-    sliding = as_explainer(SlidingWindowStack(window_size=(8, 8), stride=(8, 8))).explain(image, FakeClassifier(), 2)
-    assert sliding.labels == ["blue"] and sliding.maps.shape == (1, 32, 32)
+    assert set(explanation.spaces) == {WAVELET, PIXEL} and explanation.maps_in(PIXEL).shape == (1, 32, 32)
+    sliding = as_explainer(SlidingWindowStack(window_size=(8, 8), stride=(8, 8)))
+    two = sliding.explain(image, FakeClassifier(), [2, 0])
+    assert two.labels == ["blue", "red"] and two.maps.shape == (2, 32, 32)
+    np.testing.assert_array_equal(two.maps[0], sliding.explain(image, FakeClassifier(), [2]).maps[0])
+
+
+def test_targets_are_checked_and_one_map_per_target_is_enforced() -> None:
+    image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    sliding = as_explainer(SlidingWindowStack(window_size=(8, 8), stride=(8, 8)))
+    with pytest.raises(TypeError, match="sequence of class indices"):
+        sliding.explain(image, FakeClassifier(), 1)
+    with pytest.raises(ValueError, match="target 3 is not a class index of the model's 3 labels"):
+        sliding.explain(image, FakeClassifier(), [3])
+    with pytest.raises(ValueError, match="targets is empty"):
+        sliding.explain(image, FakeClassifier(), [])
+
+    class AllClasses(XaitkBlackboxExplainer):  # ignores the targets: a map of every class
+        def _explain(self, image: np.ndarray, model: Any, targets: list[int]) -> Explanation:
+            return MapExplanation({PIXEL: np.asarray(self.generator.generate(image, model))}, model.get_labels())
+
+    wrong = AllClasses(SlidingWindowStack(window_size=(8, 8), stride=(8, 8)))
+    with pytest.raises(ValueError, match=r"returned 3 pixel map\(s\) for 1 target\(s\)"):
+        wrong.explain(image, FakeClassifier(), [1])
 
 
 # -- a new kind of explainer, plugged in by registering one adapter --------------------------------------------
@@ -130,13 +155,14 @@ class ChannelExplainer(Explainer):
         if not hasattr(model, "classify_images"):
             raise TypeError("needs a classifier")
 
-    def explain(self, image: np.ndarray, model: Any, target: int) -> Explanation:
-        label = list(model.get_labels())[target]
+    def _explain(self, image: np.ndarray, model: Any, targets: list[int]) -> Explanation:
+        labels = [list(model.get_labels())[target] for target in targets]
 
-        def classify(x: np.ndarray) -> float:
-            return float(next(iter(model.classify_images([x])))[label])
+        def classify(label: Any) -> Any:
+            return lambda x: float(next(iter(model.classify_images([x])))[label])
 
-        return MapExplanation({PIXEL: self.generator.channel_maps(image, classify)[None]}, [label])
+        maps = np.stack([self.generator.channel_maps(image, classify(label)) for label in labels])
+        return MapExplanation({PIXEL: maps}, labels)
 
 
 @pytest.fixture

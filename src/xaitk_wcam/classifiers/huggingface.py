@@ -336,6 +336,25 @@ class HuggingFaceImageClassifier(ClassifyImage):
         """The underlying ``transformers`` model (``PreTrainedModel``, in eval mode)."""
         return self._model
 
+    def with_model(self, model: torch.nn.Module) -> HuggingFaceImageClassifier:
+        """The same classifier (labels, preprocessing, device, batch size) around another torch module of the same
+        architecture and device, e.g. a randomised copy of :attr:`model` (Adebayo et al.'s sanity check,
+        :func:`xaitk_wcam.evaluation.sanity.cascading_randomisation`). Nothing is loaded or copied; ``model`` is used
+        as given. It runs on the torch backend (an exported ONNX graph holds the original weights), and its
+        ``get_config()`` still names the original model folder.
+
+        :raises TypeError: ``model`` is not a ``torch.nn.Module``.
+        """
+        import copy
+
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module of the same architecture, got {type(model).__name__}")
+        view = copy.copy(self)
+        view._model = model
+        view._graph, view._backend = None, "torch"
+        view._threads, view._execution_mode, view._cache_dir = None, "sequential", None
+        return view
+
     @property
     def device(self) -> torch.device:
         """The torch device the model runs on."""

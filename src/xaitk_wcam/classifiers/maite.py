@@ -16,6 +16,7 @@ from smqtk_classifier.interfaces.classify_image import IMAGE_ITER_T
 
 from xaitk_wcam.classifiers._inputs import hwc_batches
 from xaitk_wcam.utils import imports
+from xaitk_wcam.utils.arrays import to_numpy
 
 __all__ = ["MaiteImageClassifier", "import_object", "model_labels"]
 
@@ -116,7 +117,7 @@ class MaiteImageClassifier(ClassifyImage):
         for runs in hwc_batches(img_iter, self._batch_size):
             batch = [image.numpy() for run in runs for image in run]
             outputs = self._model(batch)
-            scores = np.stack([np.asarray(_to_numpy(o), dtype=np.float64).reshape(-1) for o in outputs])
+            scores = np.stack([np.asarray(to_numpy(o), dtype=np.float64).reshape(-1) for o in outputs])
             if scores.shape != (len(batch), n):
                 raise ValueError(
                     f"model returned outputs of shape {scores.shape} for {len(batch)} images; expected "
@@ -127,10 +128,3 @@ class MaiteImageClassifier(ClassifyImage):
 
     def get_config(self) -> dict[str, Any]:
         return {"model": self._model_spec, "labels": self._labels_given, "batch_size": self._batch_size}
-
-
-def _to_numpy(value: Any) -> Any:
-    detach = getattr(value, "detach", None)
-    if detach is not None:  # torch tensor
-        return detach().cpu().numpy()
-    return value

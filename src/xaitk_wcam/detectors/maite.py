@@ -11,7 +11,8 @@ from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from smqtk_image_io.bbox import AxisAlignedBoundingBox
 
 from xaitk_wcam.classifiers._inputs import hwc_batches
-from xaitk_wcam.classifiers.maite import _to_numpy, model_labels, resolve_object
+from xaitk_wcam.classifiers.maite import model_labels, resolve_object
+from xaitk_wcam.utils.arrays import to_numpy
 from xaitk_wcam.utils.checks import check_int
 
 __all__ = ["MaiteObjectDetector"]
@@ -63,9 +64,9 @@ class MaiteObjectDetector(DetectImageObjects):
         labels, n_labels = self._labels, len(self._labels)
         for runs in hwc_batches(img_iter, self._batch_size):
             for target in self._model([image.numpy() for run in runs for image in run]):
-                boxes = np.asarray(_to_numpy(target.boxes), dtype=np.float64).reshape(-1, 4)
-                classes = np.asarray(_to_numpy(target.labels)).astype(np.int64).reshape(-1)
-                scores = np.asarray(_to_numpy(target.scores), dtype=np.float64)
+                boxes = np.asarray(to_numpy(target.boxes), dtype=np.float64).reshape(-1, 4)
+                classes = np.asarray(to_numpy(target.labels)).astype(np.int64).reshape(-1)
+                scores = np.asarray(to_numpy(target.scores), dtype=np.float64)
                 n = len(boxes)
                 if len(classes) != n or scores.shape not in ((n,), (n, n_labels)):
                     raise ValueError(

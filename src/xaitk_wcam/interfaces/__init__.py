@@ -3,6 +3,7 @@
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric, FaithfulnessResult
 from xaitk_wcam.interfaces.image_source import ImageSource
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
+from xaitk_wcam.interfaces.stability import LocalStabilityMetric, RelativeStabilityMetric
 from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency, WhiteboxClassifier
 
 __all__ = [
@@ -10,6 +11,8 @@ __all__ = [
     "FaithfulnessResult",
     "GenerateImageClassifierWhiteboxSaliency",
     "ImageSource",
+    "LocalStabilityMetric",
+    "RelativeStabilityMetric",
     "SaliencyComparison",
     "WhiteboxClassifier",
 ]

@@ -9,11 +9,17 @@ the maps.
 Both public verbs are templates, as in xaitk-saliency: :meth:`BlackboxExplainer.explain` checks the image
 and the blackbox once, then calls the method's own work, :meth:`BlackboxExplainer._explain`; xaitk's
 ``generate`` checks the image's dimensions, then calls ``_generate``, which is ``explain(...).maps``.
+
+``generate`` returns one ``H x W`` float32 map per class of the blackbox: with an ImageNet classifier, 1000 maps
+(about 1 GB for a 400 x 600 image). Above :data:`MANY_CLASSES` classes it warns (:class:`ManyClassesWarning`)
+with that memory, before any work, and names the one-class view
+(:class:`~xaitk_wcam.utils.target_class.TargetClassBlackbox`), which gives the map of one class at the same cost.
 """
 
 from __future__ import annotations
 
 import abc
+import warnings
 from collections.abc import Hashable
 
 import numpy as np
@@ -22,6 +28,33 @@ from xaitk_saliency.interfaces.gen_image_classifier_blackbox_sal import Generate
 
 from xaitk_wcam.interfaces.explanation import PIXEL, Explanation
 from xaitk_wcam.utils.checks import check_blackbox, check_image
+
+#: ``generate`` warns (:class:`ManyClassesWarning`) when the blackbox has more classes than this.
+MANY_CLASSES = 100
+
+
+class ManyClassesWarning(UserWarning):
+    """``generate`` was called with a blackbox of more than :data:`MANY_CLASSES` classes: one map per class."""
+
+
+def many_classes_message(generator: str, n_classes: int, image_shape: tuple[int, ...]) -> str:
+    """The :class:`ManyClassesWarning` text: the maps' memory (``n_classes x H x W x 4`` bytes) and the one-class
+    view."""
+    height, width = int(image_shape[0]), int(image_shape[1])
+    size = n_classes * height * width * 4
+    return (
+        f"{generator}.generate returns one map per class: {n_classes} classes x {height} x {width} float32 = "
+        f"{_bytes(size)}. To explain one class, pass the one-class view "
+        "xaitk_wcam.TargetClassBlackbox(classifier, label) as the blackbox (one map, same cost), or use "
+        "xaitk_wcam.interfaces.explainer.as_explainer(generator).explain(image, classifier, [class_index])"
+    )
+
+
+def _bytes(size: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
 
 
 class BlackboxExplainer(GenerateImageClassifierBlackboxSaliency):
@@ -62,4 +95,10 @@ class BlackboxExplainer(GenerateImageClassifierBlackboxSaliency):
         """The method's work on a checked image; ``labels`` are ``blackbox.get_labels()``."""
 
     def _generate(self, ref_image: np.ndarray, blackbox: ClassifyImage) -> np.ndarray:
+        """``explain(ref_image, blackbox).maps``, with a :class:`ManyClassesWarning` first above :data:`MANY_CLASSES`
+        classes."""
+        n_classes = len(blackbox.get_labels()) if isinstance(blackbox, ClassifyImage) else 0
+        if n_classes > MANY_CLASSES:
+            message = many_classes_message(type(self).__name__, n_classes, np.shape(ref_image))
+            warnings.warn(message, ManyClassesWarning, stacklevel=3)
         return self.explain(ref_image, blackbox).maps

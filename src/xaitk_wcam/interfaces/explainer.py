@@ -8,14 +8,19 @@ need from the model, not in what they give back. An :class:`Explainer` hides the
 object:
 
 - :attr:`Explainer.map_spaces`, :attr:`Explainer.wavelet_levels`: what its maps will be, before anything runs;
-- :attr:`Explainer.seeded`, :attr:`Explainer.seed`, :meth:`Explainer.with_seed`: whether the maps depend on a
-  seed, and the same method with another seed (a study's noise floor);
+- :attr:`Explainer.seeded`, :attr:`Explainer.seed`, :meth:`Explainer.with_seed`, :meth:`Explainer.drawn_for`:
+  whether the maps depend on a seed, the same method with another seed, and seeded for one independent draw on an
+  image (a study's items and noise floor);
 - :meth:`Explainer.check_model`, :meth:`Explainer.check_memory`: refusals before any work;
-- :meth:`Explainer.explain` ``(image, model, target) -> Explanation``: the map of class ``target`` (an index
-  into ``model.get_labels()``);
+- :meth:`Explainer.explain` ``(image, model, targets) -> Explanation``: one map per target, in the order of
+  ``targets``, in every space (checked: never a map of another target in its place). A classifier's targets are
+  class indices (positions in ``model.get_labels()``); a detector's are the
+  :class:`~xaitk_wcam.utils.detections.DetectionSet` of the detections to explain;
 - :attr:`Explainer.model_kind`: what ``model`` is, named as the study config section that gives it
-  (``"classifier"``, or ``"detector"`` for xaitk's object-detector generators, whose ``target`` is the
-  :class:`~xaitk_wcam.utils.detections.DetectionSet` of the detections to explain: one map per detection).
+  (``"classifier"``, or ``"detector"`` for xaitk's object-detector generators).
+
+:meth:`Explainer.explain` is a template, as xaitk-saliency's ``generate``: it checks the targets, calls the
+adapter's :meth:`Explainer._explain`, then checks that there is one map per target.
 
 Each kind registers its adapter class against the interface its generators implement
 (:func:`register_explainer`); :func:`as_explainer` picks the adapter of the most specific registered class in
@@ -27,7 +32,7 @@ of every registered kind (:func:`explainer_kinds`).
 from __future__ import annotations
 
 import abc
-from collections.abc import Hashable
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +44,8 @@ from xaitk_saliency.interfaces.gen_object_detector_blackbox_sal import GenerateO
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import PIXEL, Explanation, MapExplanation
 from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency, WhiteboxClassifier
+from xaitk_wcam.utils.detections import DetectionSet
+from xaitk_wcam.utils.seeds import derived_seed
 from xaitk_wcam.utils.target_class import TargetClassBlackbox
 
 #: The constructor keyword (and ``get_config`` key) of a generator's seed.
@@ -99,16 +106,15 @@ class Explainer(abc.ABC):
         generator = type(self.generator).from_config({**self.generator.get_config(), SEED: int(seed)})
         return type(self)(generator)
 
-    def second_draw(self) -> Explainer:
-        """The explainer of the noise floor's second map: seed + 1, or, for a method configured with
-        ``seed=None`` (xaitk's RISE / D-RISE draw fresh masks on every call), the same explainer, whose next call
-        draws new randomness.
-
-        :raises ValueError: The method has no seed.
-        """
-        if self.seeded and self.seed is None:
+    def drawn_for(self, image: np.ndarray, draw: int = 0) -> Explainer:
+        """The same method seeded for one draw on ``image``: its seed derived from its own seed, the image's pixels and
+        ``draw`` (:func:`~xaitk_wcam.utils.seeds.derived_seed`). Two explanations of the same pixels in the same draw
+        are the same explanation; any other two are independent draws, as a study's verdict assumes (its perturbed
+        items and its noise floor: draw 1 on the reference image). A method without a seed, or configured with
+        ``seed=None`` (xaitk's RISE and D-RISE then draw fresh randomness on every call), is returned as it is."""
+        if not self.seeded or self.seed is None:
             return self
-        return self.with_seed(int(self.seed) + 1)  # type: ignore[arg-type]
+        return self.with_seed(derived_seed(int(self.seed), image, draw))
 
     # -- refusals before any work ---------------------------------------------------------------------
     @abc.abstractmethod
@@ -156,25 +162,49 @@ class Explainer(abc.ABC):
             )
 
     # -- the work -------------------------------------------------------------------------------------
-    @abc.abstractmethod
-    def explain(self, image: np.ndarray, model: Any, target: int) -> Explanation:
-        """The explanation of class ``target`` (an index into ``model.get_labels()``) on ``image``.
+    def explain(self, image: np.ndarray, model: Any, targets: Any) -> Explanation:
+        """One map per target of ``targets`` on ``image``, in their order, in every space of the explanation.
 
-        Its maps hold the target's map, on the row of the target's label (:func:`target_maps`).
+        :param targets: A classifier's class indices (a sequence of positions in ``model.get_labels()``), or a
+            detector's :class:`~xaitk_wcam.utils.detections.DetectionSet` (:meth:`check_targets`).
+        :raises TypeError: Targets of the wrong kind.
+        :raises ValueError: No target, a class index out of range; an explanation that does not hold exactly one
+            map per target (a generator that ignored the targets).
         """
+        targets = self.check_targets(model, targets)
+        explanation = self._explain(image, model, targets)
+        for space in explanation.spaces:
+            count = len(explanation.maps_in(space))
+            if count != len(targets):
+                raise ValueError(
+                    f"{type(self.generator).__name__} returned {count} {space} map(s) for {len(targets)} target(s); "
+                    "an explainer must return one map per target, in order"
+                )
+        return explanation
 
+    def check_targets(self, model: Any, targets: Any) -> Any:
+        """Class indices of ``model``, as a list of ints (a detector's explainer checks a ``DetectionSet``).
 
-def target_row(explanation: Explanation, label: Hashable) -> int:
-    """The row of ``label`` in ``explanation``'s maps (the first when the explanation does not list the label,
-    e.g. an xaitk generator's single map)."""
-    labels = list(explanation.labels)
-    return labels.index(label) if label in labels else 0
+        :raises TypeError: Not a sequence of ints.
+        :raises ValueError: Empty, or an index outside ``model.get_labels()``.
+        """
+        if isinstance(targets, (str, bytes)) or not isinstance(targets, (Sequence, np.ndarray)):
+            raise TypeError(f"targets must be a sequence of class indices, got {type(targets).__name__}")
+        n_labels = len(model.get_labels())
+        indices = []
+        for target in targets:
+            if isinstance(target, (bool, np.bool_)) or not isinstance(target, (int, np.integer)):
+                raise TypeError(f"targets must be class indices (ints), got {target!r}")
+            if not 0 <= int(target) < n_labels:
+                raise ValueError(f"target {int(target)} is not a class index of the model's {n_labels} labels")
+            indices.append(int(target))
+        if not indices:
+            raise ValueError("targets is empty: name at least one class index to explain")
+        return indices
 
-
-def target_maps(explanation: Explanation, label: Hashable) -> dict[str, np.ndarray]:
-    """Space -> the ``H x W`` map of ``label`` (:func:`target_row`) in every space of ``explanation``."""
-    row = target_row(explanation, label)
-    return {space: np.asarray(explanation.maps_in(space)[row]) for space in explanation.spaces}
+    @abc.abstractmethod
+    def _explain(self, image: np.ndarray, model: Any, targets: Any) -> Explanation:
+        """The explanation of checked ``targets``: one map per target, in order."""
 
 
 class WhiteboxExplainer(Explainer):
@@ -187,13 +217,13 @@ class WhiteboxExplainer(Explainer):
                 f"and get_labels (e.g. HuggingFaceImageClassifier), got {type(model).__name__}"
             )
 
-    def explain(self, image: np.ndarray, model: Any, target: int) -> Explanation:
-        return self.generator.explain(image, model, [target])
+    def _explain(self, image: np.ndarray, model: Any, targets: list[int]) -> Explanation:
+        return self.generator.explain(image, model, targets)
 
 
 class BlackboxExplainerAdapter(Explainer):
-    """This package's black-box explainers: they get the one-label view of the classifier
-    (:class:`~xaitk_wcam.utils.target_class.TargetClassBlackbox`), so they estimate the target's map only."""
+    """This package's black-box explainers: they get the view of the classifier reduced to the targets' labels
+    (:class:`~xaitk_wcam.utils.target_class.TargetClassBlackbox`), so they estimate the targets' maps only."""
 
     def check_model(self, model: Any) -> None:
         if not isinstance(model, ClassifyImage):
@@ -201,13 +231,12 @@ class BlackboxExplainerAdapter(Explainer):
                 f"{type(self.generator).__name__} needs an smqtk_classifier.ClassifyImage, got {type(model).__name__}"
             )
 
-    def explain(self, image: np.ndarray, model: Any, target: int) -> Explanation:
-        label = list(model.get_labels())[target]
-        return self.generator.explain(image, TargetClassBlackbox(model, label))
+    def _explain(self, image: np.ndarray, model: Any, targets: list[int]) -> Explanation:
+        return self.generator.explain(image, target_view(model, targets))
 
 
 class XaitkBlackboxExplainer(BlackboxExplainerAdapter):
-    """xaitk-saliency's black-box generators: ``generate`` on the one-label view; its maps are pixel maps."""
+    """xaitk-saliency's black-box generators: ``generate`` on the targets' view; its maps are pixel maps."""
 
     @property
     def map_spaces(self) -> tuple[str, ...]:
@@ -217,15 +246,14 @@ class XaitkBlackboxExplainer(BlackboxExplainerAdapter):
     def wavelet_levels(self) -> int | None:
         return None
 
-    def explain(self, image: np.ndarray, model: Any, target: int) -> Explanation:
-        label = list(model.get_labels())[target]
-        maps = np.asarray(self.generator.generate(image, TargetClassBlackbox(model, label)))
-        return MapExplanation({PIXEL: maps}, [label])
+    def _explain(self, image: np.ndarray, model: Any, targets: list[int]) -> Explanation:
+        view = target_view(model, targets)
+        return MapExplanation({PIXEL: np.asarray(self.generator.generate(image, view))}, list(view.get_labels()))
 
 
 class DetectorExplainer(Explainer):
     """xaitk-saliency's object-detector generators (``generate(image, bboxes, scores, detector, objectness)``, e.g.
-    ``DRISEStack``): ``target`` is the :class:`~xaitk_wcam.utils.detections.DetectionSet` of the detections to
+    ``DRISEStack``): ``targets`` is the :class:`~xaitk_wcam.utils.detections.DetectionSet` of the detections to
     explain; the explanation has one pixel map per detection, in order (labels: their positions). When the detector
     finds nothing on any perturbed image, every similarity is 0 and so is every map (xaitk returns no map then)."""
 
@@ -246,12 +274,24 @@ class DetectorExplainer(Explainer):
                 f"got {type(model).__name__}"
             )
 
-    def explain(self, image: np.ndarray, model: Any, target: Any) -> Explanation:
-        scores = np.ones((len(target), 1)) if target.scores is None else target.scores
-        maps = np.asarray(self.generator.generate(image, target.boxes, scores, model, target.objectness))
+    def check_targets(self, model: Any, targets: Any) -> DetectionSet:
+        """The detections to explain: a non-empty :class:`~xaitk_wcam.utils.detections.DetectionSet`.
+
+        :raises TypeError: Not a ``DetectionSet``.
+        :raises ValueError: No detection.
+        """
+        if not isinstance(targets, DetectionSet):
+            raise TypeError(f"a detector's targets must be a DetectionSet, got {type(targets).__name__}")
+        if not len(targets):
+            raise ValueError("targets holds no detection: nothing to explain")
+        return targets
+
+    def _explain(self, image: np.ndarray, model: Any, targets: DetectionSet) -> Explanation:
+        scores = np.ones((len(targets), 1)) if targets.scores is None else targets.scores
+        maps = np.asarray(self.generator.generate(image, targets.boxes, scores, model, targets.objectness))
         if maps.size == 0:  # xaitk's PerturbationOcclusion when no perturbed image had a detection: no saliency
-            maps = np.zeros((len(target), *image.shape[:2]))
-        return MapExplanation({PIXEL: maps}, list(range(len(target))))
+            maps = np.zeros((len(targets), *image.shape[:2]))
+        return MapExplanation({PIXEL: maps}, list(range(len(targets))))
 
 
 class WaveletDetectorExplainer(DetectorExplainer):
@@ -266,8 +306,14 @@ class WaveletDetectorExplainer(DetectorExplainer):
     def wavelet_levels(self) -> int | None:
         return self.generator.wavelet_levels
 
-    def explain(self, image: np.ndarray, model: Any, target: Any) -> Explanation:
-        return self.generator.explain(image, model, detections=target)
+    def _explain(self, image: np.ndarray, model: Any, targets: DetectionSet) -> Explanation:
+        return self.generator.explain(image, model, detections=targets)
+
+
+def target_view(classifier: Any, targets: Sequence[int]) -> TargetClassBlackbox:
+    """``classifier`` reduced to the labels of the class indices ``targets``, in their order."""
+    labels = list(classifier.get_labels())
+    return TargetClassBlackbox(classifier, *(labels[t] for t in targets))
 
 
 _ADAPTERS: dict[type, type[Explainer]] = {}

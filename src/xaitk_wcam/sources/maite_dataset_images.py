@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from xaitk_wcam.interfaces.image_source import DEFAULT_MAX_PIXELS, ImageSource
+from xaitk_wcam.utils.arrays import to_numpy
 
 __all__ = ["MaiteDatasetImages"]
 
@@ -56,10 +57,10 @@ class MaiteDatasetImages(ImageSource):
             except Exception as err:  # one unreadable datum is one error record
                 yield str(index), err, None
                 continue
-            image = _to_numpy(image)
+            image = to_numpy(image)
             if image.ndim == 3:
                 image = np.moveaxis(image, 0, -1)
-            target = np.asarray(_to_numpy(target)).reshape(-1)
+            target = np.asarray(to_numpy(target)).reshape(-1)
             label: Hashable | None = None
             if target.size:
                 k = int(np.argmax(target))
@@ -69,10 +70,3 @@ class MaiteDatasetImages(ImageSource):
 
     def get_config(self) -> dict[str, Any]:
         return {"dataset": self._dataset_spec, **super().get_config()}
-
-
-def _to_numpy(value: Any) -> np.ndarray:
-    detach = getattr(value, "detach", None)
-    if detach is not None:
-        value = detach().cpu().numpy()
-    return np.asarray(value)

@@ -9,8 +9,10 @@ A study config is a JSON (or YAML) mapping::
 or, for a *detection study*, ``"detector": D`` (an smqtk ``DetectImageObjects``) instead of ``"classifier"``
 (exactly one of the two) and ``"detections"`` instead of ``"target"``: which of the detector's detections on
 each reference image the study explains and follows, ``"all"``, an int ``K`` (the ``K`` best scores) or a class
-label (default :data:`DEFAULT_DETECTIONS`); its ``saliency`` methods are object-detector generators
-(xaitk-saliency's ``GenerateObjectDetectorBlackboxSaliency``: :class:`~xaitk_wcam.WCAMDetector`, ``DRISEStack``).
+label (default :data:`~xaitk_wcam.study.tasks.detection.DEFAULT_DETECTIONS`); its ``saliency`` methods are
+object-detector generators (xaitk-saliency's ``GenerateObjectDetectorBlackboxSaliency``:
+:class:`~xaitk_wcam.WCAMDetector`, ``DRISEStack``). The model sections and their settings are those of the
+registered model kinds (:mod:`xaitk_wcam.study.tasks`).
 
 where each of ``C, I, P, S, M`` is what ``smqtk_core.configuration.to_config_dict(obj)`` returns for a
 configured plugin (``{"type": T, T: {...parameters}}``); ``perturbers`` may also be a single nrtk
@@ -43,18 +45,15 @@ from smqtk_core.configuration import from_config_dict
 
 from xaitk_wcam.study.errors import StudyConfigError
 from xaitk_wcam.study.plugins import implementations, public_names, role_of, type_key
+from xaitk_wcam.study.tasks import model_tasks
 from xaitk_wcam.utils.imports import is_import_path, parse_dotted_name
 
-TARGETS: tuple[str, ...] = ("reference_prediction", "prediction", "ground_truth")
-CONFIG_KEYS: tuple[str, ...] = (
-    "classifier",
-    "detector",
-    "detections",
+#: The config keys of every study, beside the model sections and settings of the model kinds (:func:`config_keys`).
+STUDY_KEYS: tuple[str, ...] = (
     "images",
     "perturbers",
     "saliency",
     "metrics",
-    "target",
     "max_perturbations",
     "noise_floor",
     "memory_budget_mb",
@@ -66,11 +65,14 @@ MAX_PERTURBATIONS = 10_000
 #: Default memory budget of one explanation, in MB (see :meth:`xaitk_wcam.interfaces.explainer.Explainer.check_memory`).
 MEMORY_BUDGET_MB = 4096
 REQUIRED_KEYS: tuple[str, ...] = ("images", "perturbers", "saliency")
-#: The model sections: a study names exactly one (a classification or a detection study).
-MODEL_KEYS: tuple[str, ...] = ("classifier", "detector")
-#: Detections a detection study explains per reference image by default: the three best scores.
-DEFAULT_DETECTIONS = 3
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def config_keys() -> tuple[str, ...]:
+    """Every key a study config accepts: each registered model kind's section and settings, then
+    :data:`STUDY_KEYS`."""
+    kinds = model_tasks().values()
+    return (*(t.section for t in kinds), *(key for t in kinds for key in t.setting_keys), *STUDY_KEYS)
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -300,9 +302,9 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(config, Mapping):
         raise StudyConfigError(f"config must be a mapping, got {type(config).__name__}")
     check_size(config)
-    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    unknown = sorted(set(config) - set(config_keys()))
     if unknown:
-        raise StudyConfigError(f"unknown config key {unknown[0]!r}; accepted keys: {list(CONFIG_KEYS)}")
+        raise StudyConfigError(f"unknown config key {unknown[0]!r}; accepted keys: {list(config_keys())}")
     missing = [k for k in REQUIRED_KEYS if k not in config]
     if missing:
         raise StudyConfigError(f"config is missing the key {missing[0]!r}; required keys: {list(REQUIRED_KEYS)}")
@@ -370,39 +372,29 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _model_settings(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The config's model section (``classifier`` or ``detector``: exactly one) and its settings: ``target`` for a
-    classifier, ``detections`` for a detector.
+    """The config's model section (exactly one of the registered kinds': ``classifier`` or ``detector``) and that
+    kind's settings (``target`` for a classifier, ``detections`` for a detector).
 
-    :raises StudyConfigError: Both models or none; a setting of the other kind of study; a wrong value.
+    :raises StudyConfigError: Several models or none; a setting of another kind of study; a wrong value.
     """
-    given = [key for key in MODEL_KEYS if key in config]
+    kinds = model_tasks()
+    given = [section for section in kinds if section in config]
     if len(given) != 1:
         found = " and ".join(given) if given else "neither"
-        raise StudyConfigError(
-            f"config must name exactly one model, 'classifier' (a classification study) or 'detector' (a detection "
-            f"study); got {found}"
-        )
-    if given[0] == "classifier":
-        if "detections" in config:
+        names = " or ".join(repr(section) for section in kinds)
+        raise StudyConfigError(f"config must name exactly one model, {names}; got {found}")
+    task = kinds[given[0]]
+    for other in kinds.values():
+        wrong = [key for key in other.setting_keys if key in config and key not in task.setting_keys]
+        if wrong:
             raise StudyConfigError(
-                "detections applies to a detection study ('detector'); a classification study has target"
+                f"{wrong[0]} applies to a {other.study_name} study ({other.section!r}); this is a {task.study_name} "
+                f"study, whose settings are {list(task.setting_keys)}"
             )
-        target = config.get("target", "reference_prediction")
-        if target not in TARGETS:
-            raise StudyConfigError(f"target must be one of {list(TARGETS)}, got {target!r}")
-        return "classifier", {"target": target}
-    if "target" in config:
-        raise StudyConfigError(
-            "target applies to a classification study; a detection study explains the detections chosen by "
-            "'detections' ('all', an int K or a class label)"
-        )
-    detections = config.get("detections", DEFAULT_DETECTIONS)
-    top_k = isinstance(detections, int) and not isinstance(detections, bool) and detections >= 1
-    if not (top_k or (isinstance(detections, str) and detections)):
-        raise StudyConfigError(
-            f"detections must be 'all', an int K >= 1 (the K best scores) or a class label, got {detections!r}"
-        )
-    return "detector", {"detections": detections}
+    try:
+        return task.section, task.resolve_settings(config)
+    except (TypeError, ValueError) as err:
+        raise StudyConfigError(str(err)) from err
 
 
 def _check_name(kind: str, name: Any) -> None:

@@ -1,6 +1,6 @@
 """Where a study's work units run: one interface, three implementations.
 
-A work unit is one image and the perturbation items still to do (:class:`~xaitk_wcam.study.work.ImageUnit`).
+A work unit is one image and the perturbation items still to do (:class:`~xaitk_wcam.study.items.ImageUnit`).
 A :class:`StudyExecutor` runs units and hands back a ``concurrent.futures.Future`` per unit whose result
 is the list of item keys the unit committed to the results store. The runner has one loop for all of them
 (submit while fewer than :attr:`StudyExecutor.max_in_flight` are pending, collect as they finish).
@@ -13,7 +13,8 @@ is the list of item keys the unit committed to the results store. The runner has
   must see ``OUT_DIR`` at the same path (a shared filesystem), since each commits its items there.
 
 Every executor receives the study's :class:`~xaitk_wcam.study.plan.StudyPlan`, resolved once by the caller;
-each worker process builds its context (the classifier, the metrics) once per study, through :data:`CONTEXTS`,
+each worker process builds its :class:`~xaitk_wcam.study.worker.StudyWorker` (the model, the metrics) once per study,
+through :data:`WORKERS`,
 and runs torch with the study's thread count (:func:`set_torch_threads`): torch's CPU kernels sum in an order
 that depends on the thread count, so equal ``threads`` is what makes the results of all executors identical.
 
@@ -33,11 +34,11 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from typing import Any, ClassVar
 
-from xaitk_wcam.study.context import StudyContext
 from xaitk_wcam.study.errors import StudySetupError
+from xaitk_wcam.study.items import ImageUnit
 from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.study.store import ResultsStore
-from xaitk_wcam.study.work import ImageUnit, run_unit
+from xaitk_wcam.study.worker import StudyWorker
 from xaitk_wcam.utils.extras import require_extra
 
 #: Entry-point group of the executor plugins: ``scheme = "package.module:ExecutorClass"``.
@@ -105,41 +106,36 @@ def set_torch_threads(threads: int | None) -> int | None:
     return previous
 
 
-class ContextCache:
-    """The study contexts of this process, one per config hash, built on first use (thread-safe).
+class WorkerCache:
+    """The study workers of this process, one per config hash, built on first use (thread-safe).
 
-    Building one loads the classifier, so a worker that runs many units of one study loads it once.
+    Building one loads the model, so a process that runs many units of one study loads it once.
     Importing plugin packages while building may reset torch's thread count, so the count is set after.
     """
 
     def __init__(self) -> None:
-        self._contexts: dict[str, StudyContext] = {}
+        self._workers: dict[str, StudyWorker] = {}
         self._lock = threading.Lock()
 
-    def get(self, plan: StudyPlan, threads: int | None = None) -> StudyContext:
-        """This process's context of the study ``plan``.
+    def get(self, plan: StudyPlan, threads: int | None = None) -> StudyWorker:
+        """This process's worker of the study ``plan``.
 
-        :raises StudySetupError: The classifier or the metrics could not be built.
+        :raises StudySetupError: The model or the metrics could not be built.
         """
         with self._lock:
-            ctx = self._contexts.get(plan.digest)
-            if ctx is None:
+            worker = self._workers.get(plan.digest)
+            if worker is None:
                 try:
-                    ctx = StudyContext(plan)
+                    worker = StudyWorker(plan)
                 except Exception as err:
                     raise StudySetupError(f"a worker could not build the study: {type(err).__name__}: {err}") from err
-                self._contexts[plan.digest] = ctx
+                self._workers[plan.digest] = worker
             set_torch_threads(threads)
-            return ctx
-
-    def put(self, ctx: StudyContext) -> None:
-        """Use ``ctx`` for its config in this process (e.g. one built with a live classifier)."""
-        with self._lock:
-            self._contexts[ctx.plan.digest] = ctx
+            return worker
 
 
-#: The context cache of this process (each pool or Dask worker process has its own).
-CONTEXTS = ContextCache()
+#: The workers of this process (each pool or Dask worker process has its own).
+WORKERS = WorkerCache()
 
 
 #: Exit code of a pool worker that ends because the process that started it ended.
@@ -167,16 +163,16 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, name="xaitk-wcam-exit-with-parent", daemon=True).start()
 
 
-def build_context(plan: StudyPlan, threads: int | None) -> None:
-    """Pool initializer: end with the parent (:func:`exit_with_parent`), then build this worker's context once,
+def build_worker(plan: StudyPlan, threads: int | None) -> None:
+    """Pool initializer: end with the parent (:func:`exit_with_parent`), then build this process's worker once,
     before its first unit."""
     exit_with_parent()
-    CONTEXTS.get(plan, threads)
+    WORKERS.get(plan, threads)
 
 
 def process_unit(plan: StudyPlan, out_dir: str, unit: ImageUnit, threads: int | None) -> list[str]:
     """Task run by a pool or Dask worker: compute and commit one image's items; return the keys."""
-    return run_unit(CONTEXTS.get(plan, threads), ResultsStore(out_dir), unit)
+    return WORKERS.get(plan, threads).run_unit(ResultsStore(out_dir), unit)
 
 
 class StudyExecutor(abc.ABC):
@@ -232,7 +228,7 @@ class LocalExecutor(StudyExecutor):
     def __init__(self, plan: StudyPlan, out_dir: str, threads: int | None) -> None:
         super().__init__(plan, out_dir, threads)
         self._previous_threads = set_torch_threads(threads)
-        self._ctx = StudyContext(plan)  # errors propagate as they are (config, missing model)
+        self._worker = StudyWorker(plan)  # errors propagate as they are (config, missing model)
         set_torch_threads(threads)  # building may import plugin packages that reset it
         self._store = ResultsStore(out_dir)
 
@@ -246,7 +242,7 @@ class LocalExecutor(StudyExecutor):
         """Run the unit now. ``KeyboardInterrupt`` and other non-``Exception`` errors propagate at once."""
         future: Future = Future()
         try:
-            future.set_result(run_unit(self._ctx, self._store, unit, on_commit=on_commit))
+            future.set_result(self._worker.run_unit(self._store, unit, on_commit=on_commit))
         except Exception as err:
             future.set_exception(err)
         return future
@@ -283,7 +279,7 @@ class ProcessExecutor(StudyExecutor):
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=build_context,
+            initializer=build_worker,
             initargs=(self.plan, self.threads),
         )
 

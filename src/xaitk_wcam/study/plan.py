@@ -6,8 +6,9 @@ columns and the study's settings. Building it instantiates every perturber, gene
 that they accept their parameters and to read what they declare; nothing heavy (no model) is loaded. Workers
 receive the plan as it is and build the objects they run from it (:mod:`.context`).
 
-Results columns live in two namespaces: the package's own (:data:`FIXED_COLUMNS`, ``scale_share_<level>``) and the
-metrics' (:class:`MetricColumn`); a metric whose column would take a package name is refused here.
+Results columns live in two namespaces: the package's own (:data:`KEY_COLUMNS`, :data:`TAIL_COLUMNS`, the model
+kinds' columns, ``scale_share_<level>``) and the metrics' (:class:`MetricColumn`); a metric whose column would take a
+package name is refused here.
 """
 
 from __future__ import annotations
@@ -18,45 +19,24 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from xaitk_wcam.interfaces.explainer import CLASSIFIER, DETECTOR, as_explainer
+from xaitk_wcam.interfaces.explainer import CLASSIFIER, as_explainer
 from xaitk_wcam.interfaces.explanation import MAP_SPACES, WAVELET, accepted_levels, accepted_spaces, choose_space
 from xaitk_wcam.study.config import MAX_PERTURBATIONS, MEMORY_BUDGET_MB, build_plugin
 from xaitk_wcam.study.errors import StudyConfigError
 from xaitk_wcam.study.plugins import implementations, role_of
+from xaitk_wcam.study.scorers import as_scorer
+from xaitk_wcam.study.tasks import ModelTask, model_tasks
 
 REFERENCE = "reference"
 #: The ``perturbation`` of the rows that compare two seeds of the reference image (the noise floor).
 NOISE_FLOOR = "noise_floor"
 
-#: The package's own columns of ``results.csv`` (with ``scale_share_<level>``), in order around the metrics'.
-ITEM_COLUMNS = (
-    "image_id",
-    "perturbation",
-    "method",
-    "status",
-    "predicted_label",
-    "predicted_confidence",
-    "target_label",
-    "target_confidence",
-)
+#: The columns that key every row of ``results.csv``: the image, the item (``perturbation``), the method, and
+#: ``status`` (``ok``, or what failed). The model kind's columns follow (:attr:`ModelTask.columns`), then the metrics'.
+KEY_COLUMNS = ("image_id", "perturbation", "method", "status")
+#: The last columns of ``results.csv``.
 TAIL_COLUMNS = ("seconds",)
-FIXED_COLUMNS = ITEM_COLUMNS + TAIL_COLUMNS
 SCALE_SHARE = "scale_share_"
-#: The columns of a detection study's rows (one per reference detection) in place of the prediction and target:
-#: the detection (its index among the detector's detections on the reference image, label and score there), its
-#: box on the item's image (moved by geometric perturbers) and its D-RISE similarity on that image (``survival``).
-DETECTION_COLUMNS = (
-    "detection",
-    "detection_label",
-    "detection_score",
-    "box_x0",
-    "box_y0",
-    "box_x1",
-    "box_y1",
-    "survival",
-)
-#: A detection study's box-aware map column: the share of the pixel map's absolute mass inside the detection's box.
-BOX_ENERGY = "box_energy"
 
 
 def _compact(value: Any) -> str:
@@ -106,20 +86,26 @@ class MetricColumn:
 
     :param column: Column name.
     :param metric: Index of the metric in the config's ``metrics`` list.
-    :param kind: ``"metric"`` (``SaliencyMetric``), ``"comparison"`` (``SaliencyComparison``) or
-        ``"faithfulness"`` (``FaithfulnessMetric``).
-    :param score: Score name inside a ``FaithfulnessResult`` (faithfulness only).
+    :param score: The name of the metric's value in this column (:meth:`~xaitk_wcam.study.scorers.Scorer.scores`),
+        ``None`` for a metric of one value.
     :param spaces: Map spaces the metric accepts (:func:`~xaitk_wcam.interfaces.explanation.accepted_spaces`).
     :param levels: Levels of the wavelet maps it reads (:func:`~xaitk_wcam.interfaces.explanation.accepted_levels`),
         or ``None`` for any.
+    :param compares: Whether the metric compares the map with the reference map
+        (:attr:`~xaitk_wcam.study.scorers.Scorer.compares`).
+    :param reads_classes: Whether it reads a classifier's confidence of the explained class.
+    :param direction: For a comparison: ``"similarity"`` or ``"distance"`` (:attr:`Scorer.direction
+        <xaitk_wcam.study.scorers.Scorer.direction>`), so that the study reads every comparison as a change.
     """
 
     column: str
     metric: int
-    kind: str
     score: str | None = None
     spaces: tuple[str, ...] = MAP_SPACES
     levels: int | None = None
+    compares: bool = False
+    reads_classes: bool = False
+    direction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +117,7 @@ class Method:
     :param spaces: Spaces of its maps, the space of its main map first.
     :param levels: Decomposition levels of its wavelet maps, or ``None``.
     :param seeded: Whether its maps depend on a random seed.
-    :param model_kind: The model it explains: ``"classifier"`` or ``"detector"`` (the config section).
+    :param model_kind: The model it explains, by its config section (``"classifier"``, ``"detector"``).
     """
 
     name: str
@@ -194,16 +180,33 @@ def metric_entries(resolved_metrics: list[dict[str, Any]] | dict[str, dict[str, 
     return [(None, entry) for entry in resolved_metrics]
 
 
+def _columns_of(metric: Any, index: int, name: str | None) -> list[MetricColumn]:
+    """The columns of configured metric ``index``: one per value its scorer names (``name``, or ``name_<score>`` for a
+    metric of several values; unnamed: the metric's ``name``, or each score's name)."""
+    scorer = as_scorer(metric)
+    spaces, levels = accepted_spaces(metric), accepted_levels(metric)
+    out = []
+    for score in scorer.scores():
+        if name is not None:
+            column = str(name) if score is None else f"{name}_{score}"
+        else:
+            column = str(metric.name) if score is None else str(score)
+        out.append(
+            MetricColumn(column, index, score, spaces, levels, scorer.compares, scorer.reads_classes, scorer.direction)
+        )
+    return out
+
+
 def metric_columns(
     resolved_metrics: list[dict[str, Any]] | dict[str, dict[str, Any]], instances: list[Any]
 ) -> list[MetricColumn]:
     """Results columns of the configured metrics, with unique names.
 
     Named metrics (a mapping in the config) give their name to their column, or ``name_score`` to each score
-    of a faithfulness metric (``{"deletion": Deletion()}``: ``deletion_dauc``, ``deletion_dc``).
+    of a metric of several values (``{"deletion": Deletion()}``: ``deletion_dauc``, ``deletion_dc``).
 
-    Unnamed metrics (a list, as in 0.1): a ``SaliencyMetric`` or ``SaliencyComparison`` makes one column named
-    by its ``name``; a ``FaithfulnessMetric`` makes one column per score name. When several configured metrics
+    Unnamed metrics (a list, as in 0.1): a metric of one value makes one column named by its ``name``; a metric of
+    several values (a ``FaithfulnessMetric``) makes one column per score name. When several configured metrics
     would make the same column name, each of those columns gets a suffix ``[...]`` listing what tells them
     apart: the class name when their classes differ, then ``param=value`` for every constructor parameter whose
     value differs among them, e.g. ``Entropy[clip_range=[0,1]]``. Configuring the same metric twice is an error.
@@ -211,29 +214,18 @@ def metric_columns(
     :raises StudyConfigError: Two metrics configured identically, or two named columns that collide.
     """
     entries = metric_entries(resolved_metrics)
+    base = [
+        column
+        for i, ((name, _), metric) in enumerate(zip(entries, instances, strict=True))
+        for column in _columns_of(metric, i, name)
+    ]
     if isinstance(resolved_metrics, dict):
-        out = []
-        for i, ((name, _), metric) in enumerate(zip(entries, instances, strict=True)):
-            kind = role_of(type(metric), "metrics") or "metric"
-            spaces, levels = accepted_spaces(metric), accepted_levels(metric)
-            if kind == "faithfulness":
-                out += [MetricColumn(f"{name}_{s}", i, kind, str(s), spaces, levels) for s in metric.score_names]
-            else:
-                out.append(MetricColumn(str(name), i, kind, None, spaces, levels))
-        seen = [c.column for c in out]
+        seen = [c.column for c in base]
         clash = sorted({c for c in seen if seen.count(c) > 1})
         if clash:
             raise StudyConfigError(f"metric names make the same column twice: {clash}; rename the metrics")
-        return _refuse_reserved(out)
+        return _refuse_reserved(base)
     resolved_metrics = [entry for _, entry in entries]
-    base: list[MetricColumn] = []
-    for i, metric in enumerate(instances):
-        kind = role_of(type(metric), "metrics") or "metric"
-        spaces, levels = accepted_spaces(metric), accepted_levels(metric)
-        if kind == "faithfulness":
-            base += [MetricColumn(str(s), i, kind, str(s), spaces, levels) for s in metric.score_names]
-        else:
-            base.append(MetricColumn(str(metric.name), i, kind, None, spaces, levels))
     groups: dict[str, list[int]] = defaultdict(list)
     for j, col in enumerate(base):
         groups[col.column].append(j)
@@ -256,10 +248,15 @@ def metric_columns(
     return _refuse_reserved(out)
 
 
+def own_columns() -> tuple[str, ...]:
+    """The package's own columns of any study: :data:`KEY_COLUMNS`, every model kind's columns, :data:`TAIL_COLUMNS`."""
+    kinds = [column for task in model_tasks().values() for column in (*task.columns, *task.map_columns)]
+    return (*KEY_COLUMNS, *dict.fromkeys(kinds), *TAIL_COLUMNS)
+
+
 def is_reserved(column: str) -> bool:
-    """Whether ``column`` is one of the package's own results columns (:data:`FIXED_COLUMNS`, a detection study's
-    :data:`DETECTION_COLUMNS` and :data:`BOX_ENERGY`, ``scale_share_*``)."""
-    own = column in FIXED_COLUMNS or column in DETECTION_COLUMNS or column == BOX_ENERGY
+    """Whether ``column`` is one of the package's own results columns (:func:`own_columns`, ``scale_share_*``)."""
+    own = column in own_columns()
     return own or (column.startswith(SCALE_SHARE) and column[len(SCALE_SHARE) :].isdigit())
 
 
@@ -267,7 +264,7 @@ def _refuse_reserved(columns: list[MetricColumn]) -> list[MetricColumn]:
     taken = [c.column for c in columns if is_reserved(c.column)]
     if taken:
         raise StudyConfigError(
-            f"metric column {taken[0]!r} is one of the study's own columns ({', '.join(FIXED_COLUMNS)}, "
+            f"metric column {taken[0]!r} is one of the study's own columns ({', '.join(own_columns())}, "
             f"{SCALE_SHARE}<level>); name the metric otherwise"
         )
     return columns
@@ -299,39 +296,39 @@ class StudyPlan:
             metric needs the other kind of model (a classifier's method or faithfulness metric in a detection study,
             a detector's method in a classification study).
         """
-        model_kind = DETECTOR if DETECTOR in resolved else CLASSIFIER
+        task = task_of(resolved)
         methods = tuple(describe_method(name, entry) for name, entry in resolved["saliency"].items())
         for method in methods:
-            if method.model_kind != model_kind:
-                wanted = "an object-detector generator" if model_kind == DETECTOR else "a classifier method"
+            if method.model_kind != task.section:
                 raise StudyConfigError(
                     f"saliency[{method.name!r}] explains a {method.model_kind}, but this study's model is a "
-                    f"{model_kind}; choose {wanted} (`xaitk-wcam plugins` lists them)"
+                    f"{task.section}; choose a method of a {task.section} (`xaitk-wcam plugins` lists them)"
                 )
         columns = tuple(metric_columns(resolved["metrics"], build_metrics(resolved)))
-        faithfulness = [c.column for c in columns if c.kind == "faithfulness"]
-        if model_kind == DETECTOR and faithfulness:
+        reading = [c.column for c in columns if c.reads_classes]
+        if reading and not task.scores_classes:
             raise StudyConfigError(
-                f"metric {faithfulness[0]!r} is a faithfulness metric: it reads a classifier's confidence, and this "
-                "is a detection study; keep map metrics and comparisons (the rows hold each detection's survival)"
+                f"metric {reading[0]!r} reads a classifier's confidence of the explained class, and this is a "
+                f"{task.study_name} study; keep map metrics and comparisons (the rows hold the model's outcome: "
+                f"{task.outcome_column})"
             )
         return cls(resolved, digest, tuple(plan_perturbations(resolved)), methods, columns)
 
     # -- settings -------------------------------------------------------------------------------------
     @property
+    def task(self) -> type[ModelTask]:
+        """The study's kind of model (:mod:`xaitk_wcam.study.tasks`), by the model section of its config."""
+        return task_of(self.resolved)
+
+    @property
     def model_kind(self) -> str:
-        """The study's model, by its config section: ``"classifier"`` or ``"detector"`` (a detection study)."""
-        return DETECTOR if DETECTOR in self.resolved else CLASSIFIER
+        """The config section of the study's model: ``"classifier"``, ``"detector"`` (a detection study), ..."""
+        return self.task.section
 
     @property
-    def detections(self) -> int | str:
-        """Which detections of each reference image a detection study explains: ``"all"``, a top K or a label."""
-        return self.resolved["detections"]
-
-    @property
-    def target(self) -> str:
-        """Which class each item explains (:data:`xaitk_wcam.study.config.TARGETS`)."""
-        return str(self.resolved["target"])
+    def settings(self) -> dict[str, Any]:
+        """The model kind's settings (``target``, ``detections``...), as resolved."""
+        return {key: self.resolved[key] for key in self.task.setting_keys}
 
     @property
     def memory_budget_mb(self) -> float:
@@ -406,12 +403,22 @@ class StudyPlan:
         return self.perturbations[index - 1].id
 
     def row_columns(self) -> list[str]:
-        """Every column of ``results.csv``, in order."""
+        """Every column of ``results.csv``, in order: the keys, the model kind's columns, the metrics', the kind's
+        map columns, the scale shares, the tail."""
         shares = [f"{SCALE_SHARE}{i}" for i in range(self.max_levels + 1)]
         metrics = [c.column for c in self.columns]
-        if self.model_kind == DETECTOR:
-            return [*ITEM_COLUMNS[:4], *DETECTION_COLUMNS, *metrics, BOX_ENERGY, *shares, *TAIL_COLUMNS]
-        return [*ITEM_COLUMNS, *metrics, *shares, *TAIL_COLUMNS]
+        task = self.task
+        return [*KEY_COLUMNS, *task.columns, *metrics, *task.map_columns, *shares, *TAIL_COLUMNS]
+
+    @property
+    def text_columns(self) -> tuple[str, ...]:
+        """The columns of ``results.csv`` that hold text (every other one is float64)."""
+        return (*KEY_COLUMNS, *self.task.text_columns)
+
+
+def task_of(resolved: dict[str, Any]) -> type[ModelTask]:
+    """The model kind whose section a resolved config names."""
+    return next(task for section, task in model_tasks().items() if section in resolved)
 
 
 def build_metrics(resolved: dict[str, Any]) -> list[Any]:

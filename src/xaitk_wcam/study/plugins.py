@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from xaitk_wcam.interfaces.explainer import explainer_kinds
 from xaitk_wcam.study.errors import StudyConfigError
+from xaitk_wcam.study.scorers import scorer_kinds
+from xaitk_wcam.study.tasks import model_tasks
 from xaitk_wcam.utils.extras import require_extra
 
 #: Upstream modules holding plugins that their package does not register under ``smqtk_plugins``
@@ -48,43 +50,46 @@ def load_upstream_plugins() -> None:
 class Section:
     """One pluggable part of a study config.
 
-    :param key: Config key (``"classifier"``, ``"images"``, ...).
+    :param key: Config key (``"images"``, ``"perturbers"``, ...).
     :param interfaces: Public names (``module.Class``) of the interfaces whose implementations the key accepts,
-        each with the role its implementations play (``"factory"``, ``"comparison"``, ...). The ``saliency``
-        section names none: it accepts the implementations of every registered kind of explainer
-        (:func:`xaitk_wcam.interfaces.explainer.explainer_kinds`).
+        each with the role its implementations play (``"perturber"``, ``"factory"``, ...). The ``saliency`` and
+        ``metrics`` sections name none: they accept the implementations of every registered kind of explainer
+        (:func:`xaitk_wcam.interfaces.explainer.explainer_kinds`) and of metric
+        (:func:`xaitk_wcam.study.scorers.scorer_kinds`).
     """
 
     key: str
     interfaces: tuple[tuple[str, str], ...] = ()
 
 
+#: The sections beside the model's (one per registered model kind: :func:`sections`).
 SECTIONS: dict[str, Section] = {
-    "classifier": Section("classifier", (("smqtk_classifier.interfaces.classify_image.ClassifyImage", "classifier"),)),
-    "detector": Section(
-        "detector", (("smqtk_detection.interfaces.detect_image_objects.DetectImageObjects", "detector"),)
-    ),
     "images": Section("images", (("xaitk_wcam.interfaces.image_source.ImageSource", "images"),)),
     "perturbers": Section(
         "perturbers",
         (("nrtk.interfaces.PerturbImage", "perturber"), ("nrtk.interfaces.PerturbFactory", "factory")),
     ),
     "saliency": Section("saliency"),
-    "metrics": Section(
-        "metrics",
-        (
-            ("xaitk_saliency.interfaces.saliency_metric.SaliencyMetric", "metric"),
-            ("xaitk_wcam.interfaces.saliency_comparison.SaliencyComparison", "comparison"),
-            ("xaitk_wcam.interfaces.faithfulness.FaithfulnessMetric", "faithfulness"),
-        ),
-    ),
+    "metrics": Section("metrics"),
 }
+
+
+def sections() -> tuple[str, ...]:
+    """Every pluggable section of a study config: the model sections of the registered kinds
+    (:func:`xaitk_wcam.study.tasks.model_tasks`), then :data:`SECTIONS`."""
+    return (*model_tasks(), *SECTIONS)
 
 
 def section_interfaces(section: str) -> list[tuple[type, str]]:
     """``(interface, role)`` of every interface ``section`` accepts (see :class:`Section`)."""
     if section == "saliency":
         return [(kind, "saliency") for kind in explainer_kinds()]
+    if section == "metrics":
+        return [(kind, "metric") for kind in scorer_kinds()]
+    task = model_tasks().get(section)
+    if task is not None:
+        interface = task.model_interface
+        return [(_interface(interface) if isinstance(interface, str) else interface, section)]
     return [(_interface(qualname), role) for qualname, role in SECTIONS[section].interfaces]
 
 
@@ -161,11 +166,11 @@ def implementations(section: str, refresh: bool = False) -> dict[str, type]:
     class, so a config written either way resolves. Discovery runs once per process and section; pass
     ``refresh=True`` to run it again (a plugin imported since).
 
-    :param section: One of :data:`SECTIONS`.
+    :param section: One of :func:`sections`.
     :return: Type string -> class, sorted by type string.
     """
-    if section not in SECTIONS:
-        raise ValueError(f"section must be one of {sorted(SECTIONS)}, got {section!r}")
+    if section not in sections():
+        raise ValueError(f"section must be one of {sorted(sections())}, got {section!r}")
     if not refresh and section in _CACHE:
         return _CACHE[section]
     load_upstream_plugins()
@@ -195,11 +200,11 @@ def role_of(cls: type, section: str) -> str | None:
     return None
 
 
-def plugin_table(sections: Sequence[str] = tuple(SECTIONS)) -> dict[str, list[str]]:
+def plugin_table(names: Sequence[str] | None = None) -> dict[str, list[str]]:
     """Every discovered plugin of each section, for ``xaitk-wcam plugins``.
 
-    :param sections: Config sections to list.
+    :param names: Config sections to list (default: :func:`sections`).
     :return: Section -> sorted type strings.
     """
     require_extra("study", "Listing the plugins a study config can name")
-    return {section: public_names(section) for section in sections}
+    return {section: public_names(section) for section in (sections() if names is None else names)}

@@ -26,35 +26,25 @@ from typing import Any
 
 import numpy as np
 
-from xaitk_wcam.interfaces.explainer import DETECTOR
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
-from xaitk_wcam.study.plan import DETECTION_COLUMNS, NOISE_FLOOR, REFERENCE, Perturbation, StudyPlan
+from xaitk_wcam.statistics.paired import MIN_IMAGES, MOVES
+from xaitk_wcam.study.findings import findings_html, matrix_html, sweep_name
+from xaitk_wcam.study.plan import KEY_COLUMNS, NOISE_FLOOR, REFERENCE, Perturbation, StudyPlan
 from xaitk_wcam.study.store import ResultsStore, item_key
+from xaitk_wcam.study.verdicts import comparisons, moved_counts, outcomes, robustness_table, sweeps, verdict_table
 from xaitk_wcam.viz.curves import plot_metric_curve
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
 from xaitk_wcam.viz.profiles import plot_grouped_profiles
 from xaitk_wcam.viz.text import PLAIN, plain_legend
+from xaitk_wcam.viz.verdicts import plot_break_rate, plot_change_beyond_noise
 
 #: Images that get a maps figure (the first ones of the source); tables always hold every image.
 MAX_IMAGE_FIGURES = 50
 
-_NON_METRIC = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label")
-_NON_METRIC += DETECTION_COLUMNS[:7]  # a detection study's names and boxes (its survival is a measure)
 
-
-def confidence_column(plan: StudyPlan) -> str:
-    """The model's own column that the curves follow: the target confidence, or a detection's ``survival``."""
-    return "survival" if plan.model_kind == DETECTOR else "target_confidence"
-
-
-def per_sample(frame: Any, plan: StudyPlan) -> Any:
-    """``frame`` with one ``image_id`` per sample the curves average over: the image, or in a detection study the
-    image and detection (``<image_id>#<detection>``)."""
-    if plan.model_kind != DETECTOR or not len(frame):
-        return frame
-    out = frame.copy()
-    out["image_id"] = [f"{i}#{d:g}" for i, d in zip(frame["image_id"], frame["detection"].astype(float), strict=True)]
-    return out
+def non_metric_columns(plan: StudyPlan) -> tuple[str, ...]:
+    """The columns left out of the means: the keys and what the model kind's columns describe (names, boxes)."""
+    return (*KEY_COLUMNS, *plan.task.label_columns)
 
 
 def _slug(text: str) -> str:
@@ -67,9 +57,10 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detection: int | None = None) -> Any | None:
-    """Reference and perturbed images of one image with each method's map below them; with ``detection`` (a
-    detection study), that detection's box on the images, its maps and, per wavelet method, its scale profile.
+def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, target: int | None = None) -> Any | None:
+    """Reference and perturbed images of one image with each method's map below them; with ``target`` (one of the
+    model kind's :meth:`~xaitk_wcam.study.tasks.ModelTask.figure_targets`, e.g. a detection), that target's box on
+    the images, its maps and, where the kind asks for it, each wavelet method's scale profile.
 
     :return: A ``matplotlib.figure.Figure``, or ``None`` when the image has no committed item.
     """
@@ -82,33 +73,31 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detecti
             columns.append((record, store.load_arrays(item_key(image_index, p_index))))
     if not columns:
         return None
+    task = plan.task
     map_rows = [(method.name, space) for method in plan.methods for space in method.spaces]
-    if detection is not None:
+    if target is not None and task.figure_profiles:
         map_rows += [(name, "profile") for name in plan.wavelet_levels]
     n_rows, n_cols = 1 + len(map_rows), len(columns)
     fig = Figure(figsize=(2.2 * n_cols, 2.2 * n_rows), layout="constrained")
     axes = np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
     for c, (record, arrays) in enumerate(columns):
-        mine = [r for r in record["rows"] if detection is None or r.get("detection") == detection]
+        mine = task.rows_of(record["rows"], target)
         rows = {r["method"]: r for r in mine}
         first = mine[0] if mine else {}
-        title = _wrapped(record["perturbation"])
-        if first.get("predicted_label") is not None:
-            title += f"\npred {first['predicted_label']} ({first['predicted_confidence']:.2f})"
-        if first.get("survival") is not None:
-            title += f"\nsurvival {first['survival']:.2f}"
+        title = "\n".join([_wrapped(record["perturbation"]), *task.figure_title(first)])
         image = arrays.image
         if image is not None:
             plot_image(axes[0, c], image, title)
-            if first.get("box_x0") is not None:
-                _draw_box(axes[0, c], [first[f"box_{k}"] for k in ("x0", "y0", "x1", "y1")])
+            box = task.figure_box(first)
+            if box is not None:
+                _draw_box(axes[0, c], box)
         else:
             axes[0, c].axis("off")
             axes[0, c].set_title(f"{title}\n{first.get('status', '')}"[:80], fontsize=6, **PLAIN)
         for r, (name, space) in enumerate(map_rows, start=1):
             ax = axes[r, c]
             row = rows.get(name, {})
-            sal_map = _detection_map(record, arrays.maps.get(name, {}).get(space), detection)
+            sal_map = task.map_of(record, arrays.maps.get(name, {}).get(space), target)
             shares = (
                 [row[f"scale_share_{i}"] for i in range(plan.wavelet_levels[name] + 1)]
                 if space == "profile" and row.get("scale_share_0") is not None
@@ -132,13 +121,8 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, detecti
                 ax.text(0.5, 0.5, status, ha="center", va="center", fontsize=6, wrap=True, **PLAIN)
             if c == 0:
                 ax.set_ylabel(f"{name} ({space})", fontsize=7, **PLAIN)
-    first = next((r for r in columns[0][0]["rows"] if detection is None or r.get("detection") == detection), {})
-    what = (
-        f"target: {first.get('target_label')}"
-        if detection is None
-        else f"detection #{detection}: {first.get('detection_label')}, score {first.get('detection_score', 0):.2f}"
-    )
-    fig.suptitle(f"image {columns[0][0]['image_id']} ({what})", fontsize=9, **PLAIN)
+    first = next(iter(task.rows_of(columns[0][0]["rows"], target)), {})
+    fig.suptitle(f"image {columns[0][0]['image_id']} ({task.figure_subject(first, target)})", fontsize=9, **PLAIN)
     return fig
 
 
@@ -151,14 +135,6 @@ def _wrapped(name: str, width: int = 24) -> str:
     return textwrap.fill(name, width)
 
 
-def _detection_map(record: dict[str, Any], maps: np.ndarray | None, detection: int | None) -> np.ndarray | None:
-    """An item's map of ``detection`` from its stack (one map per detection the item explained), or the map itself."""
-    if maps is None or detection is None:
-        return maps
-    index = (record.get("detections") or {}).get("index", [])
-    return maps[index.index(detection)] if detection in index else None
-
-
 def _draw_box(ax: Any, box: list[float]) -> None:
     from matplotlib.patches import Rectangle
 
@@ -166,12 +142,9 @@ def _draw_box(ax: Any, box: list[float]) -> None:
     ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="red", linewidth=1))
 
 
-def _figure_keys(store: ResultsStore, plan: StudyPlan, image_index: int) -> list[int | None]:
-    """The maps figures of one image: one, or one per explained detection (those of its reference item)."""
-    if plan.model_kind != DETECTOR:
-        return [None]
-    record = store.load_item(item_key(image_index, 0)) or {}
-    return list((record.get("detections") or {}).get("index", []))
+def _figure_targets(store: ResultsStore, plan: StudyPlan, image_index: int) -> list[int | None]:
+    """The maps figures of one image: one, or one per target of its reference item the model kind draws apart."""
+    return plan.task.figure_targets(store.load_item(item_key(image_index, 0)) or {})
 
 
 def _groups(plan: StudyPlan) -> dict[str, list[Perturbation]]:
@@ -185,9 +158,8 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
     """Each metric column and the target confidence against the strength of one sweep, per method."""
     from matplotlib.figure import Figure
 
-    confidence = confidence_column(plan)
+    confidence = plan.task.outcome_column
     metric_cols = [c.column for c in plan.columns] + [confidence]
-    ok = frame[frame["status"] == "ok"] if "status" in frame else frame
     n = len(metric_cols)
     n_cols = min(3, n)
     n_rows = -(-n // n_cols)
@@ -198,9 +170,8 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
     for ax, col in zip(axes, metric_cols, strict=False):
         # the confidence is the model's, the same for every method: one curve
         methods = plan.method_names[:1] if col == confidence else plan.method_names
-        rows = frame if col == confidence else ok
-        for method in methods:
-            sub = rows[rows["method"] == method]
+        for method in methods:  # every row with a value (a metric that failed on a row leaves the others' values)
+            sub = frame[frame["method"] == method]
             table = sub.pivot_table(index="image_id", columns="perturbation", values=col, aggfunc="first")
             values = np.full((len(images), len(perturbations)), np.nan)
             for i, img in enumerate(images):
@@ -211,7 +182,9 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
             reference = float(ref.mean()) if ref.notna().any() else None
             floor = noise_floor_band(frame, method, col)
             if np.isfinite(values).any():
-                label = plan.model_kind if col == confidence else method
+                counts = np.isfinite(values).sum(axis=0)
+                n_text = f"{counts.min()}" if counts.min() == counts.max() else f"{counts.min()}-{counts.max()}"
+                label = f"{plan.model_kind if col == confidence else method} (n={n_text})"
                 plot_metric_curve(ax, strengths, values, label=label, reference=reference, noise_floor=floor)
         ax.set_title(col, fontsize=8, **PLAIN)
         ax.set_xlabel(perturbations[0].axis, fontsize=7, **PLAIN)
@@ -220,7 +193,8 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
     for ax in axes[n:]:
         ax.axis("off")
     fig.suptitle(
-        f"{group}: metrics vs {perturbations[0].axis} (mean, 95 % band; dashed: reference; hatched: noise floor)",
+        f"{group}: metrics vs {perturbations[0].axis} (mean over n images, 95 % band; dashed: reference; hatched: "
+        "a second draw on the reference, mean and 95 % interval)",
         fontsize=9,
         **PLAIN,
     )
@@ -228,44 +202,20 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
 
 
 def noise_floor_band(frame: Any, method: str, column: str) -> tuple[float, float] | None:
-    """``mean -/+ 2 sd`` over images of ``column`` on the ``noise_floor`` rows of ``method`` (two seeds of the
-    reference image), or ``None`` without such rows."""
+    """Where a second draw of ``method`` on the reference image lands on ``column``: the mean over images of its
+    ``noise_floor`` rows with a 95 % t interval, or ``None`` without such rows (what the verdicts compare with is
+    per image: :mod:`xaitk_wcam.study.verdicts`)."""
+    from scipy import stats
+
     values = frame[(frame["perturbation"] == NOISE_FLOOR) & (frame["method"] == method)][column].astype(float)
-    values = values[np.isfinite(values)]
-    if values.empty:
+    values = values[np.isfinite(values)].to_numpy()
+    if not values.size:
         return None
-    spread = 2 * float(values.std(ddof=1)) if len(values) > 1 else 0.0
-    return float(values.mean()) - spread, float(values.mean()) + spread
-
-
-def noise_floor_table(frame: Any, plan: StudyPlan) -> Any:
-    """Per method, comparison metric and perturbation: the mean comparison with the reference map, the noise
-    floor's band (two seeds of the reference image, mean -/+ 2 sd over images), and whether the perturbation's
-    mean lies outside it (its effect exceeds the noise floor)."""
-    import pandas as pd
-
-    rows = []
-    comparisons = [c.column for c in plan.columns if c.kind == "comparison"]
-    ok = frame[frame["status"] == "ok"]
-    for method in plan.seeded:
-        for column in comparisons:
-            band = noise_floor_band(ok, method, column)
-            if band is None:
-                continue
-            for p in plan.perturbations:
-                values = ok[(ok["method"] == method) & (ok["perturbation"] == p.id)][column].astype(float)
-                mean = float(values.mean()) if values.notna().any() else float("nan")
-                rows.append(
-                    {
-                        "method": method,
-                        "metric": column,
-                        "perturbation": p.id,
-                        "mean": mean,
-                        "noise floor": f"[{band[0]:.4g}, {band[1]:.4g}]",
-                        "exceeds noise floor": "yes" if not band[0] <= mean <= band[1] else "no",
-                    }
-                )
-    return pd.DataFrame(rows)
+    mean = float(values.mean())
+    if values.size < 2 or np.ptp(values) == 0:
+        return mean, mean
+    half = float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
+    return mean - half, mean + half
 
 
 def share_columns(plan: StudyPlan, method: str) -> list[str]:
@@ -331,20 +281,39 @@ def _embed(path: Path) -> str:
     return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"/><figcaption>{name}</figcaption></figure>'
 
 
-def _noise_floor_html(frame: Any, plan: StudyPlan) -> str:
-    if not len(frame):
-        return "<p>No rows.</p>"
-    table = noise_floor_table(frame, plan)
-    if table.empty:
-        return (
-            "<p>No noise floor: no saliency method depends on a seed, no comparison metric is configured, or the "
-            "config turns it off (<code>noise_floor: false</code>).</p>"
-        )
+def _verdicts_html(verdicts: Any, plan: StudyPlan) -> str:
+    if verdicts.empty:
+        return "<p>No verdict: no comparison metric reads the methods' maps.</p>"
+    off = [m.name for m in plan.methods if m.seeded and plan.noise_floor_index is None]
+    note = (
+        f"<p>The config turns the noise floor off: the seeded methods ({html.escape(', '.join(off))}) have no "
+        "verdict (too few images).</p>"
+        if off
+        else ""
+    )
     return (
-        "<p>Each seeded method explained every reference image twice (seed and seed + 1). A comparison between "
-        "a perturbed map and the reference map says something about the perturbation only where it falls "
-        "outside the band of the same comparison between the two seeds (mean &plusmn; 2 sd over images).</p>"
-        + table.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        "<p>Per method, comparison and perturbation, over the images that have both values: each comparison read as a "
+        "change from the reference map (0: identical, positive: further), the perturbed image's change minus the "
+        "same image's noise-floor change (a second, independent draw of the method on the reference image; 0 for a "
+        "deterministic method), and a one-sided paired t test of the mean difference. <code>change</code>: the mean "
+        "change beyond the noise; <code>ci_low</code>: its one-sided 95 % lower bound (<code>ci_low</code>, "
+        f"<code>ci_high</code>: the two-sided 90 % interval); <code>moves</code> when <code>ci_low</code> &gt; 0, "
+        f"<code>too few images</code> below {MIN_IMAGES}. Also in <code>verdicts.csv</code>.</p>"
+        + note
+        + _table_html(verdicts, index=False)
+    )
+
+
+def _robustness_html(robustness: Any, plan: StudyPlan) -> str:
+    if robustness.empty:
+        return "<p>No robustness link: no comparison metric or wavelet method.</p>"
+    drop, broke = plan.task.outcome_names
+    return (
+        f"<p>Per method and perturbation, over the images: Spearman's correlation of each map feature with the "
+        f"{drop}, and its AUROC for predicting the {broke} (0.5: chance), each with a seeded 95 % bootstrap interval "
+        f"(empty: n/a, e.g. only one outcome); per sweep, the <em>warning margin</em>: how many images moved beyond "
+        f"their own noise before, with or after the {broke}. Also in <code>robustness.csv</code>.</p>"
+        + _table_html(robustness, index=False)
     )
 
 
@@ -389,7 +358,7 @@ _BLANKS = (
 def _marked(frame: Any, plan: StudyPlan) -> Any:
     """``frame`` with text in the cells that hold no number for a known reason (see :data:`_BLANKS`)."""
     out = frame.astype(object).where(frame.notna(), "")
-    comparisons = {c.column for c in plan.columns if c.kind == "comparison"}
+    comparisons = {c.column for c in plan.columns if c.compares}
     for method, column, _ in plan.not_applicable():
         if column in out:
             out.loc[out["method"] == method, column] = NOT_APPLICABLE
@@ -400,8 +369,14 @@ def _marked(frame: Any, plan: StudyPlan) -> Any:
 
 
 def _table_html(frame: Any, index: bool) -> str:
-    """A table that scrolls sideways when wider than the page."""
-    formatted = frame.map(lambda v: f"{v:.4g}" if isinstance(v, float) else v) if len(frame) else frame
+    """A table that scrolls sideways when wider than the page (numbers to 4 significant digits, no value: empty)."""
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, (float, np.floating)):
+            return f"{value:.4g}" if np.isfinite(value) else ""
+        return value
+
+    formatted = frame.map(cell) if len(frame) else frame
     return f"<div class='scroll'>{formatted.to_html(index=index, na_rep='', escape=True)}</div>"
 
 
@@ -418,21 +393,8 @@ def _legend_html(plan: StudyPlan) -> str:
     from xaitk_wcam.study.plan import build_metrics
 
     metrics = build_metrics(plan.resolved)
-    model = [
-        ("predicted_confidence, target_confidence", "the classifier's confidence of its top class and of the "
-         "explained (target) class on the item's image"),
-    ]  # fmt: skip
-    if plan.model_kind == DETECTOR:
-        model = [
-            ("detection, detection_label, detection_score", "the explained detection: its index among the "
-             "detector's detections on the reference image, its label and score there"),
-            ("box_x0, box_y0, box_x1, box_y1", "its box on the item's image (moved by geometric perturbers)"),
-            ("survival", "its D-RISE similarity on the item's image (IoU x class-score cosine x objectness of the "
-             "best match; 0 when the detector no longer finds it)"),
-            ("box_energy", "share of the pixel map's absolute mass inside the box (Shared Interest coverage)"),
-        ]  # fmt: skip
     items = [
-        *model,
+        *plan.task.legend,
         ("scale_share_<level>", "share of a wavelet map's importance at each level, 0 = approximation (coarsest)"),
         ("seconds", "time the method took on the item, its metrics included"),
     ]  # fmt: skip
@@ -446,7 +408,74 @@ def _legend_html(plan: StudyPlan) -> str:
     return f"<dl>{body}</dl>"
 
 
-def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterable[str] | None = None) -> Path:
+def mean_table(frame: Any, plan: StudyPlan) -> Any:
+    """Per perturbation and method: ``n_images`` (its rows) and the mean of every measure over the rows that have it;
+    a mean over fewer rows than ``n_images`` is shown with its count, ``0.123 (n=4)``."""
+    import pandas as pd
+
+    if not len(frame):
+        return frame
+    numeric = [c for c in frame.columns if c not in non_metric_columns(plan)]
+    groups = frame.groupby(["perturbation", "method"], sort=False)
+    means, counts, sizes = groups[numeric].mean(), groups[numeric].count(), groups.size()
+    cells = means.astype(object)
+    for column in numeric:
+        fewer = (counts[column] < sizes) & (counts[column] > 0)
+        cells.loc[fewer, column] = [
+            f"{v:.4g} (n={k})" for v, k in zip(means.loc[fewer, column], counts.loc[fewer, column], strict=True)
+        ]
+    out = cells.reset_index()
+    out.insert(2, "n_images", sizes.to_numpy())
+    return pd.DataFrame(out)
+
+
+def verdicts_figure(frame: Any, plan: StudyPlan, verdicts: Any) -> Any:
+    """One panel per sweep and method: each comparison's mean change beyond the noise floor against strength with its
+    interval (filled markers: "moves"), beside the share of images on which the model broke."""
+    from matplotlib.figure import Figure
+
+    groups = sweeps(plan)
+    methods = [m for m in plan.method_names if comparisons(plan, m)]
+    fig = Figure(figsize=(4.0 * len(methods), 3.0 * len(groups)), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(groups), len(methods), squeeze=False))
+    samples = plan.task.sample_ids(frame)
+    break_name = plan.task.outcome_names[1]
+    for r, members in enumerate(groups.values()):
+        strengths = [p.strength for p in members]
+        for c, method in enumerate(methods):
+            ax = axes[r, c]
+            for column in comparisons(plan, method):
+                rows = verdicts[(verdicts["method"] == method) & (verdicts["metric"] == column.column)]
+                rows = rows.set_index("perturbation").reindex([p.id for p in members])
+                plot_change_beyond_noise(
+                    ax, strengths, rows["change"], rows["ci_low"], rows["ci_high"], rows["verdict"] == MOVES,
+                    label=f"{column.column} (n={int(rows['n_images'].min())})",
+                )  # fmt: skip
+            found = outcomes(samples, plan, method)
+            rate = [float(np.nanmean(found[p.id][1])) if np.isfinite(found[p.id][1]).any() else np.nan for p in members]
+            plot_break_rate(ax, strengths, rate, label=f"share {break_name}")
+            ax.set_title(f"{method}: {sweep_name(members)}", fontsize=8, **PLAIN)
+            ax.set_xlabel(members[0].axis, fontsize=7, **PLAIN)
+            ax.set_ylabel("change beyond noise", fontsize=7, **PLAIN)
+            ax.tick_params(labelsize=6)
+            plain_legend(ax, fontsize=6)
+    fig.suptitle(
+        "Does each map move beyond its noise? Mean change beyond the noise floor, 90 % interval; filled: moves; "
+        f"grey dashed: share of images on which the model broke ({break_name})",
+        fontsize=8,
+        **PLAIN,
+    )
+    return fig
+
+
+def write_report(
+    store: ResultsStore,
+    plan: StudyPlan,
+    frame: Any,
+    keys: Iterable[str] | None = None,
+    verdicts: Any | None = None,
+    robustness: Any | None = None,
+) -> Path:
     """Write ``figures/`` and ``report.html`` for a finished study.
 
     :param store: The study's output folder.
@@ -454,8 +483,15 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterabl
     :param frame: The results table (as written to ``results.csv``).
     :param keys: The run's items (default: every committed item). A resumed run whose source lost an image
         leaves that image's items in the folder; only the run's get figures (stale image figures are removed).
+    :param verdicts: The verdicts table (:func:`~xaitk_wcam.study.verdicts.verdict_table`; computed when ``None``).
+    :param robustness: The robustness table (:func:`~xaitk_wcam.study.verdicts.robustness_table`; computed when
+        ``None``).
     :return: Path of ``report.html``.
     """
+    if verdicts is None:
+        verdicts = verdict_table(frame, plan)
+    if robustness is None:
+        robustness = robustness_table(frame, plan)
     figures_dir = store.root / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
     image_figs: list[Path] = []
@@ -463,15 +499,18 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterabl
     profile_figs: list[Path] = []
     image_indices = sorted({r["image_index"] for r in store.records(keys)})
     for image_index in image_indices[:MAX_IMAGE_FIGURES]:
-        for detection in _figure_keys(store, plan, image_index):
-            fig = image_figure(store, plan, image_index, detection)
-            suffix = "" if detection is None else f"_detection_{detection}"
+        for target in _figure_targets(store, plan, image_index):
+            fig = image_figure(store, plan, image_index, target)
+            suffix = "" if target is None else f"_{plan.task.figure_name}_{target}"
             if fig is not None:
                 image_figs.append(_save(fig, figures_dir / f"image_{image_index:06d}{suffix}.png"))
     for stale in set(figures_dir.glob("image_*.png")) - set(image_figs):
         stale.unlink()
+    summary_fig = None
+    if len(frame) and not verdicts.empty:
+        summary_fig = _save(verdicts_figure(frame, plan, verdicts), figures_dir / "verdicts.png")
     if len(frame):
-        samples = per_sample(frame, plan)
+        samples = plan.task.sample_ids(frame)
         for group, perturbations in _groups(plan).items():
             curve_figs.append(
                 _save(curves_figure(samples, plan, group, perturbations), figures_dir / f"curves_{_slug(group)}.png")
@@ -481,13 +520,7 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterabl
                 if fig is not None:
                     profile_figs.append(_save(fig, figures_dir / f"profile_{_slug(group)}_{_slug(method)}.png"))
 
-    numeric = [c for c in frame.columns if c not in _NON_METRIC]
-    means = _without_zero_profiles(frame, plan, warn=False)  # profile_figure warned
-    summary = (
-        means[means["status"] == "ok"].groupby(["perturbation", "method"], sort=False)[numeric].mean()
-        if len(frame)
-        else frame
-    )
+    summary = mean_table(_without_zero_profiles(frame, plan, warn=False), plan)  # profile_figure warned
     errors = frame[frame["status"] != "ok"][["image_id", "perturbation", "method", "status"]] if len(frame) else frame
     resolved = json.loads((store.root / "config.json").read_text(encoding="utf-8"))
     digest = json.loads((store.root / "study.json").read_text(encoding="utf-8"))["config_hash"]
@@ -498,9 +531,17 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterabl
         f"<p>Config hash <code>{digest}</code>; {frame['image_id'].nunique() if len(frame) else 0} images, "
         f"{len(plan.perturbations)} perturbations, {len(plan.methods)} saliency methods, {len(frame)} rows, "
         f"{len(errors)} rows with errors.</p>",
+        "<h2>What this study found</h2>",
+        "<p>Does each explanation move beyond its own noise under each perturbation, and does that movement go with "
+        "the model breaking? (Details: <em>Verdicts</em> and <em>Robustness link</em> below.)</p>",
+        matrix_html(frame, plan, verdicts, moved_counts(frame, plan)) if len(frame) and not verdicts.empty else "",
+        _embed(summary_fig) if summary_fig is not None else "",
+        findings_html(plan, verdicts, robustness) if len(frame) else "",
         "<h2>Mean per perturbation and method</h2>",
-        f"<p>Means over the images' ok rows. {_BLANKS}</p>",
-        _table_html(_marked(summary.reset_index(), plan) if len(summary) else summary, index=False),
+        f"<p>Each mean is over the images that have the value (a metric that failed on an image leaves the others' "
+        f"values); <code>n_images</code> counts the rows of the group, and a cell over fewer images says so, "
+        f"<em>(n=k)</em>. {_BLANKS}</p>",
+        _table_html(_marked(summary, plan) if len(summary) else summary, index=False),
         "<h2>What the columns mean</h2>",
         _legend_html(plan),
         "<h2>Metrics versus strength</h2>",
@@ -510,8 +551,10 @@ def write_report(store: ResultsStore, plan: StudyPlan, frame: Any, keys: Iterabl
         *[_embed(p) for p in profile_figs],
         "<h2>Images and maps</h2>",
         *[_embed(p) for p in image_figs],
-        "<h2>Perturbation effect versus the noise floor</h2>",
-        _noise_floor_html(frame, plan),
+        "<h2>Verdicts: does each map move beyond its noise?</h2>",
+        _verdicts_html(verdicts, plan),
+        "<h2>Robustness link: does the movement go with the model breaking?</h2>",
+        _robustness_html(robustness, plan),
         "<h2>Metrics that do not apply</h2>",
         _not_applicable_html(plan),
         "<h2>Errors</h2>",

@@ -12,9 +12,10 @@ from xaitk_wcam.interfaces.image_source import ImageSource, SourceRecord, iter_r
 from xaitk_wcam.study.config import build_plugin, config_hash, load_config, resolve_config
 from xaitk_wcam.study.errors import StudySetupError
 from xaitk_wcam.study.executors import StudyExecutor, WorkerDied, open_executor, parse_executor
+from xaitk_wcam.study.items import ImageUnit, commit_item, failed_item, image_hash
 from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.study.store import ResultsStore, item_key
-from xaitk_wcam.study.work import ImageUnit, commit_item, failed_item, image_hash
+from xaitk_wcam.study.verdicts import write_tables
 from xaitk_wcam.utils.checks import check_int
 from xaitk_wcam.utils.extras import require_extra
 
@@ -133,11 +134,12 @@ class SaliencyRobustnessStudy:
                     keys = _Dispatcher(self, pool, store, bar, max_worker_deaths).run(units)
                 finally:
                     bar.close()
-            frame = store.assemble(self.plan.row_columns(), keys)
+            frame = store.assemble(self.plan.row_columns(), self.plan.text_columns, keys)
+            verdicts, robustness = write_tables(store, frame, self.plan)
             if report:
                 from xaitk_wcam.study.report import write_report
 
-                write_report(store, self.plan, frame, keys)  # the run's items only
+                write_report(store, self.plan, frame, keys, verdicts, robustness)  # the run's items only
         return frame
 
 

@@ -8,6 +8,8 @@ Layout of ``OUT_DIR``::
     maps/<key>.npz     the item's image and maps (compressed, written before the item's JSON)
     results.csv        rows of every committed item, in study order
     results.parquet    the same table
+    verdicts.csv       per method x comparison x perturbation: does the map move beyond its noise (study.verdicts)
+    robustness.csv     per method x perturbation x feature: does that movement go with the model breaking
 
 ``<key>`` is ``<image index:06d>-<perturbation index:04d>`` (perturbation 0 is the reference, the last
 index the noise floor). Every file
@@ -36,6 +38,8 @@ from typing import Any
 import numpy as np
 
 FORMAT_VERSION = 3
+#: The status of an item or row computed without error.
+OK = "ok"
 
 
 @dataclass
@@ -48,10 +52,6 @@ class ItemArrays:
 
     image: np.ndarray | None = None
     maps: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-
-
-#: Columns of ``results.csv`` that hold text; every other column is float64.
-TEXT_COLUMNS = ("image_id", "perturbation", "method", "status", "predicted_label", "target_label", "detection_label")
 
 
 class OutDirError(ValueError):
@@ -109,8 +109,8 @@ def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> 
 
 
 def item_ok(record: Mapping[str, Any]) -> bool:
-    """Whether a committed item and every one of its rows have status ``ok``."""
-    return record.get("item_status") == "ok" and all(row.get("status") == "ok" for row in record.get("rows", ()))
+    """Whether a committed item and every one of its rows have status :data:`OK`."""
+    return record.get("item_status") == OK and all(row.get("status") == OK for row in record.get("rows", ()))
 
 
 def _json_default(obj: Any) -> Any:
@@ -210,6 +210,12 @@ class ResultsStore:
         _atomic_write(path, lambda fh: json.dump(data, fh, indent=2, sort_keys=False, default=_json_default))
         return path
 
+    def write_table(self, name: str, frame: Any) -> Path:
+        """Atomically write a ``pandas.DataFrame`` as ``OUT_DIR/name`` (CSV, no index)."""
+        path = self.root / name
+        _atomic_write(path, lambda fh: frame.to_csv(fh, index=False), mode="w")
+        return path
+
     # -- items --------------------------------------------------------------------------------------
     def commit(self, key: str, record: Mapping[str, Any], arrays: ItemArrays | None = None) -> None:
         """Commit one work item: its arrays to ``maps/<key>.npz`` then its record to ``items/<key>.json``.
@@ -281,13 +287,14 @@ class ResultsStore:
         return sorted(out, key=lambda r: (r["image_index"], r["perturbation_index"]))
 
     # -- tables -------------------------------------------------------------------------------------
-    def assemble(self, columns: list[str], keys: Iterable[str] | None = None) -> Any:
+    def assemble(self, columns: list[str], text_columns: Iterable[str], keys: Iterable[str] | None = None) -> Any:
         """Write ``results.csv`` and ``results.parquet`` from the committed items, in study order.
 
         Rows are ordered by image index, perturbation index (the reference first) and method order of the
         config, whatever order the items were committed in.
 
-        :param columns: Column order (:meth:`xaitk_wcam.study.spec.StudySpec.row_columns`).
+        :param columns: Column order (:meth:`xaitk_wcam.study.plan.StudyPlan.row_columns`).
+        :param text_columns: The columns that hold text; every other one is float64.
         :param keys: Items to include (default: all committed).
         :return: The ``pandas.DataFrame`` written.
         """
@@ -297,10 +304,11 @@ class ResultsStore:
         for record in self.records(keys):
             rows.extend(sorted(record["rows"], key=lambda r: r["_method_index"]))
         frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+        text_columns = [c for c in text_columns if c in frame.columns]
         for col in frame.columns:
-            if col not in TEXT_COLUMNS:
+            if col not in text_columns:
                 frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-        for col in (c for c in TEXT_COLUMNS if c in frame.columns):  # a detection study has no predicted_label
+        for col in text_columns:
             texts = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[col]]
             frame[col] = pd.Series(texts, index=frame.index, dtype=object)
             if int(pd.__version__.split(".")[0]) >= 3:  # pandas 3's text dtype, as read back from parquet

@@ -9,7 +9,8 @@ Checks never modify the caller's data.
   gray + alpha, RGB, RGBA), integer or float dtype, finite, non-empty;
 - :func:`check_map`: a 2-D saliency map, real, finite (or NaN entries tolerated where a metric says so);
 - :func:`check_blackbox`: an smqtk ``ClassifyImage``; :func:`check_detector`: an smqtk ``DetectImageObjects``;
-- :func:`check_boxes`: ``N x 4`` detection boxes ``(x0, y0, x1, y1)`` with ``x0 < x1``, ``y0 < y1``.
+- :func:`check_boxes`: ``N x 4`` detection boxes ``(x0, y0, x1, y1)`` with ``x0 < x1``, ``y0 < y1``;
+- :func:`check_samples`: values per image for the statistics (array-like of real numbers or bools, NaN allowed).
 """
 
 from __future__ import annotations
@@ -171,3 +172,24 @@ def check_detector(detector: Any, name: str = "blackbox") -> Any:
     if not isinstance(detector, DetectImageObjects):
         raise TypeError(f"{name} must be a smqtk_detection.DetectImageObjects, got {type(detector).__name__}")
     return detector
+
+
+def check_samples(values: Any, name: str, *, ndim: int = 1) -> np.ndarray:
+    """A float64 copy of per-image values (``ndim`` 1: one value per image; 2: images x strengths).
+
+    Anything ``numpy.asarray`` reads (a list, a numpy array, a pandas Series) of real numbers or bools is
+    accepted; NaN and infinite values are kept (the statistics decide what a missing value means).
+
+    :raises TypeError: Not numeric (strings, objects, complex numbers).
+    :raises ValueError: Not ``ndim``-dimensional.
+    """
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise TypeError(f"{name} must be an array of real numbers, got {type(values).__name__}: {error}") from None
+    if array.dtype != np.bool_ and (not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array)):
+        raise TypeError(f"{name} must be an array of real numbers or bools, got dtype {array.dtype}")
+    if array.ndim != ndim:
+        shape = "one value per image" if ndim == 1 else "images x strengths"
+        raise ValueError(f"{name} must be {ndim}-dimensional ({shape}), got shape {array.shape}")
+    return array.astype(np.float64)  # a copy

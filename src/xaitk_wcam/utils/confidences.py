@@ -127,7 +127,8 @@ def label_index(labels: Sequence[Hashable], label: Any, what: str = "label") -> 
     datasets often give class ids).
 
     :param what: How to name ``label`` in the error, e.g. ``"--label"``.
-    :raises ValueError: ``label`` is none of the classifier's labels.
+    :raises ValueError: ``label`` is none of the classifier's labels; the message lists the closest ones
+        (:func:`xaitk_wcam.utils.suggest.close_matches`: ``"coffee"`` -> ``"coffee mug"``, ``"coffeepot"``).
     """
     labels = list(labels)
     if label in labels:
@@ -136,4 +137,11 @@ def label_index(labels: Sequence[Hashable], label: Any, what: str = "label") -> 
         return int(label)
     if isinstance(label, str) and label.isdigit() and int(label) < len(labels):
         return int(label)
-    raise ValueError(f"{what} {label!r} is not one of the classifier's {len(labels)} labels, e.g. {labels[:5]}")
+    from xaitk_wcam.utils.suggest import close_matches
+
+    closest = close_matches(str(label), [str(name) for name in labels]) if isinstance(label, str) else []
+    hint = f"closest: {closest}" if closest else f"none is close; e.g. {labels[:5]}"
+    raise ValueError(
+        f"{what} {label!r} is not one of the classifier's {len(labels)} labels ({hint}); a label or its index "
+        f"0..{len(labels) - 1} is accepted"
+    )

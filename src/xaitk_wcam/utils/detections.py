@@ -22,13 +22,20 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "ALL",
     "DetectionSet",
     "batch_similarity",
     "check_unit_scores",
+    "detect",
     "detection_labels",
     "drise_similarity",
+    "parse_detections_rule",
     "read_detections",
+    "select_detections",
 ]
+
+#: The ``detections`` rule that explains every detection of the reference image.
+ALL = "all"
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,70 @@ def detection_labels(detector: Any) -> list[Hashable] | None:
     detectors do), else ``None`` (smqtk's interface has none: the keys of its score dicts then give them)."""
     get_labels = getattr(detector, "get_labels", None)
     return list(get_labels()) if callable(get_labels) else None
+
+
+def detect(detector: Any, image: np.ndarray, labels: Sequence[Hashable] | None = None) -> DetectionSet:
+    """The detector's detections on one image (one ``detect_objects`` call), read as :func:`read_detections` does.
+
+    :param labels: The detector's labels in score order (:func:`detection_labels`); ``None``: the keys of its first
+        detection's scores.
+    """
+    found = next(iter(detector.detect_objects(np.asarray(image)[None])), [])
+    return DetectionSet.from_detections(found, labels)
+
+
+def parse_detections_rule(value: Any, name: str = "detections") -> int | str:
+    """The one parser of a ``detections`` rule: which of a detector's detections on a reference image to explain.
+
+    :param value: ``"all"`` (:data:`ALL`); an int ``K >= 1``: the ``K`` best scores; another non-empty string: the
+        detections of that class label.
+    :param name: How to name ``value`` in errors.
+    :return: ``value`` as an ``int`` or a ``str``.
+    :raises TypeError: Neither an int nor a string.
+    :raises ValueError: An int below 1, or an empty string.
+    """
+    accepted = f"{name} must be 'all', an int K >= 1 (the K best scores) or a class label, got {value!r}"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        if value < 1:
+            raise ValueError(accepted)
+        return int(value)
+    if not isinstance(value, str):
+        raise TypeError(accepted)
+    if not value:
+        raise ValueError(accepted)
+    return value
+
+
+def select_detections(reference: DetectionSet, which: int | str) -> np.ndarray:
+    """Indices of the detections to explain, in the detector's order.
+
+    :param reference: The detector's detections on the reference image.
+    :param which: A rule of :func:`parse_detections_rule`: ``"all"``; an int ``K``: the ``K`` highest scores
+        (objectness x highest class score; ties keep the detector's order); another string: the detections whose
+        highest class score is that label.
+    :raises ValueError: No detection at all, an unknown label (the labels are listed) or no detection of it.
+    """
+    which = parse_detections_rule(which)
+    if not len(reference):
+        raise ValueError(
+            "the detector found no detection on the reference image: nothing to explain; lower its score threshold "
+            "or give the boxes to explain"
+        )
+    if which == ALL:
+        return np.arange(len(reference))
+    if isinstance(which, int):
+        return np.sort(np.argsort(-reference.confidence, kind="stable")[:which])
+    if which not in reference.labels:
+        raise ValueError(
+            f"detections={which!r} is not 'all', an int K or one of the detector's labels {reference.labels}"
+        )
+    index = np.flatnonzero([label == which for label in reference.class_labels])
+    if not index.size:
+        found = sorted({str(label) for label in reference.class_labels})
+        raise ValueError(
+            f"detections={which!r}: the detector found no {which!r} on the reference image (it found {found})"
+        )
+    return index
 
 
 def read_detections(

@@ -220,7 +220,7 @@ def test_a_detector_returning_nan_scores_or_malformed_boxes(bad, match):
 def test_no_detection_on_the_reference_image():
     image = noise_image((16, 16, 3))
     detector = CellEnergyDetector(image, [(slice(0, 2), slice(0, 2))], [(0, 0, 4, 4)], threshold=1.0)
-    with pytest.raises(ValueError, match="found no detection on ref_image"):
+    with pytest.raises(ValueError, match="found no detection on the reference image"):
         WCAMDetector(grid_size=4, nb_design=2, levels=2).explain(image, detector)
 
 
@@ -231,3 +231,20 @@ def test_wrong_keywords_at_construction():
         WCAMDetector(detections=[1, 2])
     with pytest.raises(ValueError, match="estimator"):
         WCAMDetector(estimator="sobol")
+
+
+def test_wcam_keywords_are_wcams_own() -> None:
+    """One definition of WCAM's keywords: WCAMDetector's signature and default config are WCAM's (less ``output``)
+    plus ``detections``; a keyword WCAM does not take is refused."""
+    import inspect
+
+    from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM
+
+    wcam = {k: v for k, v in WCAM.get_default_config().items() if k != "output"}
+    assert WCAMDetector.get_default_config() == {**wcam, "detections": "all"}
+    keywords = [name for name in inspect.signature(WCAM).parameters if name != "output"]  # progress: not in configs
+    assert list(inspect.signature(WCAMDetector).parameters) == [*keywords, "detections"]
+    with pytest.raises(TypeError, match="no parameter 'output'"):
+        WCAMDetector(output="wavelet")
+    config = WCAMDetector(grid_size=6, seed=3).wcam.get_config()
+    assert config == {**wcam, "grid_size": 6, "seed": 3, "output": "spatial"}

@@ -9,6 +9,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
+from xaitk_wcam.statistics.change import SIMILARITY
 
 
 class SpearmanRank(SaliencyComparison):
@@ -17,6 +18,8 @@ class SpearmanRank(SaliencyComparison):
     Ties get average ranks (``scipy.stats.spearmanr``). A constant map has no ranking: ``nan`` with a
     ``RuntimeWarning``.
     """
+
+    direction = SIMILARITY
 
     def _compute(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
         if np.ptp(sal_map) == 0 or np.ptp(ref_sal_map) == 0:

@@ -8,6 +8,7 @@ import numpy as np
 from xaitk_saliency.utils.sal_metrics import compute_ssd
 
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
+from xaitk_wcam.statistics.change import DISTANCE
 
 
 class SSD(SaliencyComparison):
@@ -16,6 +17,8 @@ class SSD(SaliencyComparison):
     Delegates to :func:`xaitk_saliency.utils.sal_metrics.compute_ssd` (``inf`` when a map is all zeros),
     the SSD of the nrtk saliency-robustness notebook.
     """
+
+    direction = DISTANCE
 
     def _compute(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
         return float(compute_ssd(sal_map, ref_sal_map))

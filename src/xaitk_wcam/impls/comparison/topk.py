@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
+from xaitk_wcam.statistics.change import SIMILARITY
 
 
 def top_k_indices(values: np.ndarray, k: int) -> np.ndarray:
@@ -19,6 +20,8 @@ class TopKIntersection(SaliencyComparison):
 
     Ties are broken by row-major index (lower first), so the result is deterministic.
     """
+
+    direction = SIMILARITY
 
     def __init__(self, k: int | float = 0.1) -> None:
         """

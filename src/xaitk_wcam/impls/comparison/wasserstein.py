@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
+from xaitk_wcam.statistics.change import DISTANCE
 from xaitk_wcam.utils.extras import has_extra, require_extra
 
 
@@ -46,6 +47,8 @@ class Wasserstein(SaliencyComparison):
     A map without positive mass gives ``nan`` with a ``RuntimeWarning``. Needs POT
     (``pip install "xaitk-wcam[wasserstein]"``).
     """
+
+    direction = DISTANCE
 
     def __init__(self, grid_size: int = 32) -> None:
         """:param grid_size: Maximum cells per side after pooling (>= 1); cost grows as ``grid_size**6``."""

@@ -8,6 +8,7 @@ import numpy as np
 from xaitk_saliency.utils.sal_metrics import compute_xcorr
 
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
+from xaitk_wcam.statistics.change import SIMILARITY
 
 
 class XCorr(SaliencyComparison):
@@ -16,6 +17,8 @@ class XCorr(SaliencyComparison):
     Delegates to :func:`xaitk_saliency.utils.sal_metrics.compute_xcorr`: 0 when ``sal_map`` is constant
     and the reference is not, ``nan`` when the reference is constant.
     """
+
+    direction = SIMILARITY
 
     def _compute(self, sal_map: np.ndarray, ref_sal_map: np.ndarray) -> float:
         return float(compute_xcorr(sal_map, ref_sal_map))

@@ -28,6 +28,7 @@ from xaitk_wcam.sobol.runs import CLASS_BLOCK, importance_schedule
 from xaitk_wcam.utils.checks import check_choice, check_float, check_int
 from xaitk_wcam.utils.confidences import confidences
 from xaitk_wcam.utils.images import split_alpha, value_range, write_input_dtype
+from xaitk_wcam.utils.progress import NoProgress, check_progress, progress_bar
 
 #: Bytes of float32 perturbed images built and cast together: a few images, so the temporaries stay in cache.
 _CHUNK_BYTES = 1 << 22
@@ -108,7 +109,13 @@ class SobolSaliency(BlackboxExplainer):
     :param seed: Seed of the Sobol scrambling; the same seed gives bit-identical maps.
     :param max_evaluations: Forward-pass budget of ``nb_design="auto"`` (required then, refused otherwise).
     :param tolerance: Stop ``"auto"`` growth once the stability is at least ``1 - tolerance``; in ``(0, 1)``.
+    :param progress: A progress bar of the forward passes (done / total, ETA) on standard error: ``True``,
+        ``False``, or ``None`` (auto: in an interactive terminal only; :mod:`xaitk_wcam.utils.progress`). The maps
+        do not depend on it, and it is not part of :meth:`get_config` (nor of a study's config hash).
     """
+
+    #: What the progress bar calls the method (default: the class name).
+    progress_label: str | None = None
 
     def __init__(
         self,
@@ -120,7 +127,9 @@ class SobolSaliency(BlackboxExplainer):
         seed: int,
         max_evaluations: int | None = None,
         tolerance: float = 0.2,
+        progress: bool | None = None,
     ) -> None:
+        self.progress = check_progress(progress)
         self.grid_size = check_int("grid_size", grid_size, 1)
         self.estimator = check_choice("estimator", estimator, ESTIMATOR_NAMES)
         self.batch_size = check_int("batch_size", batch_size, 1)
@@ -200,6 +209,14 @@ class SobolSaliency(BlackboxExplainer):
         per_evaluation = INDEX_BYTES + OUTPUT_BYTES * n_classes + ESTIMATOR_BYTES * min(n_classes, CLASS_BLOCK)
         return int(images + design + evaluations * per_evaluation)
 
+    @classmethod
+    def get_default_config(cls) -> dict[str, Any]:
+        """The constructor's defaults without ``progress`` (how a run looks, not what it computes: configs and a
+        study's config hash stay the same whatever it is)."""
+        config = super().get_default_config()
+        config.pop("progress", None)
+        return config
+
     def get_config(self) -> dict[str, Any]:
         return {
             "grid_size": self.grid_size,
@@ -233,6 +250,8 @@ class SobolSaliency(BlackboxExplainer):
             max_evaluations=self.max_evaluations,
             tolerance=self.tolerance,
             dense=dense,
+            progress=self.progress,
+            progress_label=self.progress_label or type(self).__name__,
         )
 
 
@@ -250,6 +269,8 @@ def sobol_total_indices(
     max_evaluations: int | None = None,
     tolerance: float = 0.2,
     dense: np.ndarray | None = None,
+    progress: bool | None = False,
+    progress_label: str = "Sobol",
 ) -> Estimate:
     """Total Sobol index of every mask cell for every class, with its errors, stability and cost.
 
@@ -258,6 +279,9 @@ def sobol_total_indices(
         re-attached after); float, in ``image``'s units, any range (clipped here).
     :param dense: ``g**2`` booleans: cells the importance design estimates on plain rows (WCAM: the
         approximation band); ignored by the classic estimators.
+    :param progress: Show a bar of the forward passes (``None``: auto, :mod:`xaitk_wcam.utils.progress`). Its
+        total is the design's cost; with ``"auto"`` it grows with each doubling, the stability beside it.
+    :param progress_label: The bar's name (the method).
     :return: The :class:`~xaitk_wcam.sobol.Estimate`; its arrays are ``K x g x g`` here.
     """
     evaluate = _Evaluator(image, blackbox, labels, perturb, grid_size, batch_size)
@@ -268,12 +292,18 @@ def sobol_total_indices(
         else ClassicRun(d, seed, evaluate, estimator)
     )
     size = BASE_BLOCK if nb_design == AUTO else nb_design
-    run.grow_to(size)
-    estimate = run.estimate()
-    while nb_design == AUTO and not _stable(estimate, tolerance) and run.cost_of(2 * size) <= max_evaluations:
-        size *= 2
+    with progress_bar(run.cost_of(size), progress_label, progress) as bar:
+        evaluate.bar = bar
         run.grow_to(size)
         estimate = run.estimate()
+        while nb_design == AUTO and not _stable(estimate, tolerance) and run.cost_of(2 * size) <= max_evaluations:
+            bar.set_postfix_str(f"N={size}, stability {_stability_text(estimate)}")
+            size *= 2
+            bar.set_total(run.cost_of(size))
+            run.grow_to(size)
+            estimate = run.estimate()
+        if nb_design == AUTO:
+            bar.set_postfix_str(f"N={size}, stability {_stability_text(estimate)}")
     constant = int(estimate.constant.sum())
     if constant:
         warnings.warn(
@@ -291,6 +321,10 @@ def _stable(estimate: Estimate, tolerance: float) -> bool:
     return estimate.stability is not None and estimate.stability >= 1 - tolerance
 
 
+def _stability_text(estimate: Estimate) -> str:
+    return "n/a" if estimate.stability is None else f"{estimate.stability:.2f}"
+
+
 class _Evaluator:
     """The model outputs at design rows: masks -> perturbed images in the input's dtype -> confidences.
 
@@ -300,6 +334,7 @@ class _Evaluator:
     copy). This work runs on one torch thread whatever the caller's setting: its operations are small and
     memory-bound, and with more threads they wait on each other (28x slower at 2 threads on a loaded 2-core
     machine, see ``benchmarks/wcam_overhead.py``); the caller's thread count is restored for the blackbox.
+    Each classified batch advances ``bar`` (:func:`xaitk_wcam.utils.progress.progress_bar`) by its size.
     """
 
     def __init__(
@@ -310,9 +345,11 @@ class _Evaluator:
         perturb: Perturber,
         grid_size: int,
         batch_size: int,
+        bar: Any = None,
     ) -> None:
         self.image, self.blackbox, self.labels, self.perturb = image, blackbox, labels, perturb
         self.grid_size, self.batch_size = grid_size, batch_size
+        self.bar = NoProgress() if bar is None else bar
         self.alpha = split_alpha(image)[1]
         self.low, self.high = value_range(image)
         self.chunk = max(1, _CHUNK_BYTES // (4 * image[..., :1].size * (image.shape[2] if image.ndim == 3 else 1)))
@@ -324,6 +361,7 @@ class _Evaluator:
             masks = torch.from_numpy(np.ascontiguousarray(rows(start, stop))).view(-1, self.grid_size, self.grid_size)
             batch = self._images(masks)
             outputs[start:stop] = confidences(self.blackbox, batch, self.labels, len(batch))
+            self.bar.update(stop - start)
         return outputs
 
     def _images(self, masks: torch.Tensor) -> np.ndarray:

@@ -102,6 +102,10 @@ class FourierSobol(SobolSaliency):
     :param estimator: Total-order estimator: ``"jansen"``, ``"homma"`` or ``"janon"``.
     :param batch_size: Perturbed images per call to ``blackbox.classify_images``.
     :param seed: Seed of the Sobol scrambling; the same seed gives bit-identical maps.
+    :param max_evaluations: Forward-pass budget of ``nb_design="auto"`` (required with it, refused otherwise).
+    :param tolerance: ``"auto"`` stops once the split-half stability is at least ``1 - tolerance``.
+    :param progress: A progress bar of the forward passes: ``True``, ``False`` or ``None`` (auto: only in an
+        interactive terminal, :mod:`xaitk_wcam.utils.progress`). Not part of ``get_config()``.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class FourierSobol(SobolSaliency):
         seed: int = 0,
         max_evaluations: int | None = None,
         tolerance: float = 0.2,
+        progress: bool | None = None,
     ) -> None:
         super().__init__(
             grid_size=grid_size,
@@ -123,6 +128,7 @@ class FourierSobol(SobolSaliency):
             seed=seed,
             max_evaluations=max_evaluations,
             tolerance=tolerance,
+            progress=progress,
         )
 
     @property

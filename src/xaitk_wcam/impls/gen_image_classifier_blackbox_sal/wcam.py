@@ -78,6 +78,19 @@ class WCAMResult(WaveletExplanation):
 class WCAM(SobolSaliency):
     """Wavelet sCale Attribution Method (Kasmi et al. 2023).
 
+    **What ``generate`` returns.** ``generate(image, classifier)`` (xaitk-saliency's interface) returns one map per
+    class of the classifier, ``n_classes x H x W`` float32, and by default (``output="wavelet"``) each map is laid
+    out as the image's wavelet coefficients (``pywt.coeffs_to_array``: the approximation in the top-left corner,
+    finer details towards the right and bottom), **not aligned with the image**: overlaying it on the image means
+    nothing. For pixel maps aligned with the image, build ``WCAM(output="spatial")``, or call
+    ``explain(image, classifier)`` and read ``.spatial_maps`` (beside ``.wavelet_maps`` and ``.scale_profile``).
+
+    **One class.** With an ImageNet classifier ``generate`` returns 1000 maps (``1000 x 400 x 600`` float32 is about
+    1 GB); above :data:`~xaitk_wcam.interfaces.blackbox_explainer.MANY_CLASSES` (100) classes it warns with that
+    memory (:class:`~xaitk_wcam.interfaces.blackbox_explainer.ManyClassesWarning`). Hand it the one-class view
+    instead, ``xaitk_wcam.TargetClassBlackbox(classifier, label)``: one map, at the
+    same cost in forward passes (``xaitk-wcam explain --label`` does this).
+
     :param wavelet: An orthogonal pywt wavelet name ("haar", "db2", "sym4", ...). Haar is exact and fastest.
     :param levels: DWT levels, ``1 ... 16`` (:data:`~xaitk_wcam.wavelets.transform.MAX_LEVELS`); images are padded
         to multiples of ``2**levels`` and must be large enough for the wavelet's filter at every level
@@ -96,6 +109,9 @@ class WCAM(SobolSaliency):
     :param max_evaluations: Forward-pass budget of ``nb_design="auto"`` (required with it, refused otherwise).
     :param tolerance: ``"auto"`` stops once :attr:`WCAMResult.stability` is at least ``1 - tolerance``.
     :param output: What :meth:`generate` returns: "wavelet" (layout maps) or "spatial" (pixel maps).
+    :param progress: A progress bar of the forward passes (done / total, ETA): ``True``, ``False`` or ``None``
+        (auto: only in an interactive terminal, :mod:`xaitk_wcam.utils.progress`). Not part of :meth:`get_config`;
+        the maps do not depend on it.
     """
 
     def __init__(
@@ -111,6 +127,7 @@ class WCAM(SobolSaliency):
         max_evaluations: int | None = None,
         tolerance: float = 0.2,
         output: str = "wavelet",
+        progress: bool | None = None,
     ) -> None:
         super().__init__(
             grid_size=grid_size,
@@ -120,6 +137,7 @@ class WCAM(SobolSaliency):
             seed=seed,
             max_evaluations=max_evaluations,
             tolerance=tolerance,
+            progress=progress,
         )
         check_wavelet(wavelet)
         self.output = check_choice("output", output, OUTPUT_SPACES)

@@ -28,7 +28,8 @@ would otherwise add many weak ones.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+import inspect
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -39,19 +40,20 @@ from xaitk_saliency.interfaces.gen_object_detector_blackbox_sal import GenerateO
 from xaitk_wcam.impls.gen_image_classifier_blackbox_sal.wcam import WCAM, WCAMResult
 from xaitk_wcam.interfaces.explainer import WaveletDetectorExplainer, register_explainer
 from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
-from xaitk_wcam.utils.checks import check_boxes, check_detector, check_image, check_int
+from xaitk_wcam.utils.checks import check_boxes, check_detector, check_image
 from xaitk_wcam.utils.detections import (
+    ALL,
     DetectionSet,
     batch_similarity,
     check_unit_scores,
+    detect,
     detection_labels,
+    parse_detections_rule,
     read_detections,
+    select_detections,
 )
 
 __all__ = ["DetectionSimilarity", "ReferenceDetection", "WCAMDetector", "select_detections"]
-
-#: ``detections`` value that explains every detection of the reference image.
-ALL = "all"
 
 
 class ReferenceDetection(NamedTuple):
@@ -128,27 +130,22 @@ class DetectionSimilarity(ClassifyImage):
         return {}
 
 
-def select_detections(reference: DetectionSet, which: int | str) -> np.ndarray:
-    """Indices of the detections to explain, in order.
+#: WCAM's keywords that :class:`WCAMDetector` takes (all but ``output``), in WCAM's order, with WCAM's defaults.
+WCAM_KEYWORDS: dict[str, inspect.Parameter] = {
+    name: parameter
+    for name, parameter in inspect.signature(WCAM.__init__).parameters.items()
+    if name not in ("self", "output")
+}
 
-    :param reference: The detector's detections on the reference image.
-    :param which: ``"all"``; an int ``K >= 1``: the ``K`` highest scores (objectness x highest class score; ties
-        keep the detector's order); another string: the detections whose highest class score is that label.
-    :raises ValueError: An unknown label (the labels are listed) or no detection of it.
-    """
-    if which == ALL:
-        return np.arange(len(reference))
-    if isinstance(which, (int, np.integer)) and not isinstance(which, bool):
-        return np.sort(np.argsort(-reference.confidence, kind="stable")[: int(which)])
-    if which not in reference.labels:
-        raise ValueError(
-            f"detections={which!r} is not 'all', an int K or one of the detector's labels {reference.labels}"
-        )
-    index = np.flatnonzero([label == which for label in reference.class_labels])
-    if not index.size:
-        found = sorted({str(label) for label in reference.class_labels})
-        raise ValueError(f"detections={which!r}: the detector found no {which!r} on ref_image (it found {found})")
-    return index
+
+def with_wcam_keywords(init: Callable[..., None]) -> Callable[..., None]:
+    """Give ``init`` (``self, *, <own keywords>, **wcam_keywords``) the signature ``self, *, <WCAM's keywords>, <own
+    keywords>``: smqtk's configuration (``get_default_config``), a study config's parameter check, ``help()`` and
+    the API docs then list WCAM's keywords and defaults, read from WCAM itself."""
+    own = inspect.signature(init).parameters
+    mine = [p for name, p in own.items() if name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD]
+    init.__signature__ = inspect.Signature([own["self"], *WCAM_KEYWORDS.values(), *mine])  # type: ignore[attr-defined]
+    return init
 
 
 class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
@@ -159,51 +156,37 @@ class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
     detections=...)`` returns the whole :class:`~xaitk_wcam.WCAMResult` (wavelet and pixel maps, scale profile,
     stability), whose labels are the explained detections (:class:`ReferenceDetection`).
 
-    :param wavelet: As :class:`~xaitk_wcam.WCAM`, like every keyword up to ``tolerance``.
-    :param levels: DWT levels.
-    :param grid_size: Side of the grid of Sobol variables over the coefficient layout.
-    :param nb_design: Design size ``N`` (a power of two) or ``"auto"``.
-    :param estimator: ``"importance"``, ``"jansen"``, ``"homma"`` or ``"janon"``.
-    :param batch_size: Perturbed images per ``detect_objects`` call.
-    :param seed: Seed; the same seed gives bit-identical maps.
-    :param max_evaluations: Forward-pass budget of ``nb_design="auto"``.
-    :param tolerance: Stability tolerance of ``nb_design="auto"``.
+    :param wcam_keywords: :class:`~xaitk_wcam.WCAM`'s keywords, all but ``output`` (``wavelet``, ``levels``,
+        ``grid_size``, ``nb_design``, ``estimator``, ``batch_size``: perturbed images per ``detect_objects`` call,
+        ``seed``, ``max_evaluations``, ``tolerance``, ``progress``: a bar of the detector's forward passes, not part
+        of :meth:`get_config`), with WCAM's defaults; the signature lists them (one definition: WCAM's,
+        :func:`with_wcam_keywords`).
     :param detections: Which of the detector's detections on the reference image :meth:`explain` explains by
         default: ``"all"``, an int ``K`` (the ``K`` best scores) or a class label (every detection of it).
+    :raises TypeError: A keyword WCAM does not take (``output`` included: the maps are pixel maps first).
     """
 
-    def __init__(
-        self,
-        *,
-        wavelet: str = "haar",
-        levels: int = 3,
-        grid_size: int = 28,
-        nb_design: int | str = 8,
-        estimator: str = "importance",
-        batch_size: int = 64,
-        seed: int = 0,
-        max_evaluations: int | None = None,
-        tolerance: float = 0.2,
-        detections: int | str = ALL,
-    ) -> None:
+    @with_wcam_keywords
+    def __init__(self, *, detections: int | str = ALL, **wcam_keywords: Any) -> None:
+        unknown = sorted(set(wcam_keywords) - set(WCAM_KEYWORDS))
+        if unknown:
+            raise TypeError(f"WCAMDetector has no parameter {unknown[0]!r}; accepted: {[*WCAM_KEYWORDS, 'detections']}")
         #: The WCAM that does the work (pixel maps first, as xaitk's detector interface returns).
-        self.wcam = WCAM(
-            wavelet=wavelet,
-            levels=levels,
-            grid_size=grid_size,
-            nb_design=nb_design,
-            estimator=estimator,
-            batch_size=batch_size,
-            seed=seed,
-            max_evaluations=max_evaluations,
-            tolerance=tolerance,
-            output="spatial",
-        )
-        if isinstance(detections, (int, np.integer)) and not isinstance(detections, bool):
-            detections = check_int("detections", detections, 1)
-        elif not isinstance(detections, str):
-            raise TypeError(f"detections must be 'all', an int K >= 1 or a class label string, got {detections!r}")
-        self.detections = detections
+        self.wcam = WCAM(**wcam_keywords, output="spatial")
+        self.wcam.progress_label = type(self).__name__  # its progress bar names the detector method
+        self.detections = parse_detections_rule(detections)
+
+    @classmethod
+    def get_default_config(cls) -> dict[str, Any]:
+        """The constructor's defaults without ``progress`` (as :class:`~xaitk_wcam.WCAM`'s)."""
+        config = super().get_default_config()
+        config.pop("progress", None)
+        return config
+
+    @property
+    def progress(self) -> bool | None:
+        """The ``progress`` keyword (``None``: auto)."""
+        return self.wcam.progress
 
     def get_config(self) -> dict[str, Any]:
         config = self.wcam.get_config()
@@ -262,30 +245,36 @@ class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
         """
         image = check_image(ref_image)
         check_detector(detector, "detector")
-        which = self.detections if detections is None else detections
+        reference, index = self._reference(image, detector, self.detections if detections is None else detections)
+        return self._explain(image, detector, reference, index)
+
+    def _reference(
+        self, image: np.ndarray, detector: DetectImageObjects, which: Any
+    ) -> tuple[DetectionSet, np.ndarray]:
+        """The checked reference detections that ``which`` names (see :meth:`explain`) and their indices.
+
+        :raises TypeError: ``which`` of an unknown kind.
+        :raises ValueError: Malformed boxes or scores, no detection to explain, an unknown label.
+        """
         if isinstance(which, DetectionSet):
             labels = which.labels or (() if which.scores is None else _detector_labels(detector, image))
-            reference = _checked_set(which, labels)
-            index = np.arange(len(reference))
-        elif isinstance(which, np.ndarray) and which.dtype.kind not in "USO":
+            return _checked_set(which, labels), np.arange(len(which))
+        if isinstance(which, np.ndarray) and which.dtype.kind not in "USO":
             boxes = check_boxes(which, "detections")
-            reference = DetectionSet(boxes, None, np.ones(len(boxes)))
-            index = np.arange(len(boxes))
-        elif isinstance(which, (str, int, np.integer)) and not isinstance(which, bool):
-            found = next(iter(detector.detect_objects(image[None])), [])
-            every = DetectionSet.from_detections(found, detection_labels(detector))
-            if not len(every):
-                raise ValueError(
-                    "detector found no detection on ref_image: nothing to explain; lower its score threshold or pass "
-                    "detections as boxes"
-                )
-            index = select_detections(every, which if isinstance(which, str) else check_int("detections", which, 1))
-            reference = every.subset(index)
-        else:
-            raise TypeError(
-                "detections must be None, 'all', an int K, a class label, an N x 4 array of boxes or a DetectionSet; "
-                f"got {type(which).__name__}"
-            )
+            return DetectionSet(boxes, None, np.ones(len(boxes))), np.arange(len(boxes))
+        if isinstance(which, (str, int, np.integer)) and not isinstance(which, bool):
+            every = detect(detector, image, detection_labels(detector))
+            index = select_detections(every, which)
+            return every.subset(index), index
+        raise TypeError(
+            "detections must be None, 'all', an int K, a class label, an N x 4 array of boxes or a DetectionSet; "
+            f"got {type(which).__name__}"
+        )
+
+    def _explain(
+        self, image: np.ndarray, detector: DetectImageObjects, reference: DetectionSet, index: np.ndarray
+    ) -> WCAMResult:
+        """WCAM on the detector seen as a classifier of the ``reference`` detections (inputs checked)."""
         return self.wcam.explain(image, DetectionSimilarity(detector, reference, index))
 
     def _verify_generate_inputs(
@@ -305,7 +294,7 @@ class WCAMDetector(GenerateObjectDetectorBlackboxSaliency):
     ) -> np.ndarray:
         check_detector(blackbox)
         reference = _reference_set(bboxes, scores, objectness, labels=_detector_labels(blackbox, ref_image))
-        return self.explain(ref_image, blackbox, detections=reference).maps
+        return self._explain(check_image(ref_image), blackbox, reference, np.arange(len(reference))).maps
 
 
 def _reference_set(bboxes: Any, scores: Any, objectness: Any, labels: tuple[Hashable, ...]) -> DetectionSet:

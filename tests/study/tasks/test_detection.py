@@ -1,4 +1,4 @@
-"""Detection studies (src/xaitk_wcam/study/detection.py): a config with a detector, rows per reference detection,
+"""Detection studies (src/xaitk_wcam/study/tasks/detection.py): a config with a detector, rows per reference detection,
 boxes moved by geometric perturbers, vanished detections, wrong input refused before any work."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from nrtk.impls.perturb_image.geometric.random import RandomTranslationPerturber
 from nrtk.impls.perturb_image.photometric.blur import AverageBlurPerturber
@@ -25,9 +26,9 @@ from xaitk_wcam.impls.gen_object_detector_blackbox_sal.wcam_detector import WCAM
 from xaitk_wcam.interfaces.image_source import ImageSource
 from xaitk_wcam.study import SaliencyRobustnessStudy
 from xaitk_wcam.study.config import StudyConfigError
-from xaitk_wcam.study.detection import BOX_REMOVED
+from xaitk_wcam.study.tasks.detection import BOX_REMOVED
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "detector-blur-study.json"
+EXAMPLE = Path(__file__).parents[3] / "examples" / "detector-blur-study.json"
 
 
 class RedSquares(DetectImageObjects):
@@ -132,6 +133,17 @@ def test_a_detection_study_fills_its_rows(tmp_path: Path) -> None:
     assert set(floor["method"]) == {"wcam", "drise"} and floor["xcorr"].notna().all() and floor["survival"].isna().all()
     assert (tmp_path / "out" / "figures" / "image_000000_detection_0.png").is_file()
     assert "survival" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    # the verdicts and the robustness link, per image x detection, with the detection's survival as the outcome
+    verdicts = pd.read_csv(tmp_path / "out" / "verdicts.csv")
+    assert set(verdicts["method"]) == {"wcam", "drise"} and len(verdicts) == 2 * 2 * 3  # methods x comparisons x items
+    assert set(verdicts["verdict"]) == {"too few images"}  # 2 < 5 samples
+    visible = verdicts[verdicts["perturbation"] != "Blackout()"]
+    assert (visible["n_images"] == 2).all()  # complete cases: blacked out, the maps are all zero and SSD undefined
+    assert (verdicts[(verdicts["perturbation"] == "Blackout()") & (verdicts["metric"] == "ssd")]["n_images"] == 0).all()
+    robustness = pd.read_csv(tmp_path / "out" / "robustness.csv")
+    assert set(robustness["outcome"]) == {"survival drop", "lost"} and robustness["n_images"].isin([0, 2]).all()
+    blackout = robustness[(robustness["perturbation"] == "Blackout()") & (robustness["statistic"] == "auroc")]
+    assert blackout["value"].isna().all()  # every detection is lost: only one outcome, no AUROC
 
 
 def test_a_vanished_detection_scores_0_and_a_failed_image_does_not_stop_the_study(tmp_path: Path) -> None:
@@ -198,7 +210,7 @@ def _with(**changes: Any) -> dict[str, Any]:
         (_with(detections=0), "detections must be 'all', an int K >= 1"),
         (_with(detections=True), "detections must be 'all', an int K >= 1"),
         (_with(saliency={"wcam": to_config_dict(WCAM(levels=2, grid_size=4))}), "explains a classifier, but this"),
-        (_with(metrics={"deletion": to_config_dict(Deletion())}), "faithfulness metric: it reads a classifier"),
+        (_with(metrics={"deletion": to_config_dict(Deletion())}), "reads a classifier.s confidence"),
     ],
 )
 def test_wrong_input_is_one_line_before_any_work(config: dict[str, Any], message: str, tmp_path: Path) -> None:
