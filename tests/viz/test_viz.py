@@ -210,3 +210,17 @@ def test_noise_floor_band_and_uncertain_cells_are_drawn() -> None:
     fig = wcam_figure(image, result.wavelet_maps[0], result.spatial_maps[0], result.scale_profile[0], 2,
                       uncertain=doubtful)  # fmt: skip
     fig.savefig(io.BytesIO(), format="png")
+
+
+def test_integer_images_are_drawn_by_their_dtype_never_by_their_values() -> None:
+    """A 16-bit image is drawn as the sources read it (its full range onto 0-255), and a dark grey image stays dark
+    (matplotlib would stretch it to its own minimum and maximum)."""
+    from xaitk_wcam.utils.images import integer_to_uint8
+
+    fig = Figure()
+    colour, grey = fig.subplots(1, 2)
+    sixteen = np.array([[[0, 256, 65535], [255, 1000, 30000]]], dtype=np.uint16)
+    plot_image(colour, sixteen)
+    np.testing.assert_array_equal(colour.images[0].get_array(), integer_to_uint8(sixteen, "x"))
+    plot_image(grey, np.array([[10, 20], [30, 40]], dtype=np.uint8))
+    assert grey.images[0].get_clim() == (0, 255)

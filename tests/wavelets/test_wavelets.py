@@ -168,3 +168,52 @@ def test_per_pixel_level_maps_total_each_levels_importance():
     np.testing.assert_allclose(maps.sum(axis=(1, 2)), totals, rtol=1e-5)
     painted = level_maps(layout, 3)
     assert painted[1].sum() / painted[3].sum() > 10 * totals[1] / totals[3]  # painting inflates coarse levels
+
+
+def test_ties_are_broken_without_reading_the_image_or_the_layout():
+    """Ties were broken by coefficient magnitude: an all-zero map ranked every coefficient as the magnitude oracle.
+    Now the tie order is one fixed permutation: the same for every image, uncorrelated with magnitude and rows."""
+    from scipy.stats import spearmanr
+
+    from xaitk_wcam.wavelets.coefficients import CoefficientImages
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (64, 48, 3), dtype=np.uint8), np.linspace(0, 1, 64 * 48).reshape(64, 48)]
+    ranks = []
+    for image in images:
+        coefficients = CoefficientImages(image, wavelet="haar", levels=3)
+        with pytest.warns(RuntimeWarning, match="wavelet map is constant: no ordering"):
+            ranks.append(coefficients.ranks(np.zeros(image.shape[:2])))
+        magnitude = coefficients.layout.abs().sum(dim=0).numpy().ravel()
+        assert abs(spearmanr(ranks[-1], -magnitude)[0]) < 0.1  # the old tie-break gave 1.0
+    assert abs(spearmanr(ranks[0], np.arange(ranks[0].size) // 48)[0]) < 0.1  # not the layout's rows either
+    np.testing.assert_array_equal(ranks[0], ranks[1])  # the image is never read
+    np.testing.assert_array_equal(np.sort(ranks[0]), np.arange(64 * 48))
+    # a map that orders some positions: they come first, in its order; only its ties take the fixed order
+    wavelet_map = np.zeros((64, 48))
+    wavelet_map[0, :3] = [3.0, 2.0, 1.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not constant: no warning
+        rank = CoefficientImages(images[0], wavelet="haar", levels=3).ranks(wavelet_map)
+    assert rank[:3].tolist() == [0, 1, 2] and rank[3:].min() == 3
+
+
+def test_a_wavelet_map_of_any_shape_is_read_back_onto_its_own_layout():
+    """wavelet_maps shows layout row h * Hp // H on map row h; reading it back must give every shown coefficient its
+    own value and every dropped one a value of its own band (r * H // Hp moved band boundaries by a row)."""
+    from xaitk_wcam.wavelets.layout import padded_size
+    from xaitk_wcam.wavelets.reprojection import layout_map, map_source, wavelet_maps
+
+    for levels in range(1, 6):
+        for size in range(2**levels, 200):
+            padded = padded_size(size, levels)
+            source = map_source(size, padded, levels)
+            shown = np.arange(size) * padded // size
+            np.testing.assert_array_equal(shown[source][shown], shown)  # shown rows come back exactly
+            edges = padded >> np.arange(levels, 0, -1)
+            band = np.searchsorted(edges, np.arange(padded), side="right")
+            np.testing.assert_array_equal(band[shown[source]], band)  # dropped rows stay in their band
+    # a full-resolution map (one cell per coefficient, as WAM's) of a 30 x 45 image: every band keeps its values
+    layout = level_index_map(32, 48, 2).astype(np.float64)[None]
+    back = layout_map(wavelet_maps(layout, (32, 48), (30, 45))[0], 2)
+    np.testing.assert_array_equal(back, layout[0])

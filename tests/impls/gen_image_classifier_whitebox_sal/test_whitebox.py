@@ -349,3 +349,27 @@ def test_template_checks_the_implementation_output():
         WrongShape().generate(image_uint8(), clf, [0])
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
         OutOfRange().generate(image_uint8(), clf, [0])
+
+
+@pytest.mark.parametrize("method", [*METHODS, "WAM"], ids=lambda m: m if isinstance(m, str) else type(m).__name__)
+def test_a_model_in_train_mode_is_explained_in_eval_mode_and_left_as_it_was(tiny_resnet_dir, method):
+    """Issue 29: WAM and the Captum methods ran a train-mode model as it was: one explanation changed 30 BatchNorm
+    buffers and the map differed by 0.76 from the eval-mode map. The model is now explained in eval mode, and every
+    module's own mode is restored after."""
+    if method == "WAM":
+        from xaitk_wcam import WAM
+
+        method = WAM(n_samples=4, levels=2)
+    classifier = HuggingFaceImageClassifier(str(tiny_resnet_dir), device="cpu")
+    image = image_uint8(13, (40, 48, 3))
+    in_eval = np.asarray(method.generate(image, classifier, [1]))
+    model = classifier.model.train()
+    frozen = next(m for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+    frozen.eval()  # a module the caller keeps in eval mode
+    buffers = {name: b.clone() for name, b in model.named_buffers()}
+    modes = {name: m.training for name, m in model.named_modules()}
+    in_train = np.asarray(method.generate(image, classifier, [1]))
+    np.testing.assert_allclose(in_train, in_eval, atol=1e-6)  # the map of the model that makes the predictions
+    assert all(torch.equal(b, buffers[name]) for name, b in model.named_buffers())  # statistics untouched
+    assert {name: m.training for name, m in model.named_modules()} == modes  # every module's own mode is back
+    assert model.training and not frozen.training
