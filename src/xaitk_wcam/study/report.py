@@ -30,7 +30,7 @@ from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
 from xaitk_wcam.statistics.paired import MIN_IMAGES, MOVES
 from xaitk_wcam.study.findings import findings_html, matrix_html, sweep_name
 from xaitk_wcam.study.plan import KEY_COLUMNS, NOISE_FLOOR, REFERENCE, Perturbation, StudyPlan
-from xaitk_wcam.study.store import ResultsStore, item_key
+from xaitk_wcam.study.store import ResultsStore, atomic_write, item_key
 from xaitk_wcam.study.verdicts import comparisons, moved_counts, outcomes, robustness_table, sweeps, verdict_table
 from xaitk_wcam.viz.curves import plot_metric_curve
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
@@ -52,8 +52,9 @@ def _slug(text: str) -> str:
 
 
 def _save(fig: Any, path: Path) -> Path:
+    """``fig`` as a PNG at ``path``, atomically (a symbolic link there is replaced, never written through)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    atomic_write(path, lambda handle: fig.savefig(handle, dpi=90, format="png"), mode="wb")
     return path
 
 
@@ -659,6 +660,4 @@ def write_report(
         f"<pre>{html.escape(json.dumps(resolved, indent=2))}</pre>",
         "</body></html>",
     ]
-    path = store.root / "report.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
+    return store.write_file("report.html", lambda handle: handle.write("\n".join(parts)))
