@@ -530,12 +530,11 @@ def verdicts_figure(frame: Any, plan: StudyPlan, verdicts: Any) -> Any:
             ax.set_ylabel("change beyond noise", fontsize=7, **PLAIN)
             ax.tick_params(labelsize=6)
             plain_legend(ax, fontsize=6)
-    fig.suptitle(
+    title = (
         "Does each map move beyond its noise? Mean change beyond the noise floor, 90 % interval; filled: moves; "
-        f"grey dashed: share of images on which the model broke ({break_name})",
-        fontsize=8,
-        **PLAIN,
+        f"grey dashed: share of images on which the model broke ({break_name})"
     )
+    fig.suptitle(textwrap.fill(title, int(22 * 4.0 * len(methods))), fontsize=8, **PLAIN)
     return fig
 
 
