@@ -39,6 +39,7 @@ import copy
 import json
 import os
 import platform
+import resource
 import tempfile
 import time
 from contextlib import contextmanager
@@ -66,20 +67,29 @@ FLOAT = "{:.3f}".format
 
 
 class Timer:
-    """Seconds spent in wrapped functions, by name (the statistics and the report of one run)."""
+    """Wall and CPU seconds spent in wrapped functions, by name (the statistics and the report of one run: both run in
+    this process, so its CPU time is theirs)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
 
     def wrap(self, name: str, function: Any) -> Any:
         def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
                 self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+                self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
 
         return timed
+
+
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of its finished children (the study's worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 @contextmanager
@@ -205,11 +215,11 @@ def run_model(kind: str, config: dict[str, Any], out: Path, executor: str) -> di
     load_before = os.getloadavg()
     study = SaliencyRobustnessStudy(config)
     with timed_statistics_and_report(timer):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         frame = study.run(folder, executor=executor, progress=False)
-        total = time.perf_counter() - start
-    return {"frame": frame, "plan": study.plan, "folder": folder, "total": total, "timer": timer.seconds,
-            "load": (load_before, os.getloadavg())}  # fmt: skip
+        total, total_cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    return {"frame": frame, "plan": study.plan, "folder": folder, "total": total, "cpu": total_cpu,
+            "timer": timer, "load": (load_before, os.getloadavg())}  # fmt: skip
 
 
 def print_model(kind: str, result: dict[str, Any], n: int, seed: int) -> dict[str, Any]:
@@ -240,9 +250,11 @@ def print_model(kind: str, result: dict[str, Any], n: int, seed: int) -> dict[st
             f"  {ksize_of(p):>4}: texture share -{down.change:.3f} (lower bound {down.ci_low:+.3f}, {down.verdict}); "
             f"shape share +{up.change:.3f} (lower bound {up.ci_low:+.3f}, {up.verdict}); n={down.n_images}"
         )
-    seconds = result["timer"]
-    statistics, report = seconds.get("statistics", np.nan), seconds.get("report", np.nan)
+    timer = result["timer"]
+    statistics, report = timer.seconds.get("statistics", np.nan), timer.seconds.get("report", np.nan)
     study_seconds = result["total"] - statistics - report
+    cpu_statistics, cpu_report = timer.cpu.get("statistics", np.nan), timer.cpu.get("report", np.nan)
+    study_cpu = result["cpu"] - cpu_statistics - cpu_report
     (b1, b5, _), (a1, a5, _) = result["load"]
     print(
         f"\nTime: total {result['total']:.1f} s = study {study_seconds:.1f} s + statistics (write_tables) "
@@ -250,8 +262,13 @@ def print_model(kind: str, result: dict[str, Any], n: int, seed: int) -> dict[st
         f"({100 * report / study_seconds:.1f} %); load average (1, 5 min) {b1:.2f}, {b5:.2f} before, "
         f"{a1:.2f}, {a5:.2f} after"
     )
+    print(
+        f"CPU time (this process and the workers, user + system): {result['cpu']:.1f} s = study {study_cpu:.1f} s + "
+        f"statistics {cpu_statistics:.2f} s ({100 * cpu_statistics / study_cpu:.1f} %) + report {cpu_report:.2f} s "
+        f"({100 * cpu_report / study_cpu:.1f} %)"
+    )
     return {"verdicts": verdicts, "flips": flips, "tests": tests, "study": study_seconds,
-            "statistics": statistics, "report": report}  # fmt: skip
+            "statistics": statistics, "report": report, "cpu": result["cpu"]}  # fmt: skip
 
 
 def checks(summaries: dict[str, dict[str, Any]]) -> list[tuple[bool, str]]:
@@ -327,10 +344,12 @@ def main() -> None:
         print(f"  [{'held' if held else 'DID NOT HOLD'}] {text}")
     study = sum(s["study"] for s in summaries.values())
     extra = sum(s["statistics"] + s["report"] for s in summaries.values())
+    cpu = sum(s["cpu"] for s in summaries.values())
     print(
         f"\nAll models: {wall:.1f} s wall ({wall / 60:.1f} min; budget 10 min); statistics + report add "
         f"{100 * extra / study:.1f} % to the studies' {study:.1f} s (target <= 5 %); load average now "
-        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}; CPU time {cpu:.1f} s in all (/ 2 cores: "
+        f"{cpu / 2 / 60:.1f} min)"
     )
 
 
