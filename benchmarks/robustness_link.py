@@ -30,6 +30,7 @@ Usage::
     python benchmarks/robustness_link.py                        # the shipped config: 50 + 50 images per model
     python benchmarks/robustness_link.py --n 8 --models standard --out /tmp/rl
     python benchmarks/robustness_link.py --n 25 --models standard --wcam-output wavelet   # comparisons on the layout
+    python benchmarks/robustness_link.py --out OUT --resume   # again on finished studies: times statistics + report
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ import xaitk_wcam.study.runner as runner_module
 from xaitk_wcam.datasets import scale_shapes
 from xaitk_wcam.statistics.paired import MOVES, paired_verdict
 from xaitk_wcam.study import SaliencyRobustnessStudy
-from xaitk_wcam.study.plan import REFERENCE
+from xaitk_wcam.study.plan import NOISE_FLOOR, REFERENCE
 from xaitk_wcam.study.verdicts import moved_counts, outcomes
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "scale-shapes-robustness.json"
@@ -130,24 +131,29 @@ def flip_rates(frame: Any, plan: Any) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def reference_decisions(frame: Any, n: int, seed: int) -> pd.DataFrame:
-    """On the reference images: the share of predictions that follow the shape and the texture, per split."""
+def decisions(frame: Any, n: int, seed: int) -> pd.DataFrame:
+    """Per split and item (the reference, each blur): the share of predictions that follow the image's shape, its
+    texture, and the most frequent prediction with its share."""
     from xaitk_wcam.datasets import CLASS_NAMES
 
-    reference = frame[(frame["perturbation"] == REFERENCE)].drop_duplicates("image_id").set_index("image_id")
-    rows = {}
-    for split in sorted({i.split("/")[0] for i in reference.index}):
+    rows = frame.drop_duplicates(["image_id", "perturbation"]).set_index(["image_id", "perturbation"])
+    predicted = rows["predicted_label"].dropna().unstack("perturbation")
+    items = [REFERENCE, *(p for p in predicted.columns if p not in (REFERENCE, NOISE_FLOOR))]
+    table = {}
+    for split in sorted({i.split("/")[0] for i in predicted.index}):
         samples = scale_shapes(n, 64, seed, split)
         ids = [f"{split}/{i}" for i in range(n)]
-        predicted = reference["predicted_label"].reindex(ids)
         shape = np.array([CLASS_NAMES[s.shape_label] for s in samples])
         texture = np.array([CLASS_NAMES[s.texture_label] for s in samples])
-        rows[split] = {
-            "follows shape": float((predicted.to_numpy() == shape).mean()),
-            "follows texture": float((predicted.to_numpy() == texture).mean()),
-            "n_images": len(ids),
-        }
-    return pd.DataFrame(rows).T
+        for item in items:
+            labels = predicted[item].reindex(ids)
+            top = labels.value_counts()
+            table[(split, ksize_of(item))] = {
+                "follows shape": float((labels.to_numpy() == shape).mean()),
+                "follows texture": float((labels.to_numpy() == texture).mean()),
+                "most frequent": f"{top.index[0]} ({top.iloc[0] / len(ids):.2f})",
+            }
+    return pd.DataFrame(table).T
 
 
 def verdict_matrix(verdicts: pd.DataFrame, moved: dict) -> pd.DataFrame:
@@ -207,19 +213,19 @@ def scale_shift(frame: Any, plan: Any, n: int, seed: int, method: str = "wcam") 
     return pd.DataFrame(table).T, tests
 
 
-def run_model(kind: str, config: dict[str, Any], out: Path, executor: str) -> dict[str, Any]:
+def run_model(kind: str, config: dict[str, Any], out: Path, executor: str, resume: bool) -> dict[str, Any]:
     folder = out / kind
-    if folder.exists():
-        raise SystemExit(f"{folder} exists: give another --out (the benchmark times a fresh run)")
+    if folder.exists() and not resume:
+        raise SystemExit(f"{folder} exists: give another --out (the benchmark times a fresh run), or --resume")
     timer = Timer()
     load_before = os.getloadavg()
     study = SaliencyRobustnessStudy(config)
     with timed_statistics_and_report(timer):
         start, cpu = time.perf_counter(), cpu_seconds()
-        frame = study.run(folder, executor=executor, progress=False)
+        frame = study.run(folder, executor=executor, progress=False, resume=resume)
         total, total_cpu = time.perf_counter() - start, cpu_seconds() - cpu
     return {"frame": frame, "plan": study.plan, "folder": folder, "total": total, "cpu": total_cpu,
-            "timer": timer, "load": (load_before, os.getloadavg())}  # fmt: skip
+            "timer": timer, "load": (load_before, os.getloadavg()), "resumed": resume}  # fmt: skip
 
 
 def print_model(kind: str, result: dict[str, Any], n: int, seed: int) -> dict[str, Any]:
@@ -227,8 +233,9 @@ def print_model(kind: str, result: dict[str, Any], n: int, seed: int) -> dict[st
     verdicts = pd.read_csv(folder / "verdicts.csv")
     robustness = pd.read_csv(folder / "robustness.csv")
     print(f"\n=== scale-shapes-{kind} ({MODELS[kind]}): {frame['image_id'].nunique()} images, {len(frame)} rows ===")
-    print("\nReference predictions (share of images):")
-    print(reference_decisions(frame, n, seed).to_string(float_format=FLOAT))
+    print("\nPredictions (share of images that follow the shape, the texture; the most frequent prediction):")
+    decided = decisions(frame, n, seed)
+    print(decided.to_string(float_format=FLOAT))
     flips = flip_rates(frame, plan)
     print("\nFlip rate per blur ksize (top class differs from the reference's):")
     print(flips.to_string(float_format=FLOAT))
@@ -256,18 +263,25 @@ def print_model(kind: str, result: dict[str, Any], n: int, seed: int) -> dict[st
     cpu_statistics, cpu_report = timer.cpu.get("statistics", np.nan), timer.cpu.get("report", np.nan)
     study_cpu = result["cpu"] - cpu_statistics - cpu_report
     (b1, b5, _), (a1, a5, _) = result["load"]
-    print(
-        f"\nTime: total {result['total']:.1f} s = study {study_seconds:.1f} s + statistics (write_tables) "
-        f"{statistics:.2f} s ({100 * statistics / study_seconds:.1f} %) + report (write_report) {report:.2f} s "
-        f"({100 * report / study_seconds:.1f} %); load average (1, 5 min) {b1:.2f}, {b5:.2f} before, "
-        f"{a1:.2f}, {a5:.2f} after"
-    )
-    print(
-        f"CPU time (this process and the workers, user + system): {result['cpu']:.1f} s = study {study_cpu:.1f} s + "
-        f"statistics {cpu_statistics:.2f} s ({100 * cpu_statistics / study_cpu:.1f} %) + report {cpu_report:.2f} s "
-        f"({100 * cpu_report / study_cpu:.1f} %)"
-    )
-    return {"verdicts": verdicts, "flips": flips, "tests": tests, "study": study_seconds,
+    load = f"load average (1, 5 min) {b1:.2f}, {b5:.2f} before, {a1:.2f}, {a5:.2f} after"
+    if result["resumed"]:  # nothing recomputed: the shares of the study's time mean nothing
+        print(
+            f"\nTime (resumed, nothing recomputed): total {result['total']:.1f} s; statistics (write_tables) "
+            f"{statistics:.2f} s wall, {cpu_statistics:.2f} s CPU; report (write_report) {report:.2f} s wall, "
+            f"{cpu_report:.2f} s CPU; {load}"
+        )
+    else:
+        print(
+            f"\nTime: total {result['total']:.1f} s = study {study_seconds:.1f} s + statistics (write_tables) "
+            f"{statistics:.2f} s ({100 * statistics / study_seconds:.1f} %) + report (write_report) {report:.2f} s "
+            f"({100 * report / study_seconds:.1f} %); {load}"
+        )
+        print(
+            f"CPU time (this process and the workers, user + system): {result['cpu']:.1f} s = study {study_cpu:.1f} s "
+            f"+ statistics {cpu_statistics:.2f} s ({100 * cpu_statistics / study_cpu:.1f} %) + report "
+            f"{cpu_report:.2f} s ({100 * cpu_report / study_cpu:.1f} %)"
+        )
+    return {"verdicts": verdicts, "flips": flips, "tests": tests, "decisions": decided, "study": study_seconds,
             "statistics": statistics, "report": report, "cpu": result["cpu"]}  # fmt: skip
 
 
@@ -287,6 +301,11 @@ def checks(summaries: dict[str, dict[str, Any]]) -> list[tuple[bool, str]]:
         rate = flips.loc["cue_conflict", strongest] if "cue_conflict" in flips.index else np.nan
         out.append((rate > 0.5, f"standard: blur flips the cue-conflict predictions (flip rate {rate:.2f} at "
                                 f"{strongest})"))  # fmt: skip
+        if "cue_conflict" in summary["decisions"].index:
+            shape = summary["decisions"].loc["cue_conflict", "follows shape"].drop(["reference", "k1"])
+            shares = ", ".join(f"{k} {v:.2f}" for k, v in shape.items())
+            text = f"standard: blurred cue-conflict images are classified by their shape (share: {shares})"
+            out.append((bool((shape > 0.5).all()), text))
         for p, (down, up) in summary["tests"].items():
             if "ksize=1)" in p:
                 continue
@@ -322,6 +341,11 @@ def main() -> None:
     )
     parser.add_argument("--executor", default="processes:2")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary one)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="resume the studies in --out (nothing is recomputed: what it times is the statistics and the report)",
+    )
     args = parser.parse_args()
     base = json.loads(args.config.read_text())
     source = base["images"][SOURCE]
@@ -336,7 +360,7 @@ def main() -> None:
     start = time.perf_counter()
     summaries = {}
     for kind in args.models:
-        result = run_model(kind, model_config(base, kind, args.n, args.wcam_output), out, args.executor)
+        result = run_model(kind, model_config(base, kind, args.n, args.wcam_output), out, args.executor, args.resume)
         summaries[kind] = print_model(kind, result, n, seed)
     wall = time.perf_counter() - start
     print("\nKnown answer:")
@@ -345,6 +369,8 @@ def main() -> None:
     study = sum(s["study"] for s in summaries.values())
     extra = sum(s["statistics"] + s["report"] for s in summaries.values())
     cpu = sum(s["cpu"] for s in summaries.values())
+    if args.resume:
+        return
     print(
         f"\nAll models: {wall:.1f} s wall ({wall / 60:.1f} min; budget 10 min); statistics + report add "
         f"{100 * extra / study:.1f} % to the studies' {study:.1f} s (target <= 5 %); load average now "
