@@ -39,7 +39,9 @@ from xaitk_wcam.viz.text import PLAIN, plain_legend
 from xaitk_wcam.viz.verdicts import plot_break_rate, plot_change_beyond_noise
 
 #: Images that get a maps figure (the first ones of the source); tables always hold every image.
-MAX_IMAGE_FIGURES = 50
+#: (Each maps figure draws every item and map of its image: it is most of a report's cost, about a second an image
+#: on 2 cores; the tables and ``maps/`` hold every image.)
+MAX_IMAGE_FIGURES = 8
 
 
 def non_metric_columns(plan: StudyPlan) -> tuple[str, ...]:
@@ -79,7 +81,10 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, target:
     if target is not None and task.figure_profiles:
         map_rows += [(name, "profile") for name in plan.wavelet_levels]
     n_rows, n_cols = 1 + len(map_rows), len(columns)
-    fig = Figure(figsize=(2.2 * n_cols, 2.2 * n_rows), layout="constrained")
+    # a fixed grid, not matplotlib's constrained layout: it measured every label of every panel (half the figure's time)
+    height = 2.0 * n_rows + 0.9  # the first row's titles (the item, the prediction) and the figure's title on top
+    fig = Figure(figsize=(2.2 * n_cols, height))
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.01, top=1 - 0.85 / height, wspace=0.08, hspace=0.12)
     axes = np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
     for c, (record, arrays) in enumerate(columns):
         mine = task.rows_of(record["rows"], target)
@@ -123,7 +128,8 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, target:
             if c == 0:
                 ax.set_ylabel(f"{name} ({space})", fontsize=7, **PLAIN)
     first = next(iter(task.rows_of(columns[0][0]["rows"], target)), {})
-    fig.suptitle(f"image {columns[0][0]['image_id']} ({task.figure_subject(first, target)})", fontsize=9, **PLAIN)
+    fig.suptitle(f"image {columns[0][0]['image_id']} ({task.figure_subject(first, target)})", fontsize=9, y=0.998,
+                 **PLAIN)  # fmt: skip
     return fig
 
 
