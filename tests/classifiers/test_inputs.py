@@ -46,3 +46,36 @@ def test_wrong_maite_batch(vit):
         vit([np.zeros((8, 8, 3), np.uint8)])  # channels last
     with pytest.raises(ValueError, match="N x C x H x W"):
         vit(np.zeros((8, 8, 3), np.uint8))
+
+
+def _adapter(kind, request):
+    if kind == "hf-classifier":
+        classifier = request.getfixturevalue("vit")
+        return lambda images: list(classifier.classify_images(images))
+    from xaitk_wcam.detectors import CenterNetDetector, HuggingFaceObjectDetector
+
+    if kind == "hf-detector":
+        detector = HuggingFaceObjectDetector(str(request.getfixturevalue("tiny_detr_dir")), device="cpu")
+    else:
+        detector = CenterNetDetector(score_threshold=0.05)
+    return lambda images: list(detector.detect_objects(images))
+
+
+@pytest.mark.parametrize("kind", ["hf-classifier", "hf-detector", "centernet"])
+def test_every_adapter_refuses_pixels_outside_the_convention(kind, request):
+    """uint8 in [0, 255] or floats in [0, 1]: CenterNet took a float image in [0, 255] (full-image boxes at score 1)
+    and a NaN image (no detection) without a word, and the HuggingFace classifier let NaN through."""
+    import torch
+
+    run = _adapter(kind, request)
+    image = np.random.default_rng(0).integers(0, 256, (1, 48, 48, 3), dtype=np.uint8)
+    assert len(run(image)) == len(run(image.astype(np.float32) / 255)) == 1  # the convention is accepted
+    nan = image.astype(np.float32) / 255
+    nan[0, 3, 4, 1] = np.nan
+    for bad, match in [
+        (image.astype(np.float32), r"must lie in \[0, 1\].*got values in \[0, 255\]"),  # float in [0, 255]
+        (nan, r"must lie in \[0, 1\].*got NaN"),
+        (torch.from_numpy(image.astype(np.int64)), "dtype uint8 or floating"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            run(bad)

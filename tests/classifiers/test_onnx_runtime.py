@@ -230,3 +230,189 @@ def test_wcam_maps_equal_torch_within_tolerance(offline_pair, estimator):
     assert np.abs(got.wavelet_maps - expected.wavelet_maps).max() <= MAP_TOLERANCE
     assert np.abs(got.spatial_maps - expected.spatial_maps).max() <= MAP_TOLERANCE
     np.testing.assert_allclose(got.scale_profile, expected.scale_profile, atol=MAP_TOLERANCE)
+
+
+# ---------------------------------------------------------------- the graph cache: issue 29, causes 5, 6, 13-16
+def _torch_probabilities(classifier, images):
+    """The classifier's own torch path (its live model), whatever its backend."""
+    with torch.inference_mode():
+        return classifier.probabilities(classifier.preprocess(images)).numpy()
+
+
+def _onnx(folder, cache, **kwargs):
+    return HuggingFaceImageClassifier(str(folder), device="cpu", backend="onnxruntime", cache_dir=str(cache), **kwargs)
+
+
+IMAGES = np.random.default_rng(7).integers(0, 256, (4, 50, 60, 3), dtype=np.uint8)
+
+
+@pytest.mark.slow
+def test_the_cache_key_covers_library_versions_and_the_models_code(model_copy, monkeypatch):
+    """The key had no transformers version and no model code (only the class name): a changed forward with the same
+    config and weights reused the stale graph. It must also be the same in every process (no hash-seeded order)."""
+    import os
+    import subprocess
+    import textwrap
+
+    from transformers import ResNetForImageClassification
+
+    from xaitk_wcam.classifiers import onnx_runtime
+    from xaitk_wcam.classifiers.onnx_runtime import graph_key
+
+    model = ResNetForImageClassification.from_pretrained(model_copy).eval()
+    args = (torch.ones(3), torch.zeros(3), (64, 64, 3), False)
+    key = graph_key(model, *args)
+    assert graph_key(model, *args) == key
+    version = onnx_runtime.metadata.version
+    for package in ("transformers", "onnx", "onnxscript"):
+        with monkeypatch.context() as patch:
+            patch.setattr(
+                onnx_runtime.metadata, "version", lambda name, p=package: "0.0" if name == p else version(name)
+            )
+            assert graph_key(model, *args) != key, package
+    with monkeypatch.context() as patch:
+        patch.setattr(torch, "__version__", "0.0")
+        assert graph_key(model, *args) != key
+    forward = ResNetForImageClassification.forward
+    with monkeypatch.context() as patch:  # the class's code changed, same config and weights
+        patch.setattr(ResNetForImageClassification, "forward", lambda self, **kw: forward(self, **kw))
+        assert graph_key(model, *args) != key
+    with monkeypatch.context() as patch:  # one instance's forward replaced
+        patch.setattr(model, "forward", lambda **kw: forward(model, **kw), raising=False)
+        assert graph_key(model, *args) != key
+    handle = model.classifier.register_forward_hook(lambda module, inputs, output: output * 2)
+    assert graph_key(model, *args) != key
+    handle.remove()
+    assert graph_key(model, *args) == key
+    script = textwrap.dedent(f"""
+        import torch
+        from transformers import ResNetForImageClassification
+        from xaitk_wcam.classifiers.onnx_runtime import graph_key
+        model = ResNetForImageClassification.from_pretrained({str(model_copy)!r}).eval()
+        print(graph_key(model, torch.ones(3), torch.zeros(3), (64, 64, 3), False))
+    """)
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+        assert out.stdout.strip() == key  # the same key in every process
+
+
+@pytest.mark.slow
+def test_a_changed_forward_with_the_same_config_and_weights_is_exported_again(model_copy, tmp_path, monkeypatch):
+    from transformers import ResNetForImageClassification
+
+    first = _onnx(model_copy, tmp_path)
+    forward = ResNetForImageClassification.forward
+
+    def reversed_logits(self, pixel_values=None, **kwargs):
+        output = forward(self, pixel_values=pixel_values, **kwargs)
+        output.logits = output.logits.flip(-1)  # the same weights and config, another prediction
+        return output
+
+    monkeypatch.setattr(ResNetForImageClassification, "forward", reversed_logits)
+    second = _onnx(model_copy, tmp_path)
+    assert second._graph.exported and second._graph.path != first._graph.path
+    expected = _torch_probabilities(second, IMAGES)
+    np.testing.assert_allclose(_probabilities(second, IMAGES), expected, atol=TOLERANCE)
+    np.testing.assert_allclose(_probabilities(first, IMAGES), expected, atol=TOLERANCE)  # the first follows too
+
+
+@pytest.mark.slow
+def test_a_model_changed_in_place_is_not_run_through_a_stale_graph(model_copy, tmp_path):
+    """The graph was built once and kept after ``clf.model`` was edited (ONNX top-1 3, torch 0)."""
+    classifier = _onnx(model_copy, tmp_path)
+    before = _probabilities(classifier, IMAGES)
+    head = classifier.model.classifier[-1]
+    original = {k: v.clone() for k, v in classifier.model.state_dict().items()}
+    with torch.no_grad():
+        head.bias += 3.0 * torch.arange(len(head.bias), dtype=torch.float32)  # in place, through torch
+    changed = _probabilities(classifier, IMAGES)
+    np.testing.assert_allclose(changed, _torch_probabilities(classifier, IMAGES), atol=TOLERANCE)
+    assert np.abs(changed - before).max() > 0.1 and classifier._graph.exported
+    classifier.model.classifier[-1] = torch.nn.Linear(head.in_features, head.out_features)  # a module replaced
+    np.testing.assert_allclose(_probabilities(classifier, IMAGES), _torch_probabilities(classifier, IMAGES), atol=1e-5)
+    classifier.model.classifier[-1] = head
+    classifier.model.load_state_dict(original)  # back to the files: the first graph, read from the cache
+    np.testing.assert_allclose(_probabilities(classifier, IMAGES), before, atol=TOLERANCE)
+    assert not classifier._graph.exported
+
+
+@pytest.mark.slow
+def test_a_cached_graph_is_read_only_when_it_holds_its_key_and_a_corrupt_one_is_found_at_start(model_copy, tmp_path):
+    """A cached graph was not checked when read (another model's graph under the key was used), and a corrupt one
+    failed item by item (every row an error, exit 0). Both are found when the classifier is built, and exported
+    again."""
+    import shutil
+
+    from transformers import ResNetForImageClassification
+
+    other = tmp_path / "other"
+    shutil.copytree(model_copy, other)
+    model = ResNetForImageClassification.from_pretrained(other)
+    with torch.no_grad():
+        model.classifier[-1].bias += torch.arange(len(model.config.id2label), dtype=torch.float32)
+    model.save_pretrained(other)
+    cache = tmp_path / "cache"
+    mine, theirs = _onnx(model_copy, cache)._graph.path, _onnx(other, cache)._graph.path
+    shutil.copyfile(theirs, mine)  # another model's graph under this model's key
+    with pytest.warns(RuntimeWarning, match=r"holds the key '[0-9a-f]{40}', not its file's.*exporting the model again"):
+        classifier = _onnx(model_copy, cache)
+    assert classifier._graph.exported
+    np.testing.assert_allclose(_probabilities(classifier, IMAGES), _torch_probabilities(classifier, IMAGES), atol=1e-5)
+    mine.write_bytes(b"not an onnx graph")  # corrupt
+    with pytest.warns(RuntimeWarning, match=r"could not read the cached graph .*exporting the model again"):
+        classifier = _onnx(model_copy, cache)  # found here, before any image
+    np.testing.assert_allclose(_probabilities(classifier, IMAGES), _torch_probabilities(classifier, IMAGES), atol=1e-5)
+    assert not _onnx(model_copy, cache)._graph.exported  # the repaired graph is read back
+
+
+@pytest.mark.slow
+def test_a_killed_export_leaves_no_temporary_file_behind(model_copy, tmp_path):
+    """A kill during export left a hidden temporary graph (``.model_std-<key>-*.onnx``) for ever: the next classifier
+    built on the cache folder removes those of processes that are gone, and keeps a running export's."""
+    import os
+    import signal
+    import subprocess
+    import textwrap
+    import time
+
+    cache = tmp_path / "cache"
+    script = textwrap.dedent(f"""
+        from xaitk_wcam.classifiers import HuggingFaceImageClassifier
+        HuggingFaceImageClassifier({str(model_copy)!r}, device="cpu", backend="onnxruntime", cache_dir={str(cache)!r})
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 120
+    while not list(cache.glob(".*.tmp")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)  # mid-export: nothing of the process can clean up
+    process.wait()
+    left = list(cache.glob(".*.tmp"))
+    assert left, "the export ended before it could be killed"
+    running = cache / f".graph.onnx.{left[0].name.split('.')[-4]}.{os.getpid()}.{'0' * 16}.tmp"
+    running.write_bytes(b"")  # a running export's temporary (this process): kept
+    legacy = cache / f".model_std-{'a' * 40}-abc12_xy.onnx"
+    legacy.write_bytes(b"")  # what 0.3 left, a day old
+    os.utime(legacy, (time.time() - 2 * 86400,) * 2)
+    classifier = _onnx(model_copy, cache)
+    assert sorted(p.name for p in cache.iterdir()) == sorted([classifier._graph.path.name, running.name])
+
+
+@pytest.mark.slow
+def test_cached_files_get_the_users_umask(model_copy, tmp_path):
+    """The exported graph was written 0600 (mkstemp) and the EfficientNet folder 0700 (mkdtemp), whatever the umask,
+    unlike every other output."""
+    import os
+    import stat
+
+    from xaitk_wcam.models._export import export_efficientnet_lite0
+
+    previous = os.umask(0o027)
+    try:
+        graph = _onnx(model_copy, tmp_path / "cache")._graph.path
+        folder = export_efficientnet_lite0(tmp_path / "models")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(graph.stat().st_mode) == 0o640
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o750
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o640}

@@ -36,7 +36,7 @@ def _palette(mode: str) -> Image.Image:
 
 
 def _sixteen_bit() -> np.ndarray:
-    return (WIDE.astype(np.uint16) >> 8).astype(np.uint8)  # the full 16-bit range onto 8 bits (skimage's rule)
+    return np.round(WIDE / 257).astype(np.uint8)  # the full 16-bit range onto the full 8-bit range
 
 
 #: mode -> (file format, image in that mode, expected H x W [x 3] uint8); every mode a file can hold.
@@ -127,6 +127,25 @@ def test_a_mode_no_rule_covers_is_refused_naming_it() -> None:
         as_hwc_uint8(im)
 
 
+@pytest.mark.parametrize("high", [255, 256, 1000, 65535])
+def test_sixteen_bit_images_are_scaled_by_their_dtype_never_by_their_values(tmp_path: Path, high: int) -> None:
+    """``skimage.util.img_as_ubyte`` left a uint16 image of maximum 255 unscaled (255 -> 255) and divided one of
+    maximum 256 by 256 (256 -> 1): one sensor's images came out at two brightnesses depending on the scene."""
+    values = np.array([[0, 1, 128, 129], [200, 255, high // 2, high]], dtype=np.uint16)
+    expected = np.round(values / 257).astype(np.uint8)  # the dtype's full range, whatever the values
+    np.testing.assert_array_equal(as_hwc_uint8(values)[..., 0], expected)
+    Image.fromarray(values).save(tmp_path / "grey16.png")  # a 16-bit PNG, through the folder source
+    with Image.open(tmp_path / "grey16.png") as back:
+        assert back.mode.startswith("I")
+    (record,) = FolderImages(str(tmp_path)).records()
+    np.testing.assert_array_equal(record.image[..., 0], expected)
+    from xaitk_wcam.utils.images import integer_to_uint8
+
+    # 255 and 256 are one level apart in 16 bits: both 1 of 255, not 255 and 1
+    assert integer_to_uint8(np.full((2, 2), 255, np.uint16), "x").max() == 1
+    assert integer_to_uint8(np.full((2, 2), 256, np.uint16), "x").max() == 1
+
+
 def test_wide_integer_arrays_are_refused_not_turned_black() -> None:
     """``skimage.util.img_as_ubyte`` scales an int32 array by 2**31: 65535 became 0."""
     with pytest.raises(ValueError, match="int32"):
@@ -177,3 +196,25 @@ def test_folder_wrong_input(tmp_path, image_folder):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no image file"):
         FolderImages(tmp_path / "empty")
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_exif_orientation_is_applied_so_images_are_read_upright(tmp_path: Path, fmt: str) -> None:
+    """A phone's JPEG taken sideways stores its pixels rotated with EXIF orientation 6; it was read unrotated."""
+    from PIL import ImageOps
+
+    stored = np.zeros((24, 40, 3), np.uint8)
+    stored[:8, :8] = 255  # a white corner, top-left as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display = stored rotated 90 degrees clockwise
+    Image.fromarray(stored).save(tmp_path / f"sideways.{fmt.lower()}", fmt, exif=exif, quality=95)
+    Image.fromarray(stored).save(tmp_path / f"upright.{fmt.lower()}", fmt, quality=95)
+    records = {r.image_id: r.image for r in FolderImages(str(tmp_path)).records()}
+    sideways, upright = records[f"sideways.{fmt.lower()}"], records[f"upright.{fmt.lower()}"]
+    assert sideways.shape == (40, 24, 3) and upright.shape == (24, 40, 3)
+    assert sideways[:8, -8:].mean() > 200 and sideways[:8, :8].mean() < 50  # the corner is now top-right
+    np.testing.assert_array_equal(sideways, np.rot90(upright, k=-1))  # clockwise, as a viewer shows it
+    with Image.open(tmp_path / f"sideways.{fmt.lower()}") as im:  # every source reads PIL images so
+        np.testing.assert_array_equal(as_hwc_uint8(im), sideways)
+        np.testing.assert_array_equal(np.asarray(ImageOps.exif_transpose(im).convert("RGB")), sideways)
+        assert im.size == (40, 24)  # the caller's image is not transposed in place

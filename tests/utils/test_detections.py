@@ -50,6 +50,17 @@ def test_reader_refuses_malformed_outputs(batch, match):
         read_detections(batch, LABELS, 1)
 
 
+@pytest.mark.parametrize("scores", [(5.0, 0.0, 0.0), (-2.0, 0.0, 0.0), (0.2, 1.5, 0.3), (0.5, -0.1, 0.6)])
+def test_detector_scores_outside_the_unit_interval_are_refused(scores):
+    """A logit of 5 read as a one-class score gave survival 5.0, a score of -2 a confidence of -2."""
+    with pytest.raises(ValueError, match=r"outside \[0, 1\] \(e\.g\. -?[0-9.]+\).*sigmoid or softmax"):
+        read_detections([[_det((0, 0, 10, 10), (0.0, 0.5, 0.0)), _det((0, 0, 4, 4), scores)]], LABELS, 1)
+    with pytest.raises(ValueError, match=r"outside \[0, 1\]"):
+        DetectionSet.from_detections([_det((0, 0, 10, 10), scores)], LABELS)
+    boxes, *_ = read_detections([[_det((0, 0, 10, 10), (0.0, 1.0, 0.0))], []], LABELS, 2)  # 0 and 1 are fine
+    assert boxes.shape == (2, 1, 4)
+
+
 def test_similarity_equals_xaitks_drise_scoring():
     """DRISEScoring weights masks by the similarities; with one-pixel disjoint masks its map *is* them."""
     rng = np.random.default_rng(0)

@@ -137,3 +137,17 @@ def test_spatial_maps_start_at_zero_and_every_colour_bar_is_opaque() -> None:
     bar = add_colorbar(fig, ax, artist, "importance")
     assert bar.mappable is not artist and bar.mappable.get_alpha() in (None, 1) and artist.get_alpha() == 0.5
     assert bar.mappable.norm is artist.norm and bar.mappable.get_cmap() is artist.get_cmap()
+
+
+def test_integer_images_are_drawn_by_their_dtype_never_by_their_values() -> None:
+    """A 16-bit image is drawn as the sources read it (its full range onto 0-255), and a dark grey image stays dark
+    (matplotlib would stretch it to its own minimum and maximum)."""
+    from xaitk_wcam.utils.images import integer_to_uint8
+
+    fig = Figure()
+    colour, grey = fig.subplots(1, 2)
+    sixteen = np.array([[[0, 256, 65535], [255, 1000, 30000]]], dtype=np.uint16)
+    plot_image(colour, sixteen)
+    np.testing.assert_array_equal(colour.images[0].get_array(), integer_to_uint8(sixteen, "x"))
+    plot_image(grey, np.array([[10, 20], [30, 40]], dtype=np.uint8))
+    assert grey.images[0].get_clim() == (0, 255)

@@ -1,9 +1,12 @@
 """One image's coefficients ranked by a wavelet map and images rebuilt from subsets (``wavelets/coefficients.py``)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
-from xaitk_wcam.wavelets.coefficients import CoefficientImages
+from xaitk_wcam.wavelets.coefficients import CoefficientImages, tie_order
+from xaitk_wcam.wavelets.reprojection import layout_map
 
 
 def _image(shape, seed=0):
@@ -50,22 +53,25 @@ def test_importance_ranks_and_grid_cells():
     ranks = coefficients.ranks(wavelet_map)
     assert sorted(ranks) == list(range(64))
     assert ranks[5 * 8 + 6] == 0 and ranks[1] == 1  # the most important first
-    magnitude = coefficients.layout.abs().sum(dim=0).numpy().ravel()
     tied = np.flatnonzero(importance == 0)
-    assert np.all(np.diff(magnitude[tied][np.argsort(ranks[tied])]) <= 0)  # ties: the largest coefficient first
+    assert np.all(np.diff(tie_order(64)[tied][np.argsort(ranks[tied])]) > 0)  # ties: in the fixed tie order
+    assert sorted(tie_order(64)) == list(range(64)) and tie_order(64).tolist() == tie_order(64).tolist()
     cells = coefficients.grid_cells(2).reshape(8, 8)
     assert cells[0, 0] == 0 and cells[0, 7] == 1 and cells[7, 0] == 2 and cells[7, 7] == 3
     assert np.all(np.bincount(cells.ravel()) == 16)
 
 
-def test_a_map_of_another_shape_is_read_back_by_nearest_resampling():
+def test_a_map_of_another_shape_is_read_back_onto_the_padded_layout():
     image = _image((10, 10, 3), 5)  # padded to 12 x 12 at 2 levels
     coefficients = CoefficientImages(image, wavelet="haar", levels=2)
-    wavelet_map = np.arange(100, dtype=float).reshape(10, 10)
     assert coefficients.padded_shape == (12, 12)
-    importance = coefficients.importance(wavelet_map).reshape(12, 12)
-    rows = np.arange(12) * 10 // 12
-    np.testing.assert_array_equal(importance, wavelet_map[rows][:, rows])
+    wavelet_map = np.arange(100, dtype=float).reshape(10, 10)
+    importance = coefficients.importance(wavelet_map)
+    assert importance.shape == (144,)
+    np.testing.assert_array_equal(importance, layout_map(wavelet_map, 2).ravel())
+    square = np.arange(144, dtype=float).reshape(12, 12)  # a map of the padded size is the layout itself
+    np.testing.assert_array_equal(CoefficientImages(_image((12, 12, 3)), wavelet="haar", levels=2).importance(square),
+                                  square.ravel())  # fmt: skip
 
 
 def test_wrong_input():
@@ -75,3 +81,31 @@ def test_wrong_input():
         CoefficientImages(_image((16, 16, 3)), wavelet="haar", levels=0)
     with pytest.raises(ValueError):
         CoefficientImages(_image((4, 4, 3)), wavelet="db8", levels=3)  # too small for the transform
+
+
+def test_ties_are_broken_without_reading_the_image_or_the_layout():
+    """Ties were broken by coefficient magnitude: an all-zero map ranked every coefficient as the magnitude oracle.
+    Now the tie order is one fixed permutation: the same for every image, uncorrelated with magnitude and rows."""
+    from scipy.stats import spearmanr
+
+    from xaitk_wcam.wavelets.coefficients import CoefficientImages
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (64, 48, 3), dtype=np.uint8), np.linspace(0, 1, 64 * 48).reshape(64, 48)]
+    ranks = []
+    for image in images:
+        coefficients = CoefficientImages(image, wavelet="haar", levels=3)
+        with pytest.warns(RuntimeWarning, match="wavelet map is constant: no ordering"):
+            ranks.append(coefficients.ranks(np.zeros(image.shape[:2])))
+        magnitude = coefficients.layout.abs().sum(dim=0).numpy().ravel()
+        assert abs(spearmanr(ranks[-1], -magnitude)[0]) < 0.1  # the old tie-break gave 1.0
+    assert abs(spearmanr(ranks[0], np.arange(ranks[0].size) // 48)[0]) < 0.1  # not the layout's rows either
+    np.testing.assert_array_equal(ranks[0], ranks[1])  # the image is never read
+    np.testing.assert_array_equal(np.sort(ranks[0]), np.arange(64 * 48))
+    # a map that orders some positions: they come first, in its order; only its ties take the fixed order
+    wavelet_map = np.zeros((64, 48))
+    wavelet_map[0, :3] = [3.0, 2.0, 1.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not constant: no warning
+        rank = CoefficientImages(images[0], wavelet="haar", levels=3).ranks(wavelet_map)
+    assert rank[:3].tolist() == [0, 1, 2] and rank[3:].min() == 3

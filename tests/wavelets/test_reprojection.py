@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from xaitk_wcam.wavelets import level_index_map
 from xaitk_wcam.wavelets.reprojection import scale_profile, spatial_maps
 
 
@@ -52,3 +53,24 @@ def test_per_pixel_level_maps_total_each_levels_importance():
     np.testing.assert_allclose(maps.sum(axis=(1, 2)), totals, rtol=1e-5)
     painted = level_maps(layout, 3)
     assert painted[1].sum() / painted[3].sum() > 10 * totals[1] / totals[3]  # painting inflates coarse levels
+
+
+def test_a_wavelet_map_of_any_shape_is_read_back_onto_its_own_layout():
+    """wavelet_maps shows layout row h * Hp // H on map row h; reading it back must give every shown coefficient its
+    own value and every dropped one a value of its own band (r * H // Hp moved band boundaries by a row)."""
+    from xaitk_wcam.wavelets.layout import padded_size
+    from xaitk_wcam.wavelets.reprojection import layout_map, map_source, wavelet_maps
+
+    for levels in range(1, 6):
+        for size in range(2**levels, 200):
+            padded = padded_size(size, levels)
+            source = map_source(size, padded, levels)
+            shown = np.arange(size) * padded // size
+            np.testing.assert_array_equal(shown[source][shown], shown)  # shown rows come back exactly
+            edges = padded >> np.arange(levels, 0, -1)
+            band = np.searchsorted(edges, np.arange(padded), side="right")
+            np.testing.assert_array_equal(band[shown[source]], band)  # dropped rows stay in their band
+    # a full-resolution map (one cell per coefficient, as WAM's) of a 30 x 45 image: every band keeps its values
+    layout = level_index_map(32, 48, 2).astype(np.float64)[None]
+    back = layout_map(wavelet_maps(layout, (32, 48), (30, 45))[0], 2)
+    np.testing.assert_array_equal(back, layout[0])

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["chw_batches", "hwc_batches", "tensor_from_numpy"]
+__all__ = ["check_pixel_values", "chw_batches", "hwc_batches", "tensor_from_numpy"]
 
 _CHANNELS = (1, 2, 3, 4)
 
@@ -29,6 +29,34 @@ def tensor_from_numpy(array: np.ndarray) -> torch.Tensor:
         # Read-only arrays are never written to: every preprocessing step returns a new tensor.
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         return torch.from_numpy(array)
+
+
+#: How far outside ``[0, 1]`` a floating image may stray (resampling overshoot) before it is refused.
+FLOAT_SLACK = 1e-3
+
+
+def check_pixel_values(images: torch.Tensor) -> None:
+    """Refuse a batch outside the adapters' pixel convention: ``uint8`` in ``[0, 255]``, or floating in ``[0, 1]``
+    (within :data:`FLOAT_SLACK`) without NaN. A float image in ``[0, 255]`` would be read 255 times too bright, and a
+    NaN image gives whatever the model makes of NaN; both are ``ValueError`` before the model runs. The one check of
+    the HuggingFace classifier and detector and the CenterNet detector.
+
+    :raises ValueError: Another dtype, a value outside ``[0, 1]`` or NaN (the message gives the range found).
+    """
+    if images.dtype == torch.uint8:
+        return
+    if not images.is_floating_point():
+        raise ValueError(f"images: expected dtype uint8 or floating; got {images.dtype}")
+    if not images.numel():
+        return
+    with torch.no_grad():
+        low, high = (float(v) for v in torch.aminmax(images.detach()))  # NaN propagates
+    if not (low >= -FLOAT_SLACK and high <= 1.0 + FLOAT_SLACK):
+        found = "NaN" if np.isnan(low) or np.isnan(high) else f"values in [{low:.4g}, {high:.4g}]"
+        raise ValueError(
+            f"images: floating images must lie in [0, 1] (uint8 / 255) without NaN; got {found}. Pass uint8 images "
+            "for the [0, 255] range."
+        )
 
 
 def _as_tensor(image: Any) -> torch.Tensor:

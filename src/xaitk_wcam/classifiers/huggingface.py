@@ -231,7 +231,10 @@ class HuggingFaceImageClassifier(ClassifyImage):
         (``backend="onnxruntime"`` only).
     :param cache_dir: Folder of the exported ONNX graphs (``backend="onnxruntime"`` only); ``None``:
         ``$XAITK_WCAM_CACHE/onnx``, else ``~/.cache/xaitk_wcam/onnx``. A graph is found again only for the
-        same model files, preprocessing and export settings; any change exports anew.
+        same model weights, config and code, library versions, preprocessing and export settings; any change exports
+        anew, and a cached graph that is not its key's (corrupt, another model's) is exported again when the
+        classifier is built. :attr:`model` changed in place (through torch) is followed: the next call uses the
+        graph of the model as it is then (:mod:`xaitk_wcam.classifiers.onnx_runtime`).
     :raises ValueError: Wrong keyword values (before anything is loaded).
     :raises ImportError: ``backend="onnxruntime"`` without the ``onnx`` extra.
     :raises RuntimeError: ``backend="onnxruntime"`` and the model cannot be exported (``backend="torch"``

@@ -7,12 +7,26 @@ layout, rescale and normalise: one multiply-add per channel) and the softmax / s
 stay in torch before it (:meth:`TorchImagePreprocessor.resized`): torch's ``uint8`` kernels reproduce PIL,
 ONNX's ``Resize`` does not.
 
-The exported graph is cached on disk (:func:`graph_path`), under a key that hashes everything it depends on:
-the model's ``config.json`` and every weight (what its files hold, so a changed file gives a new key and a
-new export; the stale graph is never read), the normalisation constants, the input size and the export
-settings (torch and onnxscript versions, opset, this module's format number). Before a graph enters the
-cache, ONNX Runtime and torch classify the same images and must agree within :data:`EXPORT_TOLERANCE`;
-otherwise the export is refused with an error (never a silent fallback to torch).
+The exported graph is cached on disk (:func:`graph_path`), under a key that hashes everything it depends on
+(:func:`graph_key`): the model's config and every weight (what they hold, so a changed file gives a new key and a new
+export), the model's code (the source files of its classes and the code of their methods, so an edited or patched
+``forward`` gives a new key), the versions of torch, transformers, onnx and onnxscript, the normalisation constants,
+the input size and the export settings (opset, this module's format number). The key is written into the graph
+(ONNX metadata) and a cached graph is read only when it holds its own key and classifies the check images as the
+torch model does; otherwise (another model's graph copied under the key, a corrupt file) it is exported again, with
+a warning, when the classifier is built, never discovered item by item. Before a graph enters the cache, ONNX
+Runtime and torch classify the same images and must agree within :data:`EXPORT_TOLERANCE`; otherwise the export is
+refused with an error (never a silent fallback to torch).
+
+The torch model stays live (white-box methods use it): before each call the graph checks, cheaply, that the model
+is the one it was exported from (its modules, their patched methods and hooks, and the identity, storage and version
+counter of every parameter and buffer, which every in-place change made through torch bumps: ``load_state_dict``,
+an optimizer step, ``weight.add_`` under ``no_grad``, replacing a module); if not, it finds or exports the graph of
+the model as it is now. A write that bypasses torch's version counter (``weight.data.zero_()``, a numpy view of the
+weights) cannot be seen without hashing every weight on every call: after one, build the classifier again.
+
+Files enter the cache through temporaries renamed into place, with the user's umask; a temporary left by a killed
+export is removed by the next one (:mod:`xaitk_wcam.utils.cache`).
 
 Cost: one export per model and cache folder (seconds to a minute: about 30 s for EfficientNet-Lite0 on a
 loaded 2-core machine); afterwards loading a graph takes a fraction of a second, and inference is the
@@ -22,21 +36,24 @@ forward passes only (3-8x faster than eager torch on CPU for the offline models,
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
 import re
-import tempfile
+import sys
+import types
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from xaitk_wcam.utils.cache import cache_root
+from xaitk_wcam.utils.cache import cache_root, new_temporary, remove_orphans
 from xaitk_wcam.utils.extras import MissingExtraError, require_extra
 
 __all__ = [
@@ -44,9 +61,11 @@ __all__ = [
     "EXPORT_TOLERANCE",
     "EXTRA_HINT",
     "OnnxRuntimeGraph",
+    "code_digest",
     "graph_key",
     "graph_path",
     "import_onnxruntime",
+    "model_fingerprint",
 ]
 
 #: How to install what this backend needs.
@@ -55,8 +74,12 @@ EXTRA_HINT = 'pip install "xaitk-wcam[onnx]"'
 EXECUTION_MODES = ("sequential", "parallel")
 #: Max abs difference of probabilities between ONNX Runtime and torch accepted at export time.
 EXPORT_TOLERANCE = 1e-5
-#: Bump when the exported graph's inputs, outputs or contents change.
-_FORMAT = 1
+#: Bump when the exported graph's inputs, outputs or contents change (2: the graph holds its key).
+_FORMAT = 2
+#: The ONNX metadata property that holds the graph's key.
+_KEY_PROPERTY = "xaitk_wcam.graph_key"
+#: Libraries whose versions are part of the key (torch's exporter, transformers' model code, the ONNX writers).
+_LIBRARIES = ("transformers", "onnx", "onnxscript")
 _OPSET = 18
 _INPUT, _OUTPUT = "pixels", "probabilities"
 
@@ -91,6 +114,86 @@ class _ExportedGraph(torch.nn.Module):
         return torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
 
 
+def _stable(value: Any) -> Any:
+    """``value`` (a code object's constant) as something whose ``repr`` is the same in every process (a frozenset's
+    order follows string hashing, which changes from process to process)."""
+    if isinstance(value, (frozenset, set)):
+        return ("set", sorted(repr(_stable(v)) for v in value))
+    if isinstance(value, tuple):
+        return tuple(_stable(v) for v in value)
+    if isinstance(value, types.CodeType):
+        return _code_bytes(value)
+    return value
+
+
+def _code_bytes(code: types.CodeType) -> bytes:
+    """What a code object does, the same in every process: bytecode, names, constants (nested code included)."""
+    parts = (code.co_code, code.co_names, code.co_varnames, code.co_freevars, _stable(code.co_consts))
+    return repr(parts).encode()
+
+
+def _function_code(value: Any) -> bytes | None:
+    """The code of a function, method, property or staticmethod (decorators unwrapped), else ``None``."""
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    elif isinstance(value, property):
+        value = value.fget
+    elif isinstance(value, types.MethodType):
+        value = value.__func__
+    try:
+        value = inspect.unwrap(value) if callable(value) else value
+    except ValueError:  # a __wrapped__ cycle
+        pass
+    code = getattr(value, "__code__", None)
+    return _code_bytes(code) if isinstance(code, types.CodeType) else None
+
+
+def _hook_functions(module: torch.nn.Module) -> list[Any]:
+    return [*module._forward_pre_hooks.values(), *module._forward_hooks.values()]
+
+
+def code_digest(model: torch.nn.Module) -> str:
+    """Hex digest of the code the model runs, beyond torch's own (torch's version is in the key): the source file of
+    every class of its modules and of their bases, the code of the methods those classes hold now (a method patched
+    at run time), and the functions set on a module itself (a patched ``forward``) or hooked to it."""
+    digest = hashlib.blake2b(digest_size=20)
+    classes: dict[str, type] = {}
+    for name, module in model.named_modules():
+        for cls in type(module).__mro__:
+            if cls.__module__.partition(".")[0] not in ("builtins", "torch"):
+                classes.setdefault(f"{cls.__module__}.{cls.__qualname__}", cls)
+        own = [(key, _function_code(value)) for key, value in vars(module).items() if not key.startswith("_")]
+        own += [(f"hook {i}", _function_code(hook)) for i, hook in enumerate(_hook_functions(module))]
+        for key, code in own:
+            if code is not None:
+                digest.update(f"{name}.{key}".encode() + code)
+    files: set[str] = set()
+    for qualified, cls in sorted(classes.items()):
+        digest.update(qualified.encode())
+        file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        if file and file not in files:
+            files.add(file)
+            try:
+                digest.update(Path(file).read_bytes())
+            except OSError:  # a zipped or frozen module: its methods' code below still counts
+                pass
+        for key, value in vars(cls).items():
+            code = _function_code(value)
+            if code is not None:
+                digest.update(key.encode() + code)
+    return digest.hexdigest()
+
+
+def _library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"torch": torch.__version__}
+    for package in _LIBRARIES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
 def graph_key(
     model: torch.nn.Module,
     scale: torch.Tensor,
@@ -98,20 +201,19 @@ def graph_key(
     input_shape: tuple[int, int, int],
     multi_label: bool,
 ) -> str:
-    """Hex digest of everything the exported graph depends on (see the module docstring).
+    """Hex digest of everything the exported graph depends on (see the module docstring): the library versions,
+    the model's code (:func:`code_digest`), config and weights, the normalisation, the input and the settings.
 
     :param input_shape: ``(H', W', C)`` of the graph's input.
     """
-    import onnxscript
-
     digest = hashlib.blake2b(digest_size=20)
     config = getattr(model, "config", None)
     settings = {
         "format": _FORMAT,
         "opset": _OPSET,
-        "torch": torch.__version__,
-        "onnxscript": onnxscript.__version__,
-        "model": type(model).__qualname__,
+        "libraries": _library_versions(),
+        "model": f"{type(model).__module__}.{type(model).__qualname__}",
+        "code": code_digest(model),
         "config": config.to_json_string(use_diff=False) if config is not None else None,
         "scale": [float(v) for v in scale.flatten()],
         "shift": [float(v) for v in shift.flatten()],
@@ -124,6 +226,24 @@ def graph_key(
         digest.update(f"{name}:{array.dtype}:{array.shape}".encode())
         digest.update(memoryview(array.reshape(-1)).cast("B"))
     return digest.hexdigest()
+
+
+def model_fingerprint(model: torch.nn.Module) -> list:
+    """What changes when the model is changed in place through torch, cheap enough for every call (measured 1 ms
+    for EfficientNet-Lite0's 260 modules and 296 tensors, against 20 ms to hash its weights): each module's identity
+    (a replaced module is another object) and its class's ``forward``, the functions set on it (a patched
+    ``forward``) or hooked to it, and each parameter's and buffer's identity, storage and version counter (bumped by
+    every in-place operation; ``.to()``, ``.half()`` and ``load_state_dict`` change one or the other). Equal
+    fingerprints: the graph's key is unchanged."""
+    parts: list = []
+    for module in model.modules():
+        state = module.__dict__
+        parts.append((id(module), id(getattr(type(module), "forward", None))))  # a class's forward patched too
+        parts.extend((key, id(value)) for key, value in state.items() if key[0] != "_" and callable(value))
+        parts.extend(id(hook) for hook in (*state["_forward_pre_hooks"].values(), *state["_forward_hooks"].values()))
+        for tensors in (state["_parameters"], state["_buffers"]):
+            parts.extend((id(t), t.data_ptr(), t._version) for t in tensors.values() if t is not None)
+    return parts
 
 
 def graph_path(cache_dir: str | os.PathLike[str] | None, name: str, key: str) -> Path:
@@ -154,10 +274,11 @@ def _check_pixels(shape: tuple[int, int, int], n: int = 3) -> np.ndarray:
 
 
 class OnnxRuntimeGraph:
-    """An exported, cached classifier graph and the ONNX Runtime sessions that run it.
+    """An exported, cached classifier graph of a live torch model, and the ONNX Runtime sessions that run it.
 
-    :param model: The torch model (``model(pixel_values=x).logits``), in eval mode, on any device (it is
-        exported from a CPU copy of its weights only when the cache lacks the graph).
+    :param model: The torch model (``model(pixel_values=x).logits``), in eval mode, on any device (it is exported
+        from a CPU copy of its weights only when the cache lacks the graph). The graph follows it: changed in place,
+        the model's graph is found or exported again before the next call (see the module docstring).
     :param scale: Per-channel factor of the normalisation of uint8-unit pixels.
     :param shift: Per-channel offset (``pixel_values = pixels * scale + shift``).
     :param input_shape: ``(H', W', C)`` of the graph's input (after the resize and crop).
@@ -186,20 +307,48 @@ class OnnxRuntimeGraph:
         self._ort = import_onnxruntime(export=True)
         self.threads, self.execution_mode = threads, execution_mode
         self.input_shape = tuple(int(v) for v in input_shape)
-        key = graph_key(model, scale, shift, self.input_shape, multi_label)
-        self.path = graph_path(cache_dir, name, key)
-        #: Whether this instance exported the graph (``False``: it was read from the cache).
-        self.exported = False
-        if not self.path.is_file():
-            self._export(_ExportedGraph(model, scale, shift, multi_label), name)
-            self.exported = True
+        self._model, self._scale, self._shift, self._multi_label = model, scale, shift, multi_label
+        self._name, self._cache_dir = name, cache_dir
         self._sessions: dict[int, Any] = {}
+        #: The key of the graph in use (:func:`graph_key`) and its file.
+        self.key: str | None = None
+        self.path = Path()
+        #: Whether this instance exported the graph in use (``False``: it was read from the cache).
+        self.exported = False
+        self._open()
 
-    def _export(self, graph: _ExportedGraph, name: str) -> None:
+    def _open(self) -> None:
+        """Use the graph of the model as it is now: the one in use when its key has not changed, else the cached one
+        when it holds the key and agrees with torch, else a new export. A cached file that fails is reported (a
+        warning) and exported again, here, before any image is classified."""
+        key = graph_key(self._model, self._scale, self._shift, self.input_shape, self._multi_label)
+        if key != self.key:
+            self.key, self.path, self._sessions = key, graph_path(self._cache_dir, self._name, key), {}
+            remove_orphans(self.path.parent)
+            self.exported = not self._read_cached()
+            if self.exported:
+                self._export()
+        self._fingerprint = model_fingerprint(self._model)  # after the export, which moves a GPU model and back
+
+    def _read_cached(self) -> bool:
+        """Whether the cached graph of :attr:`key` was read (a session opened on it); a file that fails the check is
+        reported (a warning) and left to be exported again."""
+        if not self.path.is_file():
+            return False
+        try:
+            self._sessions[self._threads()] = self._check(self.path)
+            return True
+        except RuntimeError as exc:
+            warnings.warn(f"{exc}; exporting the model again", RuntimeWarning, stacklevel=4)
+            return False
+
+    def _graph_module(self) -> _ExportedGraph:
+        return _ExportedGraph(self._model, self._scale, self._shift, self._multi_label)
+
+    def _export(self) -> None:
+        graph, name = self._graph_module(), self._name
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp_name = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".onnx", dir=self.path.parent)
-        os.close(handle)
-        tmp = Path(tmp_name)
+        tmp = new_temporary(self.path)  # the user's umask, not mkstemp's 0600; a killed export's is removed later
         try:
             device = next((p.device for p in graph.parameters()), torch.device("cpu"))
             example = torch.from_numpy(_check_pixels(self.input_shape, 2))
@@ -231,20 +380,43 @@ class OnnxRuntimeGraph:
             finally:
                 if device.type != "cpu":
                     graph.to(device)
-            self._verify(graph, tmp, name, device)
+            _write_key(tmp, self.key)
+            session = self._new_session(tmp, self._threads())
+            self._verify(session, repr(name))
             os.replace(tmp, self.path)
+            self._sessions[self._threads()] = session  # ONNX Runtime has read the file: the rename does not matter
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _verify(self, graph: _ExportedGraph, path: Path, name: str, device: torch.device) -> None:
+    def _check(self, path: Path) -> Any:
+        """A session on the cached graph at ``path`` after checking that it holds its key and agrees with torch.
+
+        :raises RuntimeError: An unreadable file, another key, or other probabilities (naming the file).
+        """
+        try:
+            session = self._new_session(path, self._threads())
+        except Exception as exc:
+            raise RuntimeError(f"ONNX Runtime could not read the cached graph {path} ({exc})") from exc
+        held = session.get_modelmeta().custom_metadata_map.get(_KEY_PROPERTY)
+        if held != self.key:
+            raise RuntimeError(
+                f"the cached graph {path} holds the key {held!r}, not its file's: another model's graph (or one of "
+                "an older format)"
+            )
+        self._verify(session, f"{self._name!r} (cached graph {path})")
+        return session
+
+    def _verify(self, session: Any, name: str) -> None:
+        graph = self._graph_module()
+        device = next((p.device for p in graph.parameters()), torch.device("cpu"))
         pixels = _check_pixels(self.input_shape)
         with torch.inference_mode():
             expected = graph(torch.from_numpy(pixels).to(device)).float().cpu().numpy()
-        got = self._new_session(path, 1).run([_OUTPUT], {_INPUT: pixels})[0]
+        got = session.run([_OUTPUT], {_INPUT: pixels})[0]
         error = float(np.abs(got - expected).max())
         if not error <= EXPORT_TOLERANCE:
             raise RuntimeError(
-                f"model {name!r}: the exported ONNX graph's probabilities differ from torch's by {error:.3g} "
+                f"model {name}: the ONNX graph's probabilities differ from torch's by {error:.3g} "
                 f"(accepted: {EXPORT_TOLERANCE}); backend='torch' runs it"
             )
 
@@ -261,19 +433,30 @@ class OnnxRuntimeGraph:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
+    def _threads(self) -> int:
+        return int(self.threads) if self.threads is not None else torch.get_num_threads()
+
     def session(self) -> Any:
-        """The session for the current thread count (created on first use)."""
-        threads = int(self.threads) if self.threads is not None else torch.get_num_threads()
+        """The session for the current thread count (created on first use; the file was checked at start)."""
+        threads = self._threads()
         session = self._sessions.get(threads)
         if session is None:
-            try:
-                session = self._sessions[threads] = self._new_session(self.path, threads)
-            except Exception as exc:  # an unreadable cached file: say where it is
-                raise RuntimeError(
-                    f"ONNX Runtime could not load the cached graph {self.path} ({exc}); delete it to export again"
-                ) from exc
+            session = self._sessions[threads] = self._new_session(self.path, threads)
         return session
 
     def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        """Probabilities ``N x n_labels`` (float32) of ``N x H' x W' x C`` float32 pixels in uint8 units."""
+        """Probabilities ``N x n_labels`` (float32) of ``N x H' x W' x C`` float32 pixels in uint8 units, from the
+        graph of the model as it is now (changed in place since the last call: its graph is found or exported)."""
+        if model_fingerprint(self._model) != self._fingerprint:
+            self._open()
         return self.session().run([_OUTPUT], {_INPUT: pixels})[0]
+
+
+def _write_key(path: Path, key: str | None) -> None:
+    """Write ``key`` into the ONNX file's metadata (rewritten in place: the file keeps its mode)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    entry = model.metadata_props.add()
+    entry.key, entry.value = _KEY_PROPERTY, str(key)
+    onnx.save(model, str(path))

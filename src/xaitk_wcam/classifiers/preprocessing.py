@@ -34,6 +34,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from xaitk_wcam.classifiers._inputs import check_pixel_values
+
 __all__ = ["PreprocessingSpec", "TorchImagePreprocessor", "check_against_processor"]
 
 # PIL.Image.Resampling values -> torch interpolate modes.
@@ -239,17 +241,8 @@ class TorchImagePreprocessor:
         """
         if images.ndim != 4:
             raise ValueError(f"images: expected an N x C x H x W tensor; got shape {tuple(images.shape)}")
+        check_pixel_values(images)
         is_uint8 = images.dtype == torch.uint8
-        if not (is_uint8 or images.is_floating_point()):
-            raise ValueError(f"images: expected dtype uint8 or floating; got {images.dtype}")
-        if not is_uint8 and images.numel():
-            with torch.no_grad():
-                low, high = torch.aminmax(images.detach())
-            if low < -1e-3 or high > 1.0 + 1e-3:
-                raise ValueError(
-                    f"images: floating images must lie in [0, 1] (uint8 / 255); got values in "
-                    f"[{float(low):.4g}, {float(high):.4g}]. Pass uint8 images for the [0, 255] range."
-                )
         x = self._channels(images)
         if device is not None and not is_uint8:
             x = x.to(device, non_blocking=True)  # floats are resized where the model runs

@@ -26,7 +26,7 @@ from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from smqtk_image_io.bbox import AxisAlignedBoundingBox
 from torch import nn
 
-from xaitk_wcam.classifiers._inputs import hwc_batches
+from xaitk_wcam.classifiers._inputs import check_pixel_values, hwc_batches
 from xaitk_wcam.classifiers.huggingface import resolve_device
 from xaitk_wcam.classifiers.model_registry import resolve_alias
 from xaitk_wcam.utils.checks import check_float, check_int
@@ -135,7 +135,8 @@ class CenterNetDetector(DetectImageObjects):
     score and every other label 0: CenterNet detects a class at a point, and xaitk's D-RISE reads such a
     one-class vector as objectness = score with a one-hot class vector. Boxes are clipped to the image.
     Images are ``H x W [x C]``, ``uint8`` in ``[0, 255]`` or float in ``[0, 1]``; grey images are repeated to
-    three channels, alpha is dropped.
+    three channels, alpha is dropped. Another dtype, a float image outside ``[0, 1]`` (e.g. in ``[0, 255]``) or one
+    holding NaN is a ``ValueError`` before the network runs (it gave full-image boxes at score 1, or nothing).
 
     Cost: one forward pass per ``batch_size`` images.
 
@@ -184,6 +185,7 @@ class CenterNetDetector(DetectImageObjects):
                 yield from self._detect_run(run)
 
     def _detect_run(self, run: torch.Tensor) -> Iterator[list[tuple[AxisAlignedBoundingBox, dict[Hashable, float]]]]:
+        check_pixel_values(run)
         height, width = run.shape[-2:]
         channels = run.shape[1]
         if channels in (1, 2):

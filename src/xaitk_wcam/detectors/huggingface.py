@@ -11,7 +11,7 @@ import torch
 from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from smqtk_image_io.bbox import AxisAlignedBoundingBox
 
-from xaitk_wcam.classifiers._inputs import chw_batches, hwc_batches
+from xaitk_wcam.classifiers._inputs import check_pixel_values, chw_batches, hwc_batches
 from xaitk_wcam.classifiers.huggingface import check_task, load_config, load_processor, resolve_device, unique_labels
 from xaitk_wcam.utils.checks import check_float, check_int
 from xaitk_wcam.utils.extras import has_extra, require_extra
@@ -120,9 +120,8 @@ class HuggingFaceObjectDetector(DetectImageObjects):
             run = run[:, :1].expand(-1, 3, -1, -1)
         elif channels == 4:
             run = run[:, :3]
+        check_pixel_values(run)
         floating = run.is_floating_point()
-        if floating and run.numel() and (run.min() < -1e-3 or run.max() > 1 + 1e-3):
-            raise ValueError("images: floating images must lie in [0, 1] (uint8 / 255); pass uint8 for [0, 255]")
         images = list(run.permute(0, 2, 3, 1).cpu().numpy())
         inputs = self._processor(
             images=images, return_tensors="pt", do_rescale=not floating, input_data_format="channels_last"

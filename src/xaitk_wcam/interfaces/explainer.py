@@ -133,7 +133,8 @@ class Explainer(abc.ABC):
     def memory_estimate_mb(self, image_shape: tuple[int, ...]) -> float:
         """Estimated working memory of one explanation of an image of ``image_shape``, in MB: the generator's own
         count when it has one (``memory_estimate_bytes(image_shape)``, e.g. the Sobol methods: batch, design,
-        outputs of the one class explained), else the images held at once times the image's pixels and channels
+        outputs of the one class explained; WAM: its batch of layouts, Captum's per-sample bookkeeping, the
+        result), else the images held at once times the image's pixels and channels
         times :data:`BYTES_PER_PIXEL`."""
         own = getattr(self.generator, "memory_estimate_bytes", None)
         if callable(own):
@@ -151,11 +152,13 @@ class Explainer(abc.ABC):
             height, width = image_shape[:2]
             channels = image_shape[2] if len(image_shape) == 3 else 1
             counted = callable(getattr(self.generator, "memory_estimate_bytes", None))
-            per = "per explanation (batch, design, outputs)" if counted else f"per batch of {self.images_at_once()}"
+            per = f"per batch of {self.images_at_once()}"
+            if counted:
+                per = "per explanation (batch, design or samples, outputs)"
             raise MemoryError(
                 f"a {height} x {width} x {channels} image needs an estimated {estimate:,.0f} MB {per} for "
                 f"{type(self.generator).__name__}, over memory_budget_mb={budget_mb:,.0f}; resize the image, lower "
-                "the method's batch_size or nb_design, or raise memory_budget_mb"
+                "the method's batch_size (or nb_design, n_samples), or raise memory_budget_mb"
             )
 
     # -- the work -------------------------------------------------------------------------------------

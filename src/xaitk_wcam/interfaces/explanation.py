@@ -10,6 +10,12 @@ space, never on a method's class or name:
 - ``"spectrum"`` (:data:`SPECTRUM`): ``H x W`` on the centred Fourier spectrum (``numpy.fft.fftshift``: the DC
   component at ``(H // 2, W // 2)``).
 
+Maps read from an explanation (:meth:`Explanation.maps_in`, :attr:`Explanation.maps`, ``wavelet_maps``,
+``spatial_maps``) carry their space and geometry (:class:`SpaceMaps`, a numpy array with two attributes, also on
+each map sliced from them), so a metric handed one directly (``compute(image, result.spatial_maps[0], ...)``)
+refuses a map of a space it does not read, or of other ``levels``, as ``compute_explanation`` does
+(:func:`check_map_space`). A plain array carries nothing and is taken as the caller says.
+
 An :class:`Explanation` holds one or more of them (WCAM gives a wavelet map and its pixel reprojection);
 :attr:`Explanation.space` is the one ``generate`` returns. :class:`WaveletExplanation` is the one code path of
 every wavelet-domain method (WCAM, WAM): importance on a grid of cells over the coefficient layout, from which
@@ -32,6 +38,64 @@ import numpy as np
 PIXEL, WAVELET, SPECTRUM = "pixel", "wavelet", "spectrum"
 #: Every map space, in the order a consumer that accepts several prefers them.
 MAP_SPACES: tuple[str, ...] = (PIXEL, WAVELET, SPECTRUM)
+
+
+class SpaceMaps(np.ndarray):
+    """A numpy array of maps that knows its map space (:attr:`space`) and geometry (:attr:`geometry`, e.g.
+    ``{"levels": 3}``); slices, copies and element-wise results keep both, reductions give plain numbers, and it
+    pickles (and saves) as a plain array. Made by :func:`with_space`."""
+
+    space: str | None = None
+    geometry: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance, never mutated
+
+    def __array_finalize__(self, obj: Any) -> None:
+        if obj is not None:
+            self.space = getattr(obj, "space", None)
+            self.geometry = getattr(obj, "geometry", {})
+
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Any:
+        if return_scalar or array.ndim == 0:  # a reduction: a number, not a 0-d map
+            return array.view(np.ndarray)[()]
+        return super().__array_wrap__(array, context, return_scalar)
+
+    def __reduce__(self) -> Any:
+        return np.asarray(self).__reduce__()
+
+
+def with_space(maps: np.ndarray, space: str, geometry: dict[str, Any] | None = None) -> SpaceMaps:
+    """A view of ``maps`` that carries ``space`` and ``geometry`` (no copy)."""
+    tagged = np.asarray(maps).view(SpaceMaps)
+    tagged.space, tagged.geometry = space, dict(geometry or {})
+    return tagged
+
+
+def check_map_space(metric: Any, sal_map: Any, name: str = "sal_map") -> None:
+    """Refuse a map that says it lives in a space ``metric`` does not read, or (wavelet maps) has other ``levels``.
+
+    A map carries its space when it comes from an explanation (:class:`SpaceMaps`); a plain array passes. The
+    metric's own ``check_geometry`` decides when it has one (the faithfulness metrics), else its declared spaces
+    (:func:`accepted_spaces`) and levels (:func:`accepted_levels`).
+
+    :raises ValueError: Naming the metric, the map's space (and levels) and what the metric reads.
+    """
+    space = getattr(sal_map, "space", None)
+    if space is None:
+        return
+    geometry = getattr(sal_map, "geometry", {})
+    check = getattr(metric, "check_geometry", None)
+    if callable(check):
+        check(space, geometry)
+        return
+    metric_name = getattr(metric, "name", type(metric).__name__)
+    accepted = accepted_spaces(metric)
+    if space not in accepted:
+        raise ValueError(f"{metric_name} reads {', '.join(accepted)} maps; {name} is a {space} map")
+    levels, map_levels = accepted_levels(metric), geometry.get("levels")
+    if space == WAVELET and levels is not None and map_levels is not None and int(map_levels) != levels:
+        raise ValueError(
+            f"{metric_name} has levels={levels} but {name} is a wavelet map of levels={map_levels}: its layout "
+            "orders other coefficients; configure the metric with the method's levels"
+        )
 
 
 class Explanation(abc.ABC):
@@ -66,7 +130,7 @@ class Explanation(abc.ABC):
         """
         if space not in self.spaces:
             raise ValueError(f"this explanation has {', '.join(self.spaces)} maps, not {space!r} maps")
-        return self._maps_in(space)
+        return with_space(self._maps_in(space), space, self.geometry(space))
 
     @property
     def maps(self) -> np.ndarray:
@@ -83,9 +147,10 @@ class Explanation(abc.ABC):
         if WAVELET not in self.spaces:
             return None
         from xaitk_wcam.wavelets.layout import level_index_map
+        from xaitk_wcam.wavelets.reprojection import layout_map
 
-        maps = np.clip(self.maps_in(WAVELET), 0.0, None)
         levels = int(self.geometry(WAVELET)["levels"])
+        maps = layout_map(np.clip(np.asarray(self.maps_in(WAVELET)), 0.0, None), levels)  # any image shape
         level_of = level_index_map(*maps.shape[1:], levels).ravel()
         mass = np.stack([np.bincount(level_of, m.ravel(), minlength=levels + 1) for m in maps])
         total = mass.sum(axis=1, keepdims=True)
@@ -145,7 +210,8 @@ class WaveletExplanation(Explanation):
       relative positions; each class divided by its maximum;
     - :attr:`spatial_maps` (space ``"pixel"``): the importance of every coefficient painted over the pixels it
       covers (its ``footprint x footprint`` block) and summed over bands, cropped to ``H x W``; each class
-      divided by its maximum;
+      divided by its maximum. A grid with fewer than 2 cells per side of the approximation band (WCAM's
+      ``grid_size < 2**(levels + 1)``) gives a nearly flat pixel map, with a ``RuntimeWarning``;
     - :attr:`scale_profile`: ``n_classes x (levels + 1)`` share of importance per level, coarse to fine (0: the
       approximation band, ``levels``: the finest details); rows sum to 1, or are all 0. A cell straddling two
       levels is split by area.
@@ -165,13 +231,17 @@ class WaveletExplanation(Explanation):
     def wavelet_maps(self) -> np.ndarray:
         from xaitk_wcam.wavelets.reprojection import wavelet_maps
 
-        return wavelet_maps(self.cell_importance, self.padded_shape, self.image_shape, normalise=True)
+        maps = wavelet_maps(self.cell_importance, self.padded_shape, self.image_shape, normalise=True)
+        return with_space(maps, WAVELET, self.geometry(WAVELET))
 
     @cached_property
     def spatial_maps(self) -> np.ndarray:
-        from xaitk_wcam.wavelets.reprojection import spatial_maps
+        from xaitk_wcam.wavelets.reprojection import spatial_maps, warn_coarse_grid
 
-        return spatial_maps(self.cell_importance, self.padded_shape, self.levels, self.image_shape, normalise=True)
+        warn_coarse_grid(self.cell_importance.shape[-2:], self.levels, stacklevel=3)
+
+        maps = spatial_maps(self.cell_importance, self.padded_shape, self.levels, self.image_shape, normalise=True)
+        return with_space(maps, PIXEL)
 
     @cached_property
     def scale_profile(self) -> np.ndarray:

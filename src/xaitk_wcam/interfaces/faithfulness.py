@@ -20,7 +20,7 @@ import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 from smqtk_core.plugfigurable import Plugfigurable
 
-from xaitk_wcam.interfaces.explanation import PIXEL, Explanation, accepted_spaces, choose_space
+from xaitk_wcam.interfaces.explanation import PIXEL, Explanation, accepted_spaces, check_map_space, choose_space
 from xaitk_wcam.utils.checks import check_image, check_int, check_map
 
 
@@ -102,7 +102,9 @@ class FaithfulnessMetric(Plugfigurable):
         :param blackbox: Classifier; it receives ``N x H x W [x C]`` batches of the image's dtype.
         :param class_index: Index of the explained class in ``blackbox.get_labels()``.
         :return: The metric's scores (and curve, for multi-step metrics).
-        :raises ValueError: Image or map of a wrong shape, an all-NaN map, a class index out of range.
+        :raises ValueError: Image or map of a wrong shape, an all-NaN map, a class index out of range, or a map
+            that carries its space (one read from an explanation) in a space this metric does not read or of other
+            wavelet ``levels`` (:meth:`check_geometry`), before any black-box call.
         """
         image, values, index = self._validate(ref_image, sal_map, blackbox, class_index)
         return self._compute(image, values, blackbox, index)
@@ -193,6 +195,7 @@ class FaithfulnessMetric(Plugfigurable):
         class_index: int,
     ) -> tuple[np.ndarray, np.ndarray, int]:
         image = check_image(ref_image)
+        check_map_space(self, sal_map)
         values = _check_map(sal_map, image.shape)
         index = _check_class_index(class_index, blackbox)
         self._check_inputs(image, values)

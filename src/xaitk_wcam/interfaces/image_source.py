@@ -57,7 +57,7 @@ def as_hwc_uint8(image: Any, *, channels_first: bool = False, image_id: str = "i
 
     PIL images are read by their mode's rule (:data:`xaitk_wcam.utils.images.PIL_MODES`: 16-bit by its full
     range, ``I`` as 16-bit data, ``F`` from ``[0, 1]``, colour models converted to RGB). Arrays: ``uint16`` by
-    its full range (the top 8 bits, ``skimage.util.img_as_ubyte``), booleans to 0 and 255, floating images must lie
+    its full range (``round(v / 257)``, whatever the image's values), booleans to 0 and 255, floating images must lie
     in ``[0, 1]`` and are scaled by 255 and rounded; other integer dtypes are refused (no range is conventional
     for them). RGBA and grayscale + alpha lose their alpha channel.
 

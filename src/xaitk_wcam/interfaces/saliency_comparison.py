@@ -58,7 +58,17 @@ class SaliencyComparison(Plugfigurable):
         :param ref_sal_map: Reference map ``H x W`` (e.g. of the unperturbed image).
         :return: The comparison value (see each implementation for its range; :attr:`direction` says which
             way it points).
+        :raises ValueError: Maps of different shapes, or two maps that carry their space (read from explanations)
+            in different spaces or wavelet levels.
         """
+        spaces = {(getattr(m, "space", None), getattr(m, "geometry", {}).get("levels")) for m in (sal_map, ref_sal_map)}
+        if len(spaces) > 1 and all(space is not None for space, _ in spaces):
+            (first, first_levels), (second, second_levels) = sorted(spaces, key=str)
+            raise ValueError(
+                f"sal_map and ref_sal_map must be maps of one space (and wavelet levels); got a {first} map"
+                f"{'' if first_levels is None else f' of levels={first_levels}'} and a {second} map"
+                f"{'' if second_levels is None else f' of levels={second_levels}'}"
+            )
         a = check_map(sal_map, "sal_map")
         b = check_map(ref_sal_map, "ref_sal_map")
         if a.shape != b.shape:

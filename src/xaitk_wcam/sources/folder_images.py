@@ -26,7 +26,8 @@ def read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
 
     Each mode is read at its own depth (:func:`xaitk_wcam.utils.images.pil_image_array`: 16-bit by its full range,
     ``I`` as 16-bit data, ``F`` from ``[0, 1]``, colour models converted to RGB); values outside the mode's range,
-    or a mode no rule covers, raise ``ValueError`` naming the mode.
+    or a mode no rule covers, raise ``ValueError`` naming the mode. An EXIF orientation is applied (a JPEG a phone
+    took sideways is read upright, as a viewer shows it and as it was labelled).
 
     :param max_pixels: Refuse (``ValueError``) an image of more pixels, from its header, before decoding it.
     """
@@ -52,7 +53,9 @@ def read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
 class FolderImages(ImageSource):
     """Every image file in a folder, in sorted path order.
 
-    ``image_id`` is the path relative to the folder (POSIX separators); ``label`` is ``None``.
+    ``image_id`` is the path relative to the folder (POSIX separators); ``label`` is ``None``. Images are read
+    upright: an EXIF orientation is applied (:func:`read_image`), so a photo taken sideways has the shape and
+    content a viewer shows.
 
     :param path: An existing folder.
     :param limit: Yield at most this many images.

@@ -21,7 +21,9 @@ metrics (a mapping) give their names to their results columns (``name``, or ``na
 of a faithfulness metric); a list keeps the 0.1 column names (the metric's ``name``, suffixed where two
 collide). ``max_perturbations`` bounds the perturbations (factories are counted before anything is
 built); ``noise_floor: false`` turns off the second-seed explanations of the reference images;
-``memory_budget_mb`` (default 4096) refuses, per row, an explanation whose estimated working memory is larger.
+``memory_budget_mb`` (default 4096) refuses, per row, an explanation whose estimated working memory is larger;
+``sanity_check`` (``true`` or ``{"images": 3, "checkpoints": 4}``) runs Adebayo et al.'s cascading randomisation of
+the model on the first images (:mod:`xaitk_wcam.study.sanity`).
 
 Resolution looks each ``type`` up among registered implementations only (:mod:`.plugins`), checks the
 parameter names against the constructor, merges the constructor defaults (what ``from_config`` does)
@@ -57,6 +59,7 @@ STUDY_KEYS: tuple[str, ...] = (
     "max_perturbations",
     "noise_floor",
     "memory_budget_mb",
+    "sanity_check",
 )
 #: Most nodes (mappings, lists, values) a config may hold: a guard against documents that expand.
 MAX_CONFIG_NODES = 100_000
@@ -358,6 +361,8 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(memory_budget_mb, bool) or not isinstance(memory_budget_mb, (int, float)) or memory_budget_mb <= 0:
         raise StudyConfigError(f"memory_budget_mb must be a positive number, got {memory_budget_mb!r}")
 
+    sanity = {} if "sanity_check" not in config else {"sanity_check": _sanity_settings(config["sanity_check"])}
+
     return {
         model_key: model,
         "images": images,
@@ -368,6 +373,7 @@ def resolve_config(config: Mapping[str, Any]) -> dict[str, Any]:
         "max_perturbations": max_perturbations,
         "noise_floor": noise_floor,
         "memory_budget_mb": memory_budget_mb,
+        **sanity,  # only when asked for: the config hash of a study without it is unchanged
     }
 
 
@@ -395,6 +401,31 @@ def _model_settings(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return task.section, task.resolve_settings(config)
     except (TypeError, ValueError) as err:
         raise StudyConfigError(str(err)) from err
+
+
+#: The defaults of ``sanity_check``: the first 3 images, the layers cut into 4 checkpoints.
+SANITY_DEFAULTS = {"images": 3, "checkpoints": 4}
+
+
+def _sanity_settings(value: Any) -> dict[str, int]:
+    """The resolved ``sanity_check`` setting: ``{"images": N, "checkpoints": K}`` (``true``: the defaults).
+
+    :raises StudyConfigError: Not a mapping of positive ints (or ``true``), or an unknown key.
+    """
+    if value is True:
+        return dict(SANITY_DEFAULTS)
+    if not isinstance(value, Mapping):
+        raise StudyConfigError(
+            f"sanity_check must be true or a mapping {{'images': N, 'checkpoints': K}}, got {value!r}"
+        )
+    unknown = sorted(set(value) - set(SANITY_DEFAULTS))
+    if unknown:
+        raise StudyConfigError(f"sanity_check has no key {unknown[0]!r}; accepted: {list(SANITY_DEFAULTS)}")
+    out = {**SANITY_DEFAULTS, **value}
+    for key, number in out.items():
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise StudyConfigError(f"sanity_check: {key} must be a positive int, got {number!r}")
+    return out
 
 
 def _check_name(kind: str, name: Any) -> None:

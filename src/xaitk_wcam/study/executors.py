@@ -228,7 +228,8 @@ class LocalExecutor(StudyExecutor):
     def __init__(self, plan: StudyPlan, out_dir: str, threads: int | None) -> None:
         super().__init__(plan, out_dir, threads)
         self._previous_threads = set_torch_threads(threads)
-        self._worker = StudyWorker(plan)  # errors propagate as they are (config, missing model)
+        #: This process's worker of the study (the runner reuses its model for the sanity check).
+        self.worker = StudyWorker(plan)  # errors propagate as they are (config, missing model)
         set_torch_threads(threads)  # building may import plugin packages that reset it
         self._store = ResultsStore(out_dir)
 
@@ -242,7 +243,7 @@ class LocalExecutor(StudyExecutor):
         """Run the unit now. ``KeyboardInterrupt`` and other non-``Exception`` errors propagate at once."""
         future: Future = Future()
         try:
-            future.set_result(self._worker.run_unit(self._store, unit, on_commit=on_commit))
+            future.set_result(self.worker.run_unit(self._store, unit, on_commit=on_commit))
         except Exception as err:
             future.set_exception(err)
         return future

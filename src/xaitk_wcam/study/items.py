@@ -65,11 +65,13 @@ class Reference:
     :param status: The reference item's status (the other items fail with it when it is not ``ok``).
     :param targets: Its targets, as the store holds them (:meth:`ModelTask.targets_from_record`).
     :param maps: Method -> space -> one map per target (the stack of :meth:`ModelTask.map_stack`).
+    :param image: The reference image (what relative stability metrics compare an item's image with).
     """
 
     status: str
     targets: Targets | None = None
     maps: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    image: np.ndarray | None = None
 
     @classmethod
     def of(cls, task: type[ModelTask], body: Mapping[str, Any], arrays: ItemArrays) -> Reference:
@@ -81,7 +83,7 @@ class Reference:
         maps = {
             method: {space: task.map_stack(m) for space, m in spaces.items()} for method, spaces in arrays.maps.items()
         }
-        return cls(status, task.targets_from_record(body), maps)
+        return cls(status, task.targets_from_record(body), maps, arrays.image)
 
     @classmethod
     def load(cls, task: type[ModelTask], store: ResultsStore, image_index: int) -> Reference:

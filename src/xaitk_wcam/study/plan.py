@@ -91,11 +91,12 @@ class MetricColumn:
     :param spaces: Map spaces the metric accepts (:func:`~xaitk_wcam.interfaces.explanation.accepted_spaces`).
     :param levels: Levels of the wavelet maps it reads (:func:`~xaitk_wcam.interfaces.explanation.accepted_levels`),
         or ``None`` for any.
-    :param compares: Whether the metric compares the map with the reference map
-        (:attr:`~xaitk_wcam.study.scorers.Scorer.compares`).
-    :param reads_classes: Whether it reads a classifier's confidence of the explained class.
-    :param direction: For a comparison: ``"similarity"`` or ``"distance"`` (:attr:`Scorer.direction
-        <xaitk_wcam.study.scorers.Scorer.direction>`), so that the study reads every comparison as a change.
+    :param compares: Whether the metric reads the reference map (:attr:`~xaitk_wcam.study.scorers.Scorer.compares`).
+    :param needs: What else it needs from the model and the study (:attr:`~xaitk_wcam.study.scorers.Scorer.needs`).
+    :param direction: For a value read against the reference: ``"similarity"`` or ``"distance"`` (:attr:`Scorer.
+        direction <xaitk_wcam.study.scorers.Scorer.direction>`), so that the study reads every comparison as a change.
+    :param has_verdict: Whether the study tests its change beyond the noise floor (a map comparison).
+    :param reference_only: Whether it is scored on the reference items only.
     """
 
     column: str
@@ -104,8 +105,15 @@ class MetricColumn:
     spaces: tuple[str, ...] = MAP_SPACES
     levels: int | None = None
     compares: bool = False
-    reads_classes: bool = False
+    needs: tuple[str, ...] = ()
     direction: str | None = None
+    has_verdict: bool = False
+    reference_only: bool = False
+
+    @property
+    def reads_classes(self) -> bool:
+        """Whether it reads a classifier's confidence of the explained class."""
+        return "classes" in self.needs
 
 
 @dataclass(frozen=True)
@@ -192,7 +200,18 @@ def _columns_of(metric: Any, index: int, name: str | None) -> list[MetricColumn]
         else:
             column = str(metric.name) if score is None else str(score)
         out.append(
-            MetricColumn(column, index, score, spaces, levels, scorer.compares, scorer.reads_classes, scorer.direction)
+            MetricColumn(
+                column,
+                index,
+                score,
+                spaces,
+                levels,
+                compares=scorer.compares,
+                needs=tuple(sorted(scorer.needs)),
+                direction=scorer.direction,
+                has_verdict=scorer.has_verdict,
+                reference_only=scorer.reference_only,
+            )
         )
     return out
 
@@ -305,13 +324,17 @@ class StudyPlan:
                     f"{task.section}; choose a method of a {task.section} (`xaitk-wcam plugins` lists them)"
                 )
         columns = tuple(metric_columns(resolved["metrics"], build_metrics(resolved)))
-        reading = [c.column for c in columns if c.reads_classes]
-        if reading and not task.scores_classes:
-            raise StudyConfigError(
-                f"metric {reading[0]!r} reads a classifier's confidence of the explained class, and this is a "
-                f"{task.study_name} study; keep map metrics and comparisons (the rows hold the model's outcome: "
-                f"{task.outcome_column})"
-            )
+        for column in columns:
+            missing = sorted(set(column.needs) - task.provides)
+            if missing:
+                what = {"classes": "a classifier's confidence of the explained class", "outputs": "the model's "
+                        "outputs", "representations": "the model's internal representations", "explainer": "a "
+                        "re-explaining method"}  # fmt: skip
+                raise StudyConfigError(
+                    f"metric {column.column!r} reads {what.get(missing[0], missing[0])}, and this is a "
+                    f"{task.study_name} study, whose model provides {sorted(task.provides)}; keep map metrics and "
+                    f"comparisons (the rows hold the model's outcome: {task.outcome_column})"
+                )
         return cls(resolved, digest, tuple(plan_perturbations(resolved)), methods, columns)
 
     # -- settings -------------------------------------------------------------------------------------

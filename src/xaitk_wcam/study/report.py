@@ -408,6 +408,76 @@ def _legend_html(plan: StudyPlan) -> str:
     return f"<dl>{body}</dl>"
 
 
+def _sanity_flags_html(sanity: Any | None) -> str:
+    """One warning line per method that fails the sanity check (at the top of the findings)."""
+    if sanity is None:
+        return ""
+    from xaitk_wcam.study.sanity import sanity_verdicts
+
+    items = "".join(
+        f"<li><strong>{html.escape(method)} fails the sanity check</strong>: its map of the fully randomised network "
+        f"still correlates {randomised:.2f} with the trained network's map, no less than a second draw of the method "
+        f"does ({seed:.2f}; Spearman, mean over {n} images): its map follows the image more than the model. Read its "
+        "verdicts with that in mind.</li>"
+        for method, (randomised, seed, n, fails) in sanity_verdicts(sanity).items()
+        if fails
+    )
+    return f"<ul class='flags'>{items}</ul>" if items else ""
+
+
+def _sanity_html(sanity: Any) -> str:
+    from xaitk_wcam.study.sanity import sanity_verdicts
+
+    summary = [
+        {"method": method, "images": n, "similarity, randomised network": randomised, "seed-to-seed similarity": seed,
+         "verdict": "fails" if fails else "passes"}
+        for method, (randomised, seed, n, fails) in sanity_verdicts(sanity).items()
+    ]  # fmt: skip
+    import pandas as pd
+
+    return (
+        "<p>Cascading model randomisation (Adebayo et al. 2018): each method explained the first images again on a "
+        "copy of the model whose layers were re-initialised from the top down; <code>similarity</code> is the "
+        "Spearman correlation of that map with the trained model's map (Quantus' MPRT), at each checkpoint, the last "
+        "one the fully randomised network. A method <em>fails</em> when its map of the fully randomised network is "
+        "no less similar to the trained map than a second draw of the method is (1 for a deterministic method). "
+        "Also in <code>sanity.csv</code>.</p>"
+        + _table_html(pd.DataFrame(summary), index=False)
+        + _table_html(sanity, index=False)
+    )
+
+
+def stability_figure(frame: Any, plan: StudyPlan) -> Any | None:
+    """The relative stability columns (Agarwal et al. 2022: how far the map moved for how far the image, output or
+    representation moved) of every perturbation on one axis, whatever its sweep: per method, the mean over images with
+    its 95 % interval (lower: more stable). ``None`` without such columns."""
+    from matplotlib.figure import Figure
+
+    columns = [c for c in plan.columns if c.compares and not c.has_verdict and c.direction and not c.reference_only]
+    if not columns or not len(frame):
+        return None
+    fig = Figure(figsize=(max(5.0, 1.1 * len(plan.perturbations) * len(plan.methods) / 2), 3.0 * len(columns)),
+                 layout="constrained")  # fmt: skip
+    axes = np.atleast_1d(fig.subplots(len(columns), 1, squeeze=False)).ravel()
+    labels = [_wrapped(p.id, 18) for p in plan.perturbations]
+    width = 0.8 / len(plan.methods)
+    for ax, column in zip(axes, columns, strict=True):
+        for m, method in enumerate(plan.method_names):
+            rows = frame[frame["method"] == method]
+            values = [
+                rows[rows["perturbation"] == p.id][column.column].astype(float).dropna() for p in plan.perturbations
+            ]
+            means = [v.mean() if len(v) else np.nan for v in values]
+            half = [1.96 * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0 for v in values]
+            x = np.arange(len(values)) + (m - (len(plan.methods) - 1) / 2) * width
+            ax.bar(x, means, width, yerr=half, capsize=2, label=f"{method} (n={max(len(v) for v in values)})")
+        ax.set_xticks(np.arange(len(labels)), labels, fontsize=6, **PLAIN)
+        ax.set_title(f"{column.column} per perturbation (mean, 95 % interval; lower: more stable)", fontsize=8, **PLAIN)
+        ax.tick_params(labelsize=6)
+        plain_legend(ax, fontsize=6)
+    return fig
+
+
 def mean_table(frame: Any, plan: StudyPlan) -> Any:
     """Per perturbation and method: ``n_images`` (its rows) and the mean of every measure over the rows that have it;
     a mean over fewer rows than ``n_images`` is shown with its count, ``0.123 (n=4)``."""
@@ -475,6 +545,7 @@ def write_report(
     keys: Iterable[str] | None = None,
     verdicts: Any | None = None,
     robustness: Any | None = None,
+    sanity: Any | None = None,
 ) -> Path:
     """Write ``figures/`` and ``report.html`` for a finished study.
 
@@ -486,6 +557,8 @@ def write_report(
     :param verdicts: The verdicts table (:func:`~xaitk_wcam.study.verdicts.verdict_table`; computed when ``None``).
     :param robustness: The robustness table (:func:`~xaitk_wcam.study.verdicts.robustness_table`; computed when
         ``None``).
+    :param sanity: The sanity check's table (:func:`~xaitk_wcam.study.sanity.sanity_table`), or ``None`` when the
+        config does not ask for one.
     :return: Path of ``report.html``.
     """
     if verdicts is None:
@@ -506,6 +579,9 @@ def write_report(
                 image_figs.append(_save(fig, figures_dir / f"image_{image_index:06d}{suffix}.png"))
     for stale in set(figures_dir.glob("image_*.png")) - set(image_figs):
         stale.unlink()
+    stability_fig = stability_figure(frame, plan)
+    if stability_fig is not None:
+        stability_fig = _save(stability_fig, figures_dir / "relative_stability.png")
     summary_fig = None
     if len(frame) and not verdicts.empty:
         summary_fig = _save(verdicts_figure(frame, plan, verdicts), figures_dir / "verdicts.png")
@@ -536,6 +612,7 @@ def write_report(
         "the model breaking? (Details: <em>Verdicts</em> and <em>Robustness link</em> below.)</p>",
         matrix_html(frame, plan, verdicts, moved_counts(frame, plan)) if len(frame) and not verdicts.empty else "",
         _embed(summary_fig) if summary_fig is not None else "",
+        _sanity_flags_html(sanity),
         findings_html(plan, verdicts, robustness) if len(frame) else "",
         "<h2>Mean per perturbation and method</h2>",
         f"<p>Each mean is over the images that have the value (a metric that failed on an image leaves the others' "
@@ -544,6 +621,17 @@ def write_report(
         _table_html(_marked(summary, plan) if len(summary) else summary, index=False),
         "<h2>What the columns mean</h2>",
         _legend_html(plan),
+        *(
+            (
+                "<h2>Relative stability of every perturbation on one scale</h2>",
+                "<p>How far each map moved for how "
+                "far the image (or the model's output or representation) moved (Agarwal et al. 2022): a perturbation "
+                "that changes the image little but moves the map a lot scores high, whatever its sweep.</p>",
+                _embed(stability_fig),
+            )
+            if stability_fig is not None
+            else ()
+        ),
         "<h2>Metrics versus strength</h2>",
         *[_embed(p) for p in curve_figs],
         "<h2>Scale profiles</h2>" if profile_figs else "",
@@ -555,6 +643,11 @@ def write_report(
         _verdicts_html(verdicts, plan),
         "<h2>Robustness link: does the movement go with the model breaking?</h2>",
         _robustness_html(robustness, plan),
+        *(
+            ("<h2>Sanity check: does each method explain the model?</h2>", _sanity_html(sanity))
+            if sanity is not None
+            else ()
+        ),
         "<h2>Metrics that do not apply</h2>",
         _not_applicable_html(plan),
         "<h2>Errors</h2>",

@@ -134,13 +134,37 @@ class SaliencyRobustnessStudy:
                     keys = _Dispatcher(self, pool, store, bar, max_worker_deaths).run(units)
                 finally:
                     bar.close()
+                sanity = self._sanity_check(pool, store, keys, threads)
             frame = store.assemble(self.plan.row_columns(), self.plan.text_columns, keys)
             verdicts, robustness = write_tables(store, frame, self.plan)
             if report:
                 from xaitk_wcam.study.report import write_report
 
-                write_report(store, self.plan, frame, keys, verdicts, robustness)  # the run's items only
+                write_report(store, self.plan, frame, keys, verdicts, robustness, sanity)  # the run's items only
         return frame
+
+    def _sanity_check(self, pool: StudyExecutor, store: ResultsStore, keys: list[str], threads: int) -> Any | None:
+        """``sanity.csv`` when the config asks for it (:mod:`xaitk_wcam.study.sanity`), run in this process on the
+        local executor's worker or a worker built here; ``None`` otherwise."""
+        if "sanity_check" not in self.plan.resolved:
+            return None
+        from xaitk_wcam.study.executors import set_torch_threads
+        from xaitk_wcam.study.sanity import sanity_table
+        from xaitk_wcam.study.worker import StudyWorker
+
+        worker = getattr(pool, "worker", None)
+        if worker is None:
+            previous = set_torch_threads(threads)
+            worker = StudyWorker(self.plan)
+        else:
+            previous = None
+        try:
+            images = sorted({int(key.split("-")[0]) for key in keys})
+            table = sanity_table(self.plan, worker, store, images)
+        finally:
+            set_torch_threads(previous)
+        store.write_table("sanity.csv", table)
+        return table
 
 
 class _Dispatcher:

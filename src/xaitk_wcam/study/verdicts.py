@@ -13,8 +13,9 @@ p-value. A metric that does not read a method's maps gives no verdict for it.
 **Robustness link** (:func:`robustness_table`). Per method and perturbation, over the samples: how each feature of
 the map goes with the model's outcome (the task's :meth:`~xaitk_wcam.study.tasks.ModelTask.outcome_change`: a
 classifier's confidence drop and whether its prediction flipped; a detection's survival drop and whether it was
-lost). Features: every comparison's change, and for wavelet methods the reference map's scale shares (the
-approximation share ``scale_share_0`` and the fine share ``1 - scale_share_0``) and their shift under the
+lost). Features: every comparison's change, every relative stability (Agarwal et al. 2022: how far the map moved
+for how far the image, output or representation moved), and for wavelet methods the reference map's scale shares
+(the approximation share ``scale_share_0`` and the fine share ``1 - scale_share_0``) and their shift under the
 perturbation. Statistics: Spearman's correlation with the drop and the AUROC of the feature for predicting the break,
 each with a seeded bootstrap interval (:mod:`xaitk_wcam.statistics.association`; ``n/a`` where only one outcome
 occurs). And per sweep, the **warning margin** (:func:`~xaitk_wcam.statistics.margin.warning_margin`): per sample,
@@ -59,9 +60,16 @@ N_RESAMPLES = 999
 
 
 def comparisons(plan: StudyPlan, method: str) -> list[MetricColumn]:
-    """The comparison columns that read ``method``'s maps."""
+    """The comparison columns that read ``method``'s maps and get a verdict (:attr:`MetricColumn.has_verdict`)."""
     skipped = {column for name, column, _ in plan.not_applicable() if name == method}
-    return [c for c in plan.columns if c.compares and c.column not in skipped]
+    return [c for c in plan.columns if c.has_verdict and c.column not in skipped]
+
+
+def stabilities(plan: StudyPlan, method: str) -> list[MetricColumn]:
+    """The other columns read against the reference that apply to ``method``'s maps (relative stability: a distance,
+    0 when the map did not move): features of the robustness link, without a verdict."""
+    skipped = {column for name, column, _ in plan.not_applicable() if name == method}
+    return [c for c in plan.columns if c.compares and not c.has_verdict and c.direction and c.column not in skipped]
 
 
 def item_table(samples: Any, method: str, column: str) -> Any:
@@ -153,6 +161,7 @@ def features(samples: Any, plan: StudyPlan, method: str) -> dict[str, Any]:
     import pandas as pd
 
     out = {f"{c.column} change": change_table(samples, plan, method, c) for c in comparisons(plan, method)}
+    out.update({c.column: change_table(samples, plan, method, c) for c in stabilities(plan, method)})
     if method in plan.wavelet_levels:
         approximation = item_table(samples, method, f"{SCALE_SHARE}0")
         if REFERENCE in approximation:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,12 @@ class StudyWorker:
         self.metrics: dict[str, list[Metric]] = {
             method.name: self._metrics_of(method.name, scorers) for method in plan.methods
         }
+        #: The representations each item records during its own forward pass, for the metrics that read them.
+        self.task.representation_layers = tuple(
+            {getattr(scorer, "layer", None) for scorer in scorers if "representations" in scorer.needs}
+        )
+        if self.task.representation_layers:
+            check_records_representations(model)
 
     def _metrics_of(self, method: str, scorers: list[Scorer]) -> list[Metric]:
         by_metric: dict[int, list[MetricColumn]] = {}
@@ -166,10 +172,9 @@ class StudyWorker:
         assert described is not None
         rows, maps = [], {}
         for m, method in enumerate(self.plan.methods):
-            reference_maps = None if reference is None else reference.maps.get(method.name, {})
             explainer = self.explainer(method.name).drawn_for(image)
             fields, maps[method.name] = self.explain(
-                explainer, image, targets, reference_maps, self.metrics[method.name], shares=True
+                explainer, image, targets, reference, method.name, self.metrics[method.name], shares=True
             )
             for position in described.positions:  # every reference target, one the item lost included
                 row = {"_method_index": m, "image_id": unit.image_id, "perturbation": self.plan.item_label(p_index),
@@ -190,12 +195,13 @@ class StudyWorker:
         for m, method in enumerate(self.plan.methods):
             if not method.seeded:
                 continue
-            comparisons = [metric for metric in self.metrics[method.name] if metric.scorer.compares]
+            comparisons = [metric for metric in self.metrics[method.name] if metric.scorer.has_verdict]
             fields, maps[method.name] = self.explain(
                 self.explainer(method.name).drawn_for(image, draw=1),
                 image,
                 targets,
-                reference.maps.get(method.name, {}),
+                reference,
+                method.name,
                 comparisons,
                 shares=False,
             )
@@ -216,7 +222,8 @@ class StudyWorker:
         explainer: Explainer,
         image: np.ndarray,
         targets: Targets,
-        reference_maps: Mapping[str, np.ndarray] | None,
+        reference: Reference | None,
+        method: str,
         metrics: list[Metric],
         *,
         shares: bool,
@@ -225,8 +232,8 @@ class StudyWorker:
         fields: ``metrics``' values, the kind's map columns and the scale shares (with ``shares``), ``status``
         (``ok``, or what failed) and ``seconds`` (the method's time on the item, its metrics included).
 
-        :param reference_maps: The method's reference maps (space -> one map per reference target), or ``None`` on
-            the reference item.
+        :param reference: The image's reference item (its image, targets and maps), or ``None`` on the reference item.
+        :param method: The method's name (its reference maps).
         """
         start = time.perf_counter()
         n = len(targets.positions)
@@ -240,14 +247,10 @@ class StudyWorker:
         except Exception as err:
             return [{"status": error_text(err), "seconds": time.perf_counter() - start}] * n, {}
         out = []
-        for t, position in enumerate(targets.positions):
+        for t in range(n):
             one = {space: stack[t] for space, stack in maps.items()}
-            ref_one = (
-                None if reference_maps is None else {space: stack[position] for space, stack in reference_maps.items()}
-            )
-            scoring = MapScoring(one, ref_one, image, self.model, targets.class_index(t))
             fields: dict[str, Any] = {}
-            errors = score_map(metrics, scoring, fields)
+            errors = score_map(metrics, self.scoring(explainer, image, targets, t, one, reference, method), fields)
             if shares:
                 fields.update(targets.map_fields(t, one))
                 if level_shares is not None:
@@ -257,21 +260,52 @@ class StudyWorker:
         seconds = time.perf_counter() - start
         return [{**fields, "seconds": seconds} for fields in out], maps
 
+    def scoring(
+        self,
+        explainer: Explainer,
+        image: np.ndarray,
+        targets: Targets,
+        t: int,
+        maps: dict[str, np.ndarray],
+        reference: Reference | None,
+        method: str,
+    ) -> MapScoring:
+        """What the metrics read about target ``t`` of an item: its maps, and the reference's maps, image, outputs
+        and representations of the same target (none on the reference item itself)."""
+
+        def explain(images: np.ndarray, space: str) -> np.ndarray:
+            single = targets.single(t)
+            return np.stack([np.asarray(explainer.explain(x, self.model, single).maps_in(space))[0] for x in images])
+
+        base = MapScoring(maps, None, image, self.model, targets.class_index(t), outputs=targets.outputs(),
+                          representations=targets.representations(), explain=explain)  # fmt: skip
+        if reference is None:
+            return base
+        assert reference.targets is not None
+        position = int(targets.positions[t])
+        stacks = reference.maps.get(method, {})
+        return replace(
+            base,
+            reference_maps={space: stack[position] for space, stack in stacks.items()},
+            reference_image=reference.image,
+            reference_outputs=reference.targets.outputs(),
+            reference_representations=reference.targets.representations(),
+        )
+
 
 def score_map(metrics: list[Metric], scoring: MapScoring, values: dict[str, Any]) -> list[str]:
-    """Write every metric's columns for one target's map into ``values`` (``None`` where a comparison has no
-    reference map, on the reference item, or where the metric failed); return the errors as
+    """Write every metric's columns for one target's map into ``values`` (``None`` where the metric does not apply
+    to the item, e.g. a comparison on the reference item, or where it failed); return the errors as
     ``"column: Error: message"``. One metric's failure leaves the others' values."""
     errors = []
     for metric in metrics:
         for column in metric.columns:
             values[column.column] = None
-        if metric.scorer.compares:
-            if scoring.reference_maps is None:
-                continue
-            if metric.space not in scoring.reference_maps:
-                errors.append(f"{metric.columns[0].column}: no reference map")
-                continue
+        if not metric.scorer.applies(scoring):
+            continue
+        if metric.scorer.compares and metric.space not in scoring.reference_maps:  # type: ignore[operator]
+            errors.append(f"{metric.columns[0].column}: no reference map")
+            continue
         try:
             result = metric.scorer.score(metric.space, scoring)
         except Exception as err:
@@ -280,6 +314,23 @@ def score_map(metrics: list[Metric], scoring: MapScoring, values: dict[str, Any]
         for column in metric.columns:
             values[column.column] = result[column.score]
     return errors
+
+
+def check_records_representations(model: Any) -> None:
+    """Refuse, before any item, a model whose internal representations a study cannot record during its own forward
+    passes: a black box, or a white-box classifier running on another backend than torch.
+
+    :raises StudyConfigError: Naming what is needed.
+    """
+    from xaitk_wcam.interfaces.whitebox import WhiteboxClassifier
+
+    backend = getattr(model, "backend", "torch")
+    if not isinstance(model, WhiteboxClassifier) or backend != "torch":
+        raise StudyConfigError(
+            "a metric of this study reads the model's internal representations (RelativeRepresentationStability): "
+            f"the classifier must be white-box and run on torch (e.g. HuggingFaceImageClassifier(backend='torch')), "
+            f"got {type(model).__name__}" + (f" with backend={backend!r}" if backend != "torch" else "")
+        )
 
 
 def _checked_image(unit: ImageUnit) -> tuple[np.ndarray | None, str | None]:

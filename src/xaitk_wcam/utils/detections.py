@@ -25,6 +25,7 @@ __all__ = [
     "ALL",
     "DetectionSet",
     "batch_similarity",
+    "check_unit_scores",
     "detect",
     "detection_labels",
     "drise_similarity",
@@ -172,7 +173,7 @@ def read_detections(
         labels read, ``P`` the most detections of one image (at least 1).
     :raises ValueError: A result count other than ``expected``; a box that is not an ``AxisAlignedBoundingBox``
         of two 2-D vertices with finite ``x0 <= x1, y0 <= y1``; scores that lack a label, have labels other than
-        ``labels`` or are not finite.
+        ``labels``, are not finite or lie outside ``[0, 1]``.
     """
     images: list[list[tuple[Any, dict[Hashable, float]]]] = [list(detections) for detections in results]
     if len(images) != expected:
@@ -213,6 +214,7 @@ def read_detections(
             objectness[i, j] = 1.0
     if not (np.isfinite(boxes).all() and np.isfinite(scores).all()):
         raise ValueError("blackbox returned non-finite (NaN or inf) boxes or class scores; they must be finite")
+    check_unit_scores(scores[objectness > 0], "blackbox returned class scores")
     inverted = (boxes[..., 2:] < boxes[..., :2]).any(axis=-1)
     if inverted.any():
         bad = boxes[inverted][0].tolist()
@@ -223,6 +225,21 @@ def read_detections(
         objectness[single] = scores[single].max(axis=1)
         scores[single] = scores[single] > 0
     return boxes, scores, objectness, labels
+
+
+def check_unit_scores(values: np.ndarray, what: str) -> None:
+    """Refuse detection scores outside ``[0, 1]``: D-RISE's similarity, survival and confidence read them as
+    probabilities (a logit of 5 made a detection survive "5.0 times", a score of -2 a negative confidence).
+
+    :param what: The start of the message, naming where the scores come from.
+    :raises ValueError: Naming the first value outside ``[0, 1]``.
+    """
+    outside = values[(values < 0.0) | (values > 1.0)]
+    if outside.size:
+        raise ValueError(
+            f"{what} outside [0, 1] (e.g. {float(outside.flat[0]):g}); detection scores must be probabilities: apply "
+            "the detector's sigmoid or softmax to logits"
+        )
 
 
 def _scores_of(detection: Any) -> dict[Hashable, float]:

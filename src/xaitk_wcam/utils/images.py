@@ -1,12 +1,14 @@
 """Reading images into the package's working range, and perturbed images back to the input's dtype and range.
 
 **Reading** (:func:`pil_image_array`, used by the folder source and by ``as_hwc_uint8`` for PIL images): the
-working range is ``uint8``. Each PIL mode is read at its own depth by the rule :data:`PIL_MODES` states, the
-rule of ``skimage.util.img_as_ubyte``, which xaitk and nrtk users get for numpy arrays: an integer image by its
-dtype's full range (16-bit: the top 8 bits), a float image from ``[0, 1]``. Values never wrap and are never
-clamped: an image whose values lie outside its mode's range is refused with an error naming the mode and the
-values, and so is a mode no rule covers. Never rescaled by the image's own minimum and maximum either: that
-would change brightness and contrast from image to image.
+working range is ``uint8``. Each PIL mode is read at its own depth by the rule :data:`PIL_MODES` states: an
+integer image by its dtype's full range (16-bit: ``round(v / 257)``, which maps 0 to 0 and 65535 to 255), a float
+image from ``[0, 1]``. The scale depends on the dtype only, never on the image's values
+(``skimage.util.img_as_ubyte`` leaves a uint16 image whose maximum is below 256 unscaled and divides one whose
+maximum is 256 by 256: one sensor's images came out at two brightnesses depending on the scene). Values never
+wrap and are never clamped: an image whose values lie outside its mode's range is refused with an error naming
+the mode and the values, and so is a mode no rule covers. Never rescaled by the image's own minimum and maximum
+either: that would change brightness and contrast from image to image.
 
 **Perturbed images** are sent to a blackbox in the dtype and value range of the image they come from:
 values are clipped, never min-max rescaled per image (rescaling changes brightness and contrast).
@@ -21,7 +23,10 @@ from typing import Any
 import numpy as np
 import torch
 
-_SIXTEEN_BIT = "16-bit grey: the top 8 bits of each value (v // 256, as skimage.util.img_as_ubyte)"
+#: The EXIF tag of the orientation (``PIL.ExifTags.Base.Orientation``); 1 is upright.
+_EXIF_ORIENTATION = 0x0112
+
+_SIXTEEN_BIT = "16-bit grey: its full range onto 8 bits, round(v / 257), whatever the image's values"
 
 #: PIL mode -> how it becomes ``H x W`` (grey) or ``H x W x 3`` ``uint8``; any other mode is refused.
 PIL_MODES: dict[str, str] = {
@@ -49,17 +54,20 @@ PIL_MODES: dict[str, str] = {
 
 
 def integer_to_uint8(array: np.ndarray, where: str) -> np.ndarray:
-    """``uint8``, ``uint16`` (top 8 bits) or boolean (0, 255) pixels as ``uint8``, by ``skimage.util.img_as_ubyte``.
+    """``uint8``, ``uint16`` or boolean pixels as ``uint8``, scaled by the dtype's full range, never by the values.
 
-    :raises ValueError: Another integer dtype: no range is conventional for it (``img_as_ubyte`` would scale an
-        ``int32`` image by ``2**31``, turning 16-bit data black, and clamp negative values to 0).
+    ``uint16``: ``round(v / 257)`` (65535 -> 255: the exact linear map of the two full ranges); booleans: 0 and 255;
+    ``uint8`` is returned as is.
+
+    :raises ValueError: Another integer dtype: no range is conventional for it (a 32-bit image may hold 16-bit data,
+        and a signed one negative values).
     """
     if array.dtype == np.uint8:
         return array
-    if array.dtype == bool or (array.dtype.kind == "u" and array.dtype.itemsize == 2):
-        from skimage.util import img_as_ubyte
-
-        return img_as_ubyte(array.astype(np.uint16, copy=False) if array.dtype != bool else array)
+    if array.dtype == bool:
+        return np.where(array, np.uint8(255), np.uint8(0))
+    if array.dtype.kind == "u" and array.dtype.itemsize == 2:
+        return ((array.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257); v / 257 is never a tie
     raise ValueError(
         f"{where}: {array.dtype} image; integer images must be uint8, uint16 (by its full range) or bool: cast it "
         "(astype(np.uint8) when its values are 0-255, astype(np.uint16) when they are 16-bit)"
@@ -79,12 +87,21 @@ def float_to_uint8(array: np.ndarray, where: str) -> np.ndarray:
 
 
 def pil_image_array(image: Any, image_id: str = "image") -> np.ndarray:
-    """A PIL image as ``H x W`` (grey) or ``H x W x 3`` ``uint8``, by its mode's rule in :data:`PIL_MODES`.
+    """A PIL image as ``H x W`` (grey) or ``H x W x 3`` ``uint8``, by its mode's rule in :data:`PIL_MODES`, upright.
+
+    An EXIF orientation (a phone's JPEG taken sideways: orientation 6 stores the pixels rotated) is applied
+    (``PIL.ImageOps.exif_transpose``), so the array is the image a viewer shows and the one a person labelled;
+    the shape is then ``W x H`` for orientations 5 to 8. Every source reads PIL images through this function
+    (folders, HF datasets, ``as_hwc_uint8``), so they all agree.
 
     :param image: A ``PIL.Image.Image`` (its pixels are read here).
     :param image_id: Used in error messages.
     :raises ValueError: A mode no rule covers, or values outside the mode's range (the message names the mode).
     """
+    if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:  # as a viewer shows it (a copy; the caller's image is kept)
+        from PIL import ImageOps
+
+        image = ImageOps.exif_transpose(image)
     mode = image.mode
     where = f"{image_id}: mode {mode}"
     if mode not in PIL_MODES:

@@ -232,14 +232,21 @@ def plot_map(ax: Any, sal_map: np.ndarray, space: str, *, cmap: str = "jet") -> 
 
 
 def plot_image(ax: Any, image: np.ndarray, title: str | None = None) -> None:
-    """Draw an image (``H x W`` grey or ``H x W x C``) without ticks."""
+    """Draw an image (``H x W`` grey or ``H x W x C``) without ticks.
+
+    Integer images are drawn by their dtype's range (``uint16`` and ``bool`` read as the image sources read them,
+    :func:`~xaitk_wcam.utils.images.integer_to_uint8`; other integers as ``0 .. 255``), never stretched to their own
+    minimum and maximum; float images are stretched to theirs.
+    """
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
-    if image.ndim == 2:
+    if image.ndim == 2 and image.dtype.kind in "biu":
+        ax.imshow(_display(image), cmap="gray", vmin=0, vmax=255)
+    elif image.ndim == 2:
         ax.imshow(image, cmap="gray")
     else:
-        ax.imshow(_display(image))
+        ax.imshow(_display(image[..., :3]))
     ax.set_xticks(())
     ax.set_yticks(())
     if title:
@@ -247,10 +254,14 @@ def plot_image(ax: Any, image: np.ndarray, title: str | None = None) -> None:
 
 
 def _display(image: np.ndarray) -> np.ndarray:
-    if np.issubdtype(image.dtype, np.integer):
-        return np.clip(image, 0, 255).astype(np.uint8)[..., :3]
+    if image.dtype.kind in "bu" and image.dtype.itemsize <= 2:
+        from xaitk_wcam.utils.images import integer_to_uint8
+
+        return integer_to_uint8(image, "image")
+    if np.issubdtype(image.dtype, np.integer):  # no conventional range: 0 .. 255 assumed
+        return np.clip(image, 0, 255).astype(np.uint8)
     lo, hi = float(image.min()), float(image.max())
-    return (image[..., :3] - lo) / (hi - lo) if hi > lo else np.zeros_like(image[..., :3], dtype=np.float64)
+    return (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image, dtype=np.float64)
 
 
 def _grey(image: np.ndarray) -> np.ndarray:

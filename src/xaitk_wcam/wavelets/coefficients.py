@@ -14,13 +14,27 @@ inverse resampling.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
 from xaitk_wcam.utils.checks import check_image
 from xaitk_wcam.utils.images import split_alpha, to_input_dtype, value_range
 from xaitk_wcam.wavelets.layout import check_decomposable, check_levels, grid_cell_index, padded_size
+from xaitk_wcam.wavelets.reprojection import layout_map
 from xaitk_wcam.wavelets.transform import check_wavelet, wavedec_layout, waverec_layout
+
+
+def tie_order(n: int) -> np.ndarray:
+    """The tie-break key of each of ``n`` layout positions: a fixed permutation of ``0 .. n - 1`` (seed 0), the same
+    for every map and image of that layout size.
+
+    Not row-major, as the pixel metrics break ties: the layout's first rows hold the approximation band (most of an
+    image's energy), so row-major ties would again rank coarse coefficients first; nor by magnitude (see
+    :meth:`CoefficientImages.ranks`).
+    """
+    return np.random.default_rng(0).permutation(n)
 
 
 class CoefficientImages:
@@ -53,22 +67,32 @@ class CoefficientImages:
         return self.padded_shape[0] * self.padded_shape[1]
 
     def importance(self, wavelet_map: np.ndarray) -> np.ndarray:
-        """``Hp * Wp`` importance of each layout position (row-major): the ``H x W`` map resampled back (nearest)."""
-        height, width = self.image.shape[:2]
-        rows = np.arange(self.padded_shape[0]) * height // self.padded_shape[0]
-        cols = np.arange(self.padded_shape[1]) * width // self.padded_shape[1]
-        return np.asarray(wavelet_map, dtype=np.float64)[rows][:, cols].ravel()
+        """``Hp * Wp`` importance of each layout position (row-major): the ``H x W`` map resampled back (nearest,
+        :func:`~xaitk_wcam.wavelets.reprojection.layout_map`)."""
+        return np.ascontiguousarray(layout_map(np.asarray(wavelet_map, dtype=np.float64), self.levels)).ravel()
 
-    def ranks(self, wavelet_map: np.ndarray) -> np.ndarray:
-        """Rank of each layout position (0: most important), ties broken by coefficient magnitude (summed over
-        channels), largest first, then by position: ``Hp * Wp`` int64, a permutation of ``0 .. Hp*Wp - 1``.
+    def ranks(self, wavelet_map: np.ndarray, *, stacklevel: int = 1) -> np.ndarray:
+        """Rank of each layout position (0: most important): ``Hp * Wp`` int64, a permutation of ``0 .. Hp*Wp - 1``.
 
-        Inside a WCAM cell every position has the same importance, so the tie-break decides the order there.
+        Positions are taken by decreasing importance; ties in the fixed order :func:`tie_order`, which reads neither
+        the image nor the layout's geometry. Inside a WCAM cell every position has the same importance, so the
+        tie-break decides the order there; it once was the coefficients' magnitude, which made an all-zero or
+        constant map the magnitude oracle (the best Wavelet Insertion and Deletion scores). A constant map has no
+        order at all: a ``RuntimeWarning`` says so (as the pixel metrics warn), and its scores are those of one
+        fixed random order.
+
+        :param stacklevel: Of the warning: 1 points at the caller of this method, 2 at its caller, ...
         """
         importance = self.importance(wavelet_map)
-        magnitude = self.layout.abs().sum(dim=0).numpy().ravel()
+        if importance.size > 1 and importance.min() == importance.max():
+            warnings.warn(
+                "the wavelet map is constant: no ordering; coefficients are taken in a fixed pseudo-random order "
+                "(tie-break), so it scores as a random map",
+                RuntimeWarning,
+                stacklevel=stacklevel + 1,
+            )
         rank = np.empty(importance.size, dtype=np.int64)
-        rank[np.lexsort((-magnitude, -importance))] = np.arange(importance.size)
+        rank[np.lexsort((tie_order(importance.size), -importance))] = np.arange(importance.size)
         return rank
 
     def grid_cells(self, grid_size: int) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 "WCAMs highlight the sufficient information for image classification": keep the fraction ``keep`` of
 the coefficients with the highest WCAM importance, zero the others, and invert the DWT. Inside one
-grid cell all coefficients share an importance; ties are broken by coefficient magnitude (summed
-over channels), largest first, so ``keep`` always selects exactly ``ceil(keep * Hp * Wp)`` coefficients.
+grid cell all coefficients share an importance; ties are broken in a fixed order that reads neither the image
+nor the layout (:meth:`~xaitk_wcam.wavelets.coefficients.CoefficientImages.ranks`), so ``keep`` always selects
+exactly ``ceil(keep * Hp * Wp)`` coefficients and only the cell at the cut is split.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def sufficient_images(
     if keeps.ndim != 1 or np.any((keeps < 0) | (keeps > 1)):
         raise ValueError(f"keep fractions must lie in [0, 1], got {keeps.tolist()}")
     coefficients = CoefficientImages(image, wavelet=wavelet, levels=levels)
-    rank = coefficients.ranks(wavelet_map)
+    rank = coefficients.ranks(wavelet_map, stacklevel=2)
     counts = np.ceil(keeps * rank.size).astype(np.int64)
     return coefficients.images(rank[None, :] < counts[:, None])
 

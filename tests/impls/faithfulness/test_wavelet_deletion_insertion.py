@@ -98,3 +98,59 @@ def test_config_round_trip_and_discovery(metric):
 def test_wrong_keywords(build, words):
     with pytest.raises(ValueError, match=words):
         build()
+
+
+def _energy_case():
+    """A 64 x 64 photograph and a model whose confidence is the share of the image's energy kept: inserting the
+    coefficients by magnitude (the oracle) restores it fastest, deleting them so destroys it fastest."""
+    from skimage import data, transform
+
+    image = transform.resize(data.camera(), (64, 64), anti_aliasing=True)
+
+    def kept_energy(batch: np.ndarray) -> np.ndarray:
+        error = ((batch - image) ** 2).reshape(len(batch), -1).sum(axis=1) / (image**2).sum()
+        a = np.clip(1.0 - error, 0.0, 1.0)
+        return np.stack([a, 1.0 - a], axis=1)
+
+    from faithfulness_helpers import FnBlackbox
+
+    from xaitk_wcam.wavelets.coefficients import CoefficientImages
+
+    oracle = CoefficientImages(image, wavelet="haar", levels=3).layout.abs().sum(dim=0).numpy()
+    return image, FnBlackbox(kept_energy), oracle
+
+
+@pytest.mark.parametrize(
+    ("metric", "score", "higher_is_better"),
+    [
+        (WaveletInsertion(), "wavelet_iauc", True),
+        (WaveletDeletion(), "wavelet_dauc", False),
+        (WaveletFaithfulness(), "wavelet_faithfulness", True),
+    ],
+    ids=lambda v: type(v).__name__ if not isinstance(v, (str, bool)) else str(v),
+)
+def test_an_empty_map_never_scores_like_the_magnitude_oracle(metric, score, higher_is_better):
+    """Issue 29: ties were broken by coefficient magnitude, so an all-zero map scored 0.937 on Wavelet Insertion
+    (0.063 for a random map) and the best Wavelet Deletion, without a warning."""
+    image, box, oracle = _energy_case()
+    with pytest.warns(RuntimeWarning, match="wavelet map is constant"):
+        empty = metric.compute(image, np.zeros((64, 64)), box, 0).scores[score]
+    with pytest.warns(RuntimeWarning, match="wavelet map is constant"):  # any constant: the same fixed order
+        assert metric.compute(image, np.full((64, 64), 7.0), box, 0).scores[score] == empty
+    best = metric.compute(image, oracle, box, 0).scores[score]
+    rng = np.random.default_rng(0)
+    random = [metric.compute(image, rng.random((64, 64)), box, 0).scores[score] for _ in range(4)]
+    assert (best - empty if higher_is_better else empty - best) > 0.3  # measured: 0.46 to 0.51
+    assert min(random) - 0.1 < empty < max(random) + 0.1  # it scores as a random order does
+
+
+def test_every_wavelet_metric_warns_on_a_constant_map():
+    """As the pixel metrics warn: a constant map orders nothing (MuFidelity's correlation is then undefined)."""
+    from xaitk_wcam.interfaces.explanation import accepted_spaces
+
+    image, box, _ = _energy_case()
+    wavelet_metrics = [c for c in FaithfulnessMetric.get_impls() if accepted_spaces(c) == (WAVELET,)]
+    assert len(wavelet_metrics) >= 5
+    for cls in wavelet_metrics:
+        with pytest.warns(RuntimeWarning, match="constant|undefined|nan"):
+            cls().compute(image, np.zeros((64, 64)), box, 0)

@@ -421,3 +421,22 @@ def test_the_memory_estimate_covers_the_design_and_the_outputs(kwargs, n_classes
         tracemalloc.stop()
     estimate = wcam.memory_estimate_bytes(image.shape, n_classes=n_classes)
     assert peak <= estimate <= 4 * peak + 2**21, (peak, estimate)  # 2 MB: the engine's and drawing blocks' floor
+
+
+def test_a_grid_too_coarse_for_a_pixel_map_warns():
+    """Issue 29: WCAM(grid_size=8, output="spatial") on skimage's coffee gave a pixel map whose 0th, 50th and 100th
+    percentiles were 0.994, 0.994 and 1, without a word: one cell covered the whole approximation band."""
+    image = noise_image((64, 64, 3))
+    blackbox = CellEnergyClassifier(image, slice(0, 8), slice(0, 8))  # the approximation band decides
+    coarse = WCAM(grid_size=8, nb_design=4, levels=3, output="spatial")
+    with pytest.warns(RuntimeWarning, match=r"1 cell\(s\) per side.*nearly flat.*grid_size >= 16"):
+        flat = coarse.generate(image, blackbox)[0]
+    assert np.percentile(flat, 5) > 0.9  # what the warning is about: nearly flat
+    with pytest.warns(RuntimeWarning, match="grid_size >= 8"):  # the bound follows levels: 2**(levels + 1)
+        assert WCAM(grid_size=4, nb_design=2, levels=2).explain(image, blackbox).spatial_maps.shape == (2, 64, 64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fine = WCAM(grid_size=16, nb_design=4, levels=3, output="spatial").generate(image, blackbox)[0]
+        wavelet = WCAM(grid_size=8, nb_design=4, levels=3).explain(image, blackbox).wavelet_maps  # no pixel map
+    assert np.percentile(fine, 5) < 0.5  # two cells per side of the approximation band: the map has a shape
+    assert wavelet.shape == (2, 64, 64)  # and the wavelet map of the coarse grid is read without a warning

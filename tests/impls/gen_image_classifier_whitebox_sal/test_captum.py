@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import torch
 from smqtk_core.configuration import from_config_dict, to_config_dict
+from torch import nn
 from whitebox_helpers import IdentityWhitebox, image_uint8, linear_classifier
 
+from xaitk_wcam.classifiers.huggingface import HuggingFaceImageClassifier
 from xaitk_wcam.impls.gen_image_classifier_whitebox_sal import (
     GradCAM,
     GradientTimesInput,
@@ -146,3 +148,27 @@ def test_model_device_reads_the_attribute_then_the_parameters():
     classifier.device = "meta"
     assert model_device(classifier) == torch.device("meta")
     assert model_device(IdentityWhitebox(torch.nn.Identity(), 2)) == torch.device("cpu")  # no parameter
+
+
+@pytest.mark.parametrize("method", [*METHODS, "WAM"], ids=lambda m: m if isinstance(m, str) else type(m).__name__)
+def test_a_model_in_train_mode_is_explained_in_eval_mode_and_left_as_it_was(tiny_resnet_dir, method):
+    """Issue 29: WAM and the Captum methods ran a train-mode model as it was: one explanation changed 30 BatchNorm
+    buffers and the map differed by 0.76 from the eval-mode map. The model is now explained in eval mode, and every
+    module's own mode is restored after."""
+    if method == "WAM":
+        from xaitk_wcam import WAM
+
+        method = WAM(n_samples=4, levels=2)
+    classifier = HuggingFaceImageClassifier(str(tiny_resnet_dir), device="cpu")
+    image = image_uint8(13, (40, 48, 3))
+    in_eval = np.asarray(method.generate(image, classifier, [1]))
+    model = classifier.model.train()
+    frozen = next(m for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+    frozen.eval()  # a module the caller keeps in eval mode
+    buffers = {name: b.clone() for name, b in model.named_buffers()}
+    modes = {name: m.training for name, m in model.named_modules()}
+    in_train = np.asarray(method.generate(image, classifier, [1]))
+    np.testing.assert_allclose(in_train, in_eval, atol=1e-6)  # the map of the model that makes the predictions
+    assert all(torch.equal(b, buffers[name]) for name, b in model.named_buffers())  # statistics untouched
+    assert {name: m.training for name, m in model.named_modules()} == modes  # every module's own mode is back
+    assert model.training and not frozen.training

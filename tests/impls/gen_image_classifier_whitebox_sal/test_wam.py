@@ -273,3 +273,50 @@ def test_wrong_classifier_and_classes():
     with pytest.raises(ValueError, match="class_indices"):
         WAM(levels=LEVELS).explain(image_uint8(), Whitebox(model), [K])
     assert model.calls == 0
+
+
+def test_the_number_of_samples_is_bounded_like_nb_design():
+    """WAM(n_samples=10**12) was accepted, and a study at n_samples=1e7 held 1.1 GB for 45 s without a row; the
+    Captum methods' samples and steps had the same hole."""
+    from xaitk_wcam.impls.gen_image_classifier_whitebox_sal import IntegratedGradients, SmoothGrad
+    from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import MAX_SAMPLES
+
+    for build in (
+        lambda n: WAM(n_samples=n),
+        lambda n: WAM(method="integrated", n_samples=n),
+        lambda n: SmoothGrad(samples=n),
+        lambda n: IntegratedGradients(steps=n),
+    ):
+        for too_many in (MAX_SAMPLES + 1, 10**7, 10**12):
+            with pytest.raises(ValueError, match=rf"(n_samples|samples|steps) must be .*<= {MAX_SAMPLES}"):
+                build(too_many)
+        assert build(MAX_SAMPLES).get_config()  # the bound itself is accepted
+
+
+def test_the_memory_estimate_counts_what_wam_holds():
+    """The study's memory_budget_mb check reads the estimate: it grows with what the explanation holds (the batch of
+    layouts, Captum's per-sample lists, the result) and covers the Python and numpy memory traced while it runs
+    (torch's tensors are counted by their own term)."""
+    import tracemalloc
+
+    from xaitk_wcam.interfaces.explainer import as_explainer
+
+    classifier = Whitebox(CoefficientModel(*chosen_weights()))
+    image = image_uint8(12)
+    WAM(method="integrated", n_samples=4, levels=LEVELS).explain(image, classifier, [0])  # one-time loads
+    wam = WAM(method="integrated", n_samples=2**11, levels=LEVELS, batch_size=256)
+    tracemalloc.start()
+    explanation = wam.explain(image, classifier, [0])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    estimate = wam.memory_estimate_bytes(image.shape)
+    held = explanation.importance.nbytes + explanation.attributions.nbytes
+    held += explanation.wavelet_maps.nbytes + explanation.spatial_maps.nbytes
+    assert peak <= estimate and held <= estimate, (peak, held, estimate)
+    more = WAM(method="integrated", n_samples=2**12, levels=LEVELS, batch_size=256).memory_estimate_bytes(image.shape)
+    assert more - estimate == 2**11 * 128  # each path point's bookkeeping
+    wider = WAM(method="integrated", n_samples=2**11, levels=LEVELS, batch_size=512).memory_estimate_bytes(image.shape)
+    assert wider - estimate == 256 * C * H * W * 4 * 8  # each row of a pass: 8 float32 copies of its layout
+    with pytest.raises(MemoryError, match=r"4000 x 4000 x 3 .* per explanation .* for WAM, over memory_budget_mb=1,0"):
+        as_explainer(WAM(batch_size=64)).check_memory((4000, 4000, 3), 1000)  # 64 rows of 4000 x 4000 x 3 layouts
+    as_explainer(WAM(batch_size=64)).check_memory((224, 224, 3), 1000)  # 295 MB: within the budget

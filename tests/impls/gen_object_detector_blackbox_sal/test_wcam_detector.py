@@ -148,7 +148,7 @@ class NaNDetector(DetectImageObjects):
     def detect_objects(self, img_iter):
         out = []
         for i, _ in enumerate(img_iter):
-            score = float("nan") if self.bad == "nan" and i else 0.9
+            score = {"nan": float("nan"), "logit": 5.0}.get(self.bad, 0.9) if i else 0.9
             box = AxisAlignedBoundingBox((0, 0), (5, 5))
             if self.bad == "box" and i:
                 box = AxisAlignedBoundingBox((0, 0, 0), (5, 5, 5))
@@ -185,6 +185,16 @@ class NaNDetector(DetectImageObjects):
             TypeError,
             "blackbox",
         ),
+        (
+            lambda g, img, det: g.generate(img, np.array([[0.0, 0, 2, 4]]), np.array([[3.0, 0.0]]), det),
+            ValueError,
+            r"scores holds values outside \[0, 1\]",
+        ),
+        (
+            lambda g, img, det: g.generate(img, np.array([[0.0, 0, 2, 4]]), np.eye(2)[:1], det, np.array([-1.0])),
+            ValueError,
+            r"objectness holds values outside \[0, 1\]",
+        ),
         (lambda g, img, det: g.explain(img, object()), TypeError, "detector must be"),
         (lambda g, img, det: g.explain(img, det, detections=np.zeros((0, 4))), ValueError, "detections is empty"),
         (lambda g, img, det: g.explain(img, det, detections=1.5), TypeError, "detections must be"),
@@ -199,7 +209,9 @@ def test_wrong_input_names_the_argument(call, error, match):
         call(WCAMDetector(grid_size=4, nb_design=2, levels=2), image, detector)
 
 
-@pytest.mark.parametrize(("bad", "match"), [("nan", "non-finite"), ("box", "2-D min and max")])
+@pytest.mark.parametrize(
+    ("bad", "match"), [("nan", "non-finite"), ("box", "2-D min and max"), ("logit", r"outside \[0, 1\]")]
+)
 def test_a_detector_returning_nan_scores_or_malformed_boxes(bad, match):
     with pytest.raises(ValueError, match=match):
         WCAMDetector(grid_size=4, nb_design=2, levels=2).explain(noise_image((16, 16, 3)), NaNDetector(bad))

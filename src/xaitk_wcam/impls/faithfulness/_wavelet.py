@@ -4,7 +4,10 @@ coefficients of the image and the classification of images rebuilt from subsets 
 A wavelet-space metric reads wavelet maps only (``map_spaces = ("wavelet",)``): ``H x W`` maps in the layout of
 a ``levels``-level DWT of the image (WCAM's and WAM's ``wavelet_maps``), and perturbs the image by zeroing
 coefficients (:class:`~xaitk_wcam.wavelets.coefficients.CoefficientImages`), never pixels. A map made with other
-``levels`` (or another wavelet) orders other coefficients: :meth:`WaveletMetric.check_geometry` refuses it.
+``levels`` (or another wavelet) orders other coefficients: :meth:`WaveletMetric.check_geometry` refuses it, from
+``compute_explanation`` and from ``compute`` given a map that carries its space (an explanation's ``wavelet_maps``,
+``spatial_maps`` or ``maps_in``): a pixel map is refused too. Ties in the map are broken as
+:meth:`~xaitk_wcam.wavelets.coefficients.CoefficientImages.ranks` says (a constant map warns).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from xaitk_wcam.utils.confidences import classify
 from xaitk_wcam.wavelets.coefficients import CoefficientImages
 from xaitk_wcam.wavelets.layout import check_decomposable, check_levels
 from xaitk_wcam.wavelets.transform import check_wavelet
+
+#: Stack level of the constant-map warning of :meth:`CoefficientImages.ranks` called from ``_compute``: the caller of
+#: ``compute``.
+RANK_STACKLEVEL = 3
 
 
 class WaveletMetric(FaithfulnessMetric):
@@ -56,6 +63,8 @@ class WaveletMetric(FaithfulnessMetric):
             raise ValueError(f"{self.name} has wavelet={self.wavelet!r} but the wavelet map was made with {wavelet!r}")
 
     def _check_inputs(self, ref_image: np.ndarray, sal_map: np.ndarray) -> None:
+        """A wavelet map of the image's shape (a map that carries its space was checked by ``compute`` already:
+        :func:`~xaitk_wcam.interfaces.explanation.check_map_space`)."""
         if sal_map.shape != ref_image.shape[:2]:
             raise ValueError(
                 f"sal_map must be a wavelet-layout map of the image's shape {ref_image.shape[:2]}, got {sal_map.shape}"

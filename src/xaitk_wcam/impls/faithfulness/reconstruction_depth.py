@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
-from xaitk_wcam.impls.faithfulness._wavelet import WaveletMetric
+from xaitk_wcam.impls.faithfulness._wavelet import RANK_STACKLEVEL, WaveletMetric
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessResult
 from xaitk_wcam.utils.checks import check_int
 
@@ -61,7 +61,7 @@ class ReconstructionDepth(WaveletMetric):
         labels = list(blackbox.get_labels())
         keeps = np.arange(1, self.max_steps + 1) / self.max_steps
         coefficients = self._coefficients(ref_image)
-        rank = coefficients.ranks(sal_map)
+        rank = coefficients.ranks(sal_map, stacklevel=RANK_STACKLEVEL)
         counts = np.ceil(keeps * rank.size).astype(np.int64)
         scores = self._classify(coefficients, rank[None, :] < counts[:, None], blackbox)
         restored = np.flatnonzero(scores.argmax(axis=1) == class_index)

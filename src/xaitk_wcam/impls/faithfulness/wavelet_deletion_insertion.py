@@ -7,9 +7,11 @@ of the most important positions, Deletion starts from the full layout and zeroes
 inverted back to an image and classified. Faith (the authors' "faithfulness of spectra", after Parekh et al.)
 is the drop of the class probability when the top half of the coefficients is removed.
 
-Positions are ordered by the map (resampled back to the padded layout), ties broken by coefficient magnitude
-(:meth:`~xaitk_wcam.wavelets.coefficients.CoefficientImages.ranks`); step ``i`` perturbs the ``counts[i]``
-first (``counts`` as in pixel Deletion: :func:`~xaitk_wcam.impls.faithfulness._features.step_counts`).
+Positions are ordered by the map (resampled back to the padded layout), ties broken in a fixed order that reads
+neither the image nor the layout (:meth:`~xaitk_wcam.wavelets.coefficients.CoefficientImages.ranks`: a constant or
+all-zero map warns, as in pixel Deletion, and scores as one random order, never as the coefficients' magnitude
+order); step ``i`` perturbs the ``counts[i]`` first (``counts`` as in pixel Deletion:
+:func:`~xaitk_wcam.impls.faithfulness._features.step_counts`).
 
 Cost: ``n_steps + 1`` forward passes (65 for a 224 x 224 image at ``max_steps=64``) for Insertion and Deletion,
 2 for Faith, plus one inverse DWT per image.
@@ -24,7 +26,7 @@ from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.impls.faithfulness._features import step_counts
 from xaitk_wcam.impls.faithfulness._scores import trapezoid
-from xaitk_wcam.impls.faithfulness._wavelet import WaveletMetric
+from xaitk_wcam.impls.faithfulness._wavelet import RANK_STACKLEVEL, WaveletMetric
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessResult
 from xaitk_wcam.utils.checks import check_float, check_int
 
@@ -55,7 +57,7 @@ class _WaveletCurve(WaveletMetric):
         self, ref_image: np.ndarray, sal_map: np.ndarray, blackbox: ClassifyImage, class_index: int
     ) -> FaithfulnessResult:
         coefficients = self._coefficients(ref_image)
-        rank = coefficients.ranks(sal_map)
+        rank = coefficients.ranks(sal_map, stacklevel=RANK_STACKLEVEL)
         counts = step_counts(rank.size, self.max_steps)
         keep = (rank[None, :] < counts[:, None]) if self._insert else (rank[None, :] >= counts[:, None])
         y = self._classify(coefficients, keep, blackbox)[:, class_index]
@@ -135,7 +137,7 @@ class WaveletFaithfulness(WaveletMetric):
         self, ref_image: np.ndarray, sal_map: np.ndarray, blackbox: ClassifyImage, class_index: int
     ) -> FaithfulnessResult:
         coefficients = self._coefficients(ref_image)
-        rank = coefficients.ranks(sal_map)
+        rank = coefficients.ranks(sal_map, stacklevel=RANK_STACKLEVEL)
         removed = int(self.fraction * rank.size)
         y = self._classify(coefficients, [np.ones(rank.size, bool), rank >= removed], blackbox)[:, class_index]
         x = np.array([0.0, removed / rank.size])

@@ -95,7 +95,10 @@ class WCAM(SobolSaliency):
     :param levels: DWT levels, ``1 ... 16`` (:data:`~xaitk_wcam.wavelets.transform.MAX_LEVELS`); images are padded
         to multiples of ``2**levels`` and must be large enough for the wavelet's filter at every level
         (:func:`~xaitk_wcam.wavelets.transform.check_decomposable`, checked before any forward pass).
-    :param grid_size: Side of the grid of Sobol variables over the coefficient layout; ``<=`` the padded side.
+    :param grid_size: Side of the grid of Sobol variables over the coefficient layout; ``<=`` the padded side. A
+        pixel map (``output="spatial"``, ``spatial_maps``) needs ``grid_size >= 2**(levels + 1)`` (16 at 3 levels):
+        below, one cell covers the whole approximation band and the pixel map is nearly flat (a ``RuntimeWarning``
+        says so when it is computed); the wavelet map and the scale profile are meaningful at any grid.
     :param nb_design: Sobol design size ``N`` (a power of two); cost at most ``N * (grid_size**2 + 2)`` passes.
         ``"auto"``: grow from ``N = 8`` until stable to ``tolerance`` or ``max_evaluations`` is reached.
     :param estimator: ``"importance"`` (default: importance-sampled base points, the approximation cells on

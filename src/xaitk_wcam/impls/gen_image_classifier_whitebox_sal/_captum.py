@@ -26,7 +26,7 @@ from xaitk_wcam.interfaces.whitebox import (
     GradientExplanation,
     WhiteboxClassifier,
 )
-from xaitk_wcam.utils.checks import check_choice
+from xaitk_wcam.utils.checks import check_choice, check_int
 from xaitk_wcam.utils.extras import has_extra, require_extra
 from xaitk_wcam.utils.images import split_alpha
 
@@ -34,6 +34,18 @@ from xaitk_wcam.utils.images import split_alpha
 #: ``probabilities``: what ``classify_images`` returns and the faithfulness metrics measure) or
 #: ``"logit"`` (the pre-softmax class score of Simonyan et al. 2014 and Selvaraju et al. 2017).
 MODEL_OUTPUTS = ("probability", "logit")
+
+#: Most noisy samples or path points of a method (WAM's ``n_samples``, SmoothGrad's ``samples``, Integrated
+#: Gradients' ``steps``): 65,536 forward and backward passes per class, where the papers use 25 to 300. Bounded as
+#: WCAM's ``nb_design`` is, so a typo (``10**12``) is a ``ValueError`` at construction, not an explanation that never
+#: ends while Captum builds lists of that many step sizes (``n_samples=10**7`` held 1.1 GB for 45 s, no row written).
+MAX_SAMPLES = 2**16
+
+
+def check_samples(name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as an int in ``[minimum, MAX_SAMPLES]`` (``TypeError`` / ``ValueError`` naming ``name``)."""
+    return int(check_int(name, value, minimum, maximum=MAX_SAMPLES))
+
 
 #: Channel reductions of ``K x C x H x W`` attributions to ``K x H x W`` maps.
 REDUCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

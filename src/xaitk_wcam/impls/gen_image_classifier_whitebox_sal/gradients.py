@@ -18,9 +18,7 @@ from typing import Any
 
 import torch
 
-from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import (
-    CaptumSaliency,
-)
+from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import CaptumSaliency, check_samples
 from xaitk_wcam.interfaces.whitebox import WhiteboxClassifier
 from xaitk_wcam.utils.checks import check_float, check_int
 
@@ -91,7 +89,7 @@ class SmoothGrad(CaptumSaliency):
 
     Cost: ``samples`` forward and backward passes per class, ``batch_size`` images at a time.
 
-    :param samples: Number of noisy copies (``>= 1``).
+    :param samples: Number of noisy copies, in ``[1, MAX_SAMPLES]`` (65,536).
     :param sigma: Noise standard deviation (``> 0``), in ``[0, 1]`` pixel units.
     :param batch_size: Noisy images per forward pass (``>= 1``; Captum's ``nt_samples_batch_size``).
     :param seed: Seed of the noise; the same seed gives the same maps.
@@ -110,7 +108,7 @@ class SmoothGrad(CaptumSaliency):
         output: str = "probability",
     ) -> None:
         super().__init__(output=output, reduction=reduction)
-        self.samples = check_int("samples", samples, 1)
+        self.samples = check_samples("samples", samples)
         self.sigma = check_float("sigma", sigma, 0.0)
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.seed = check_int("seed", seed, 0)

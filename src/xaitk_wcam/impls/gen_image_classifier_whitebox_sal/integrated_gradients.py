@@ -17,9 +17,7 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter
 
-from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import (
-    CaptumSaliency,
-)
+from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import CaptumSaliency, check_samples
 from xaitk_wcam.interfaces.whitebox import WhiteboxClassifier
 from xaitk_wcam.utils.checks import check_choice, check_float, check_int
 
@@ -47,7 +45,7 @@ class IntegratedGradients(CaptumSaliency):
 
     Cost: ``steps`` forward and backward passes per class, ``batch_size`` images at a time.
 
-    :param steps: Quadrature points along the path (``>= 1``).
+    :param steps: Quadrature points along the path, in ``[1, MAX_SAMPLES]`` (65,536).
     :param baseline: ``"black"`` (default), ``"white"`` or ``"blurred"``.
     :param blur_sigma: Standard deviation in pixels of the ``"blurred"`` baseline's Gaussian (``> 0``).
     :param batch_size: Path images per forward pass (``>= 1``; Captum's ``internal_batch_size``).
@@ -67,7 +65,7 @@ class IntegratedGradients(CaptumSaliency):
         output: str = "probability",
     ) -> None:
         super().__init__(output=output, reduction=reduction)
-        self.steps = check_int("steps", steps, 1)
+        self.steps = check_samples("steps", steps)
         self.baseline = check_choice("baseline", baseline, BASELINES)
         self.blur_sigma = check_float("blur_sigma", blur_sigma, 0.0)
         self.batch_size = check_int("batch_size", batch_size, 1)

@@ -37,8 +37,10 @@ coefficient layout itself: the same wavelet map, pixel reprojection and scale pr
 same code.
 
 Cost: ``n_samples`` forward and backward passes per class for ``"smooth"`` and ``"integrated"`` (25 at the
-defaults), one for ``"gradient"``, ``batch_size`` images at a time, plus one wavelet transform of the image
-and one inverse transform per image passed to the model.
+defaults, at most 65,536), one for ``"gradient"``, ``batch_size`` images at a time, plus one wavelet transform of
+the image and one inverse transform per image passed to the model; memory: :meth:`WAM.memory_estimate_bytes`. The
+model is explained in eval mode, its own mode restored after
+(:meth:`~xaitk_wcam.interfaces.whitebox.GenerateImageClassifierWhiteboxSaliency.explain`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ import torch
 
 from xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum import (
     MODEL_OUTPUTS,
+    check_samples,
     forward_function,
     image_tensor,
     model_device,
@@ -65,6 +68,13 @@ from xaitk_wcam.wavelets.transform import check_wavelet, wavedec_layout, waverec
 
 #: WAM's ``method`` keyword: how the gradients are aggregated (see the module doc).
 WAM_METHODS = ("smooth", "integrated", "gradient")
+
+
+#: float32 copies of the padded layout one row of a forward and backward pass holds: the coefficients, their noisy
+#: copy, the inverse transform, its clamped crop and the preprocessed input, and the gradients back through them.
+LAYOUT_COPIES = 8
+#: Bytes per path point or noisy sample of Captum's bookkeeping (Python lists of step sizes and alphas).
+BYTES_PER_SAMPLE = 128
 
 
 @dataclass
@@ -113,8 +123,9 @@ class WAM(GenerateImageClassifierWhiteboxSaliency):
     :param levels: DWT levels (``>= 1``); images are padded (symmetric) to multiples of ``2**levels``.
     :param method: ``"smooth"`` (default, SmoothGrad on the coefficients), ``"integrated"`` (Integrated
         Gradients from the black image) or ``"gradient"`` (plain gradient).
-    :param n_samples: Noisy samples (``"smooth"``, ``>= 1``) or path points (``"integrated"``, ``>= 2``); unused
-        by ``"gradient"``.
+    :param n_samples: Noisy samples (``"smooth"``, ``>= 1``) or path points (``"integrated"``, ``>= 2``), at most
+        :data:`~xaitk_wcam.impls.gen_image_classifier_whitebox_sal._captum.MAX_SAMPLES` (65,536); unused by
+        ``"gradient"``.
     :param noise_spread: Standard deviation of the ``"smooth"`` noise as a fraction of the image's value range,
         in ``(0, 1]`` (the authors' 0.25).
     :param batch_size: Images per forward and backward pass (``>= 1``).
@@ -141,7 +152,7 @@ class WAM(GenerateImageClassifierWhiteboxSaliency):
         self.wavelet = wavelet
         self.levels = check_levels(levels)
         self.method = check_choice("method", method, WAM_METHODS)
-        self.n_samples = check_int("n_samples", n_samples, 1)
+        self.n_samples = check_samples("n_samples", n_samples)
         if self.method == "integrated" and self.n_samples < 2:
             raise ValueError(f"n_samples must be >= 2 with method='integrated' (the path's two ends), got {n_samples}")
         self.noise_spread = check_float("noise_spread", noise_spread, 0.0)
@@ -167,6 +178,27 @@ class WAM(GenerateImageClassifierWhiteboxSaliency):
             "seed": self.seed,
             "output": self.output,
         }
+
+    def memory_estimate_bytes(self, image_shape: tuple[int, ...], n_classes: int = 1) -> int:
+        """Working memory of one explanation of an image of ``image_shape``, counted before anything is allocated
+        (the study's ``memory_budget_mb`` check reads it): the rows of one forward and backward pass (``batch_size``
+        padded layouts, or ``n_classes`` when more, each held as :data:`LAYOUT_COPIES` float32 copies), Captum's
+        bookkeeping of the ``n_samples`` path points or noisy samples (:data:`BYTES_PER_SAMPLE` each), and the
+        result (importance, raw attributions, wavelet and pixel maps). The model's own activations are not counted,
+        as for every method.
+
+        :param image_shape: ``(H, W)`` or ``(H, W, C)``.
+        :param n_classes: Classes explained at once (a study explains one).
+        """
+        height, width = int(image_shape[0]), int(image_shape[1])
+        channels = min(int(image_shape[2]), 3) if len(image_shape) > 2 else 1  # alpha is not explained
+        coefficients = padded_size(height, self.levels) * padded_size(width, self.levels)
+        gradient = self.method == "gradient"
+        rows = n_classes if gradient else max(self.batch_size, n_classes)
+        passes = rows * channels * coefficients * 4 * LAYOUT_COPIES
+        bookkeeping = 0 if gradient else self.n_samples * BYTES_PER_SAMPLE
+        result = n_classes * ((channels + 1) * coefficients + 2 * height * width) * 4
+        return int(passes + bookkeeping + result)
 
     @property
     def map_spaces(self) -> tuple[str, ...]:

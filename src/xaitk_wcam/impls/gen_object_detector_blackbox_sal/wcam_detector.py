@@ -45,6 +45,7 @@ from xaitk_wcam.utils.detections import (
     ALL,
     DetectionSet,
     batch_similarity,
+    check_unit_scores,
     detect,
     detection_labels,
     parse_detections_rule,
@@ -312,12 +313,14 @@ def _reference_set(bboxes: Any, scores: Any, objectness: Any, labels: tuple[Hash
         )
     if not np.isfinite(scores).all():
         raise ValueError("scores holds NaN or infinite values; accepted: finite values")
+    check_unit_scores(scores, "scores holds values")
     if objectness is None:
         objectness = np.ones(len(boxes))
     elif not isinstance(objectness, np.ndarray) or objectness.shape not in ((len(boxes),), (len(boxes), 1)):
         raise ValueError(f"objectness must be None or a vector of nDets = {len(boxes)} values, got {objectness!r:.60}")
     elif not np.isfinite(objectness.astype(np.float64)).all():
         raise ValueError("objectness holds NaN or infinite values; accepted: finite values")
+    check_unit_scores(objectness.astype(np.float64), "objectness holds values")
     return DetectionSet(boxes, scores.astype(np.float64), objectness.astype(np.float64).reshape(-1), labels)
 
 

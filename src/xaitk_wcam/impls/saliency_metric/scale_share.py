@@ -1,12 +1,17 @@
 """Scale shares of a WCAM wavelet-layout map (Kasmi et al. 2023, "Assessment of the reliability of
 a model's decision by generalizing attribution to the wavelet domain").
 
-A WCAM map is laid out like ``pywt.coeffs_to_array(pywt.wavedec2(image, wavelet, level=levels))``
-(sides multiples of ``2**levels``): the approximation band (level 0) is the top-left
-``H / 2**levels x W / 2**levels`` block and detail level ``k`` (1 = coarsest ... ``levels`` = finest)
-the three blocks around the top-left ``H / 2**(levels-k) x W / 2**(levels-k)`` square, minus the inner
-square (:func:`xaitk_wcam.wavelets.layout.level_index_map`). Only non-negative importance counts
-(negative entries are clipped to 0); a map without positive importance gives ``nan`` with a warning.
+A WCAM map is laid out like ``pywt.coeffs_to_array(pywt.wavedec2(image, wavelet, level=levels))`` of the image
+padded to multiples of ``2**levels``, resampled (nearest) to the image's shape when it was padded: the
+approximation band (level 0) is the top-left ``Hp / 2**levels x Wp / 2**levels`` block of the padded layout and
+detail level ``k`` (1 = coarsest ... ``levels`` = finest) the three blocks around the top-left
+``Hp / 2**(levels-k) x Wp / 2**(levels-k)`` square, minus the inner square
+(:func:`xaitk_wcam.wavelets.layout.level_index_map`). A map of any shape is read back onto its padded layout
+(:func:`~xaitk_wcam.wavelets.reprojection.layout_map`), so the package's own maps of an image whose sides are not
+multiples of ``2**levels`` are scored (they were refused). Only non-negative importance counts (negative entries are
+clipped to 0); a map without positive importance gives ``nan`` with a warning. A map that carries its space (read
+from an explanation) must be a wavelet map of the metric's ``levels``
+(:func:`~xaitk_wcam.interfaces.explanation.check_map_space`).
 """
 
 from __future__ import annotations
@@ -17,24 +22,18 @@ import numpy as np
 from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 
 from xaitk_wcam.impls.saliency_metric._mass import positive_mass
-from xaitk_wcam.interfaces.explanation import WAVELET
+from xaitk_wcam.interfaces.explanation import WAVELET, check_map_space
 from xaitk_wcam.utils.checks import check_int, check_map
 from xaitk_wcam.wavelets.layout import check_levels, level_index_map
+from xaitk_wcam.wavelets.reprojection import layout_map
 
 
 def level_shares(sal_map: np.ndarray, levels: int, metric: str) -> np.ndarray | None:
     """Share of the non-negative importance at each level ``0 .. levels`` (``None`` when there is none)."""
-    values = check_map(sal_map)
-    height, width = values.shape
-    if height % 2**levels or width % 2**levels:
-        raise ValueError(
-            f"a wavelet-layout map of {levels} levels must have sides that are multiples of "
-            f"2**levels = {2**levels}, got {values.shape}"
-        )
-    mass = positive_mass(values, metric)
+    mass = positive_mass(layout_map(check_map(sal_map), levels), metric)
     if mass is None:
         return None
-    per_level = np.bincount(level_index_map(height, width, levels).ravel(), weights=mass.ravel(), minlength=levels + 1)
+    per_level = np.bincount(level_index_map(*mass.shape, levels).ravel(), weights=mass.ravel(), minlength=levels + 1)
     return per_level / per_level.sum()
 
 
@@ -58,9 +57,12 @@ class ScaleShare(SaliencyMetric):
 
     def compute(self, sal_map: np.ndarray) -> float:
         """
-        :param sal_map: WCAM wavelet-layout map ``H x W``, sides multiples of ``2**levels``.
+        :param sal_map: Wavelet-layout map ``H x W`` of ``levels`` levels (WCAM's or WAM's ``wavelet_maps[k]``).
         :return: Share of non-negative importance at ``level`` (``nan`` if the map has none).
+        :raises ValueError: A map that carries its space (read from an explanation) is a pixel map or has other
+            ``levels``.
         """
+        check_map_space(self, sal_map)
         shares = level_shares(sal_map, self.levels, self.name)
         return float("nan") if shares is None else float(shares[self.level])
 
@@ -83,9 +85,11 @@ class FineScaleShare(SaliencyMetric):
 
     def compute(self, sal_map: np.ndarray) -> float:
         """
-        :param sal_map: WCAM wavelet-layout map ``H x W``, sides multiples of ``2**levels``.
+        :param sal_map: Wavelet-layout map ``H x W`` of ``levels`` levels (WCAM's or WAM's ``wavelet_maps[k]``).
         :return: Share of non-negative importance in the detail levels (``nan`` if the map has none).
+        :raises ValueError: As :meth:`ScaleShare.compute`.
         """
+        check_map_space(self, sal_map)
         shares = level_shares(sal_map, self.levels, self.name)
         return float("nan") if shares is None else float(1.0 - shares[0])
 

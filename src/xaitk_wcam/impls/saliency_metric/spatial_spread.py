@@ -8,7 +8,7 @@ import numpy as np
 from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 
 from xaitk_wcam.impls.saliency_metric._mass import positive_mass
-from xaitk_wcam.interfaces.explanation import PIXEL
+from xaitk_wcam.interfaces.explanation import PIXEL, check_map_space
 from xaitk_wcam.utils.checks import check_map
 
 
@@ -32,7 +32,9 @@ class SpatialSpread(SaliencyMetric):
         """
         :param sal_map: Map ``H x W`` (negative entries are ignored).
         :return: The spread in ``[0, 0.5]`` (``nan`` if the map has no positive mass).
+        :raises ValueError: A map that carries its space (read from an explanation) is not a pixel map.
         """
+        check_map_space(self, sal_map)
         mass = positive_mass(check_map(sal_map), self.name)
         if mass is None:
             return float("nan")

@@ -58,8 +58,21 @@ class Targets(abc.ABC):
 
     def class_index(self, index: int) -> int | None:
         """The class index that a metric reading a classifier's confidence watches for the item's target ``index``
-        (``None``: the kind has none, and :attr:`ModelTask.scores_classes` is false)."""
+        (``None``: the kind provides no ``"classes"``)."""
         return None
+
+    def single(self, index: int) -> Any:
+        """What :meth:`~xaitk_wcam.interfaces.explainer.Explainer.explain` receives to explain the item's target
+        ``index`` alone."""
+        raise NotImplementedError(f"{type(self).__name__} cannot explain one of its targets alone")
+
+    def outputs(self) -> np.ndarray | None:
+        """The model's outputs on the item's image (``None``: the kind provides no ``"outputs"``)."""
+        return None
+
+    def representations(self) -> dict[str | None, np.ndarray]:
+        """Layer -> the model's representation of the item's image (empty: none recorded)."""
+        return {}
 
     def map_fields(self, index: int, maps: Mapping[str, np.ndarray]) -> dict[str, Any]:
         """Columns the kind computes from the maps of the item's target ``index`` (none by default)."""
@@ -93,8 +106,11 @@ class ModelTask(abc.ABC):
     map_columns: ClassVar[tuple[str, ...]] = ()
     #: The outcome column the report's curves follow beside the metrics (the model breaking).
     outcome_column: ClassVar[str]
-    #: Whether each item's target is a class whose confidence a faithfulness metric can watch.
-    scores_classes: ClassVar[bool] = False
+    #: What the kind's targets give a metric beside the maps and images (:attr:`~xaitk_wcam.study.scorers.Scorer.
+    #: needs`): ``"classes"`` (a class whose confidence a faithfulness metric can watch), ``"outputs"`` (the model's
+    #: outputs on each item), ``"representations"`` (internal representations recorded during the item's forward pass,
+    #: :attr:`representation_layers`), ``"explainer"`` (a method re-explaining one target).
+    provides: ClassVar[frozenset[str]] = frozenset({"explainer"})
     #: ``(columns, meaning)`` pairs of the report's legend for :attr:`columns` and :attr:`map_columns`.
     legend: ClassVar[tuple[tuple[str, str], ...]] = ()
     #: The names of the model's outcome on a perturbed item, against the reference item (:meth:`outcome_change`): how
@@ -104,6 +120,9 @@ class ModelTask(abc.ABC):
     def __init__(self, model: Any, settings: Mapping[str, Any]) -> None:
         self.model = model
         self.settings = dict(settings)
+        #: The layers whose representations each item records (``None``: the classification head's input), set by a
+        #: worker whose metrics read representations.
+        self.representation_layers: tuple[str | None, ...] = ()
 
     # -- the config (no model) ------------------------------------------------------------------------
     @classmethod

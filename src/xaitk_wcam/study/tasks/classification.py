@@ -7,11 +7,13 @@ source's label (``ground_truth``). The model's outcome on an item is its top cla
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
 
+from xaitk_wcam.impls.stability.representation import capture_representations
 from xaitk_wcam.study.tasks.base import ModelTask, Targets
 from xaitk_wcam.utils.checks import check_image
 from xaitk_wcam.utils.confidences import classify, label_index
@@ -26,19 +28,44 @@ class ClassTarget(Targets):
     :param index: The class index (a position in the classifier's labels).
     :param labels: The classifier's labels.
     :param confidences: The confidence of every label on the item's image (``None`` for a target read back from a
-        committed item, whose outcome is in its rows).
+        committed item that did not keep them).
+    :param representations: Layer -> the classifier's representation of the item's image (recorded during its own
+        forward pass when a metric reads representations).
     """
 
-    def __init__(self, index: int, labels: list[Hashable], confidences: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        index: int,
+        labels: list[Hashable],
+        confidences: np.ndarray | None = None,
+        representations: dict[str | None, np.ndarray] | None = None,
+    ) -> None:
         self.index, self.labels, self.confidences = int(index), labels, confidences
+        self._representations = dict(representations or {})
         self.positions = np.zeros(1, dtype=np.int64)
 
     @property
     def explained(self) -> list[int]:
         return [self.index]
 
+    def single(self, index: int) -> list[int]:
+        return [self.index]
+
+    def outputs(self) -> np.ndarray | None:
+        return self.confidences
+
+    def representations(self) -> dict[str | None, np.ndarray]:
+        return dict(self._representations)
+
     def record(self) -> dict[str, Any]:
-        return {"target_index": self.index}
+        """The class; on a reference item also the confidences (and representations) that the relative stability of
+        later items reads, so that a resumed study reads them back."""
+        record: dict[str, Any] = {"target_index": self.index}
+        if self.confidences is not None:
+            record["outputs"] = self.confidences.tolist()
+        if self._representations:
+            record["representations"] = [[layer, value.tolist()] for layer, value in self._representations.items()]
+        return record
 
     def outcome(self, position: int) -> dict[str, Any]:
         assert self.confidences is not None, "the outcome of a target read back from the store is in its rows"
@@ -66,7 +93,7 @@ class ClassificationTask(ModelTask):
     label_columns = ("predicted_label", "target_label")
     outcome_column = "target_confidence"
     outcome_names = ("confidence drop", "flip")
-    scores_classes = True
+    provides = frozenset({"classes", "outputs", "representations", "explainer"})
     legend = (
         ("predicted_confidence, target_confidence", "the classifier's confidence of its top class and of the "
          "explained (target) class on the item's image"),
@@ -97,7 +124,11 @@ class ClassificationTask(ModelTask):
 
         :raises ValueError: ``ground_truth`` without a label, or with one the classifier does not have.
         """
-        confidences = classify(self.model, [[image]], self.labels)[0]
+        with contextlib.ExitStack() as stack:  # representations recorded during this forward pass: no extra one
+            recorders = {layer: stack.enter_context(capture_representations(self.model, layer=layer))
+                         for layer in self.representation_layers}  # fmt: skip
+            confidences = classify(self.model, [[image]], self.labels)[0]
+        representations = {layer: recorder.value()[0] for layer, recorder in recorders.items()}
         rule = self.settings["target"]
         if rule == "ground_truth":
             if label is None:
@@ -107,11 +138,14 @@ class ClassificationTask(ModelTask):
             index = int(np.argmax(confidences))
         else:
             index = reference.class_index(0)
-        return ClassTarget(index, self.labels, confidences)
+        return ClassTarget(index, self.labels, confidences, representations)
 
     @classmethod
     def targets_from_record(cls, record: Mapping[str, Any]) -> ClassTarget:
-        return ClassTarget(int(record["target_index"]), [])
+        outputs = record.get("outputs")
+        representations = {layer: np.asarray(value) for layer, value in record.get("representations", [])}
+        confidences = None if outputs is None else np.asarray(outputs, dtype=np.float64)
+        return ClassTarget(int(record["target_index"]), [], confidences, representations)
 
     @classmethod
     def outcome_change(cls, reference: Any, perturbed: Any) -> tuple[Any, Any]:

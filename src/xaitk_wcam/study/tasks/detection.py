@@ -60,6 +60,9 @@ class DetectionTargets(Targets):
     def explained(self) -> DetectionSet:
         return self.detections
 
+    def single(self, index: int) -> DetectionSet:
+        return self.detections.subset([index])
+
     def record(self) -> dict[str, Any]:
         d = self.detections
         detections = {
