@@ -45,6 +45,7 @@ print("heavy:", heavy)
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_core_install_runs_wcam_and_refuses_a_study_in_one_line(tmp_path: Path) -> None:
     """A fresh venv, ``pip install -c requirements/constraints.txt .`` (the CPU torch pinned), no extra."""
     env_dir = tmp_path / "core"
