@@ -2,7 +2,7 @@
 
     python3 tasks.py study   # the main job: the offline blur study -> out/blur-study/report.html
     python3 tasks.py test    # ruff, the docs build and the whole test suite, exactly what CI runs (.ci/run)
-    python3 tasks.py test --fast   # ruff and every test but the end-to-end and notebook ones: the edit loop
+    python3 tasks.py test --fast   # ruff and every test but the end-to-end, notebook and slow ones: the edit loop
     python3 tasks.py docs    # the documentation site -> docs/_build/html/index.html (offline, warnings are errors)
 
 Each first makes sure ``.venv`` holds the project, installed with ``pip install -c
@@ -78,15 +78,16 @@ def docs() -> None:
 #: module-scoped fixtures, e.g. the known-answer explanations, are computed once), offline. (``--dist loadgroup``
 #: would balance better, but pytest-xdist 3.8 cannot group under pytest 9.2: it renames ``item._nodeid``.)
 PYTEST = ("-q", "-n", "2", "--dist", "loadscope")
-#: What ``test --fast`` leaves out (markers in pyproject.toml): whole studies through process pools, the fresh
-#: install, the docs pages' code, the known-answer benchmarks, the notebooks.
-FAST = ("-m", "not e2e and not notebook")
+#: What ``test --fast`` leaves out (markers in pyproject.toml): the end-to-end tests (whole studies through process
+#: pools or Dask, the fresh install, the docs pages' code, the known-answer benchmarks), the notebooks, and the other
+#: tests marked slow (the ONNX exports of tests/classifiers/test_onnx_runtime.py).
+FAST = ("-m", "not e2e and not notebook and not slow")
 
 
 def test(*options: str) -> None:
     """Lint, build the docs (warnings are errors), then every test (slow ones, notebooks and the docs' code blocks
-    included), offline, in two processes. ``--fast``: lint, then every test but the end-to-end and notebook ones,
-    without the docs build."""
+    included), offline, in two processes. ``--fast``: lint, then every test but the end-to-end, notebook and slow
+    ones, without the docs build."""
     fast = options == ("--fast",)
     if options and not fast:
         sys.exit(f"usage: python3 tasks.py test [--fast]; got {' '.join(options)}")

@@ -50,9 +50,7 @@ def _probabilities(classifier, images):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=[pytest.mark.e2e] if name == "efficientnet-lite0" else []) for name in OFFLINE]
-)  # the full-size ImageNet model's export (20 s) is left to the full run; the ScaleShapes models check the parity
+@pytest.mark.parametrize("name", OFFLINE)
 @pytest.mark.parametrize("n", [1, 64])
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
 def test_probabilities_equal_torch(offline_pair, name, n, dtype):
