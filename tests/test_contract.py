@@ -89,6 +89,7 @@ SMALL: dict[str, dict[str, Any]] = {
     "MaiteImageClassifier": {},  # needs a MAITE model: see _instance
     "SkimageImages": {"names": ["camera"], "limit": 1},
     "ScaleShapesScenes": {"n": 2, "size": 64},
+    "ScaleShapesImages": {"n": 2, "split": ["test", "cue_conflict"]},
     "FolderImages": {},  # needs a folder: see _instance
     "HFDatasetImages": {},  # needs a dataset folder: see _instance
     "MaiteDatasetImages": {},  # needs a dataset: see _instance

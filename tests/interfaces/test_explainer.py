@@ -167,7 +167,7 @@ class ChannelExplainer(Explainer):
 
 @pytest.fixture
 def channel_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(explainer_module, "_ADAPTERS", dict(explainer_module._ADAPTERS))
+    monkeypatch.setattr(explainer_module, "EXPLAINERS", explainer_module.EXPLAINERS.copy())
     monkeypatch.setattr(study_plugins, "_CACHE", {})
     register_explainer(GenerateChannelSaliency, ChannelExplainer)
 

@@ -273,3 +273,15 @@ def test_yaml_config_and_defaults_hash_equal(tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text("{}")
     with pytest.raises(StudyConfigError, match=r"\.json, \.yaml or \.yml"):
         load_config(tmp_path / "x.txt")
+
+
+def test_a_plugins_own_keyword_check_runs_when_the_config_is_read() -> None:
+    """A torch classifier given ONNX Runtime's threads is refused when the config is read, not when a worker builds
+    the model (the classifier's check_config, the same check its constructor runs)."""
+    from study_helpers import fake_config
+
+    config = fake_config(n=1)
+    key = "xaitk_wcam.classifiers.huggingface.HuggingFaceImageClassifier"
+    config["classifier"] = {"type": key, key: {"model_name_or_path": "no-such-model-is-loaded", "threads": 2}}
+    with pytest.raises(StudyConfigError, match=r"classifier: plugin .*Classifier: threads, .* apply to backend"):
+        SaliencyRobustnessStudy(config)

@@ -78,7 +78,7 @@ class ImageAwareScorer(Scorer):
 
 @pytest.fixture
 def image_aware_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scorers_module, "_SCORERS", dict(scorers_module._SCORERS))
+    monkeypatch.setattr(scorers_module, "SCORERS", scorers_module.SCORERS.copy())
     monkeypatch.setattr(study_plugins, "_CACHE", {})
     register_scorer(ImageAwareMetric, ImageAwareScorer)
 

@@ -163,6 +163,7 @@ def test_the_robustness_link_names_its_features_outcomes_and_counts(known_answer
         assert group["value"].sum() == group["n_images"].iloc[0]  # every image in exactly one class
     report = (known_answer / "report.html").read_text()
     assert "What this study found" in report and "Under RollRight: moves beyond its noise on ssd" in report
+    assert "only the model broke on" in report
     assert (known_answer / "figures" / "verdicts.png").is_file()
 
 

@@ -246,6 +246,29 @@ class HuggingFaceImageClassifier(ClassifyImage):
         """Usable when transformers (the ``hf`` extra) is installed."""
         return has_extra("hf")
 
+    @classmethod
+    def check_config(cls, config: dict[str, Any]) -> None:
+        """Refuse wrong keywords without loading anything: the constructor calls it, and so does a study config when
+        it is read (a torch classifier given ONNX Runtime's ``threads`` fails there, before any worker starts).
+
+        :raises ValueError: A non-positive ``batch_size``, an unknown ``backend`` or ``execution_mode``, a ``threads``
+            below 1, a ``cache_dir`` that is no path, or ONNX Runtime's keywords with ``backend="torch"``.
+        """
+        batch_size = config.get("batch_size", 32)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size: expected a positive int; got {batch_size!r}")
+        backend = check_choice("backend", config.get("backend", "torch"), BACKENDS)
+        execution_mode = check_choice("execution_mode", config.get("execution_mode", "sequential"), EXECUTION_MODES)
+        threads = check_int("threads", config.get("threads"), 1, allow_none=True)
+        cache_dir = config.get("cache_dir")
+        if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
+            raise ValueError(f"cache_dir: expected a folder path or None; got {cache_dir!r}")
+        if backend == "torch" and (threads is not None or execution_mode != "sequential" or cache_dir is not None):
+            raise ValueError(
+                "threads, execution_mode and cache_dir apply to backend='onnxruntime' only; with backend='torch' "
+                "leave them at their defaults (torch's threads: torch.set_num_threads)"
+            )
+
     def __init__(
         self,
         model_name_or_path: str,
@@ -258,19 +281,12 @@ class HuggingFaceImageClassifier(ClassifyImage):
         cache_dir: str | None = None,
     ) -> None:
         require_extra("hf", "HuggingFaceImageClassifier")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size: expected a positive int; got {batch_size!r}")
-        self._backend = check_choice("backend", backend, BACKENDS)
-        self._execution_mode = check_choice("execution_mode", execution_mode, EXECUTION_MODES)
-        self._threads = check_int("threads", threads, 1, allow_none=True)
-        if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
-            raise ValueError(f"cache_dir: expected a folder path or None; got {cache_dir!r}")
+        self.check_config(
+            {"batch_size": batch_size, "backend": backend, "threads": threads, "execution_mode": execution_mode,
+             "cache_dir": cache_dir}
+        )  # fmt: skip
+        self._backend, self._execution_mode, self._threads = backend, execution_mode, threads
         self._cache_dir = None if cache_dir is None else str(cache_dir)
-        if backend == "torch" and (threads is not None or execution_mode != "sequential" or cache_dir is not None):
-            raise ValueError(
-                "threads, execution_mode and cache_dir apply to backend='onnxruntime' only; with backend='torch' "
-                "leave them at their defaults (torch's threads: torch.set_num_threads)"
-            )
         if backend == "onnxruntime":
             require_extra("onnx", "HuggingFaceImageClassifier(backend='onnxruntime')")  # before the model loads
         self._device_arg = device

@@ -44,6 +44,7 @@ from xaitk_saliency.interfaces.gen_object_detector_blackbox_sal import GenerateO
 from xaitk_wcam.interfaces.blackbox_explainer import BlackboxExplainer
 from xaitk_wcam.interfaces.explanation import PIXEL, Explanation, MapExplanation
 from xaitk_wcam.interfaces.whitebox import GenerateImageClassifierWhiteboxSaliency, WhiteboxClassifier
+from xaitk_wcam.utils.adapters import AdapterRegistry
 from xaitk_wcam.utils.detections import DetectionSet
 from xaitk_wcam.utils.seeds import derived_seed
 from xaitk_wcam.utils.target_class import TargetClassBlackbox
@@ -316,7 +317,8 @@ def target_view(classifier: Any, targets: Sequence[int]) -> TargetClassBlackbox:
     return TargetClassBlackbox(classifier, *(labels[t] for t in targets))
 
 
-_ADAPTERS: dict[type, type[Explainer]] = {}
+#: The registered kinds of explainer and their adapters.
+EXPLAINERS: AdapterRegistry[Explainer] = AdapterRegistry(Explainer, "saliency generator")
 
 
 def register_explainer(kind: type, adapter: type[Explainer]) -> None:
@@ -324,16 +326,12 @@ def register_explainer(kind: type, adapter: type[Explainer]) -> None:
 
     :raises TypeError: ``kind`` is not a class, or ``adapter`` not an :class:`Explainer` subclass.
     """
-    if not isinstance(kind, type):
-        raise TypeError(f"kind must be an interface class, got {kind!r}")
-    if not (isinstance(adapter, type) and issubclass(adapter, Explainer)):
-        raise TypeError(f"adapter must be a subclass of Explainer, got {adapter!r}")
-    _ADAPTERS[kind] = adapter
+    EXPLAINERS.register(kind, adapter)
 
 
 def explainer_kinds() -> tuple[type, ...]:
     """Every registered kind (interface class), in registration order."""
-    return tuple(_ADAPTERS)
+    return EXPLAINERS.kinds()
 
 
 def as_explainer(generator: Any) -> Explainer:
@@ -341,14 +339,7 @@ def as_explainer(generator: Any) -> Explainer:
 
     :raises TypeError: No registered kind fits (the message lists the kinds).
     """
-    if isinstance(generator, Explainer):
-        return generator
-    for cls in type(generator).__mro__:
-        adapter = _ADAPTERS.get(cls)
-        if adapter is not None:
-            return adapter(generator)
-    kinds = ", ".join(kind.__name__ for kind in _ADAPTERS)
-    raise TypeError(f"{type(generator).__name__} is no saliency generator of a known kind; accepted: {kinds}")
+    return EXPLAINERS.wrap(generator)
 
 
 register_explainer(GenerateImageClassifierBlackboxSaliency, XaitkBlackboxExplainer)

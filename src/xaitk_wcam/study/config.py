@@ -26,7 +26,8 @@ built); ``noise_floor: false`` turns off the second-seed explanations of the ref
 the model on the first images (:mod:`xaitk_wcam.study.sanity`).
 
 Resolution looks each ``type`` up among registered implementations only (:mod:`.plugins`), checks the
-parameter names against the constructor, merges the constructor defaults (what ``from_config`` does)
+parameter names against the constructor, merges the constructor defaults (what ``from_config`` does), runs the
+plugin's own ``check_config(parameters)`` classmethod when it has one (keyword checks that need nothing loaded)
 and gives the *resolved* config: the same structure with every parameter spelled out, in canonical
 JSON form. Its SHA-256 is the config hash that guards an output folder.
 """
@@ -248,6 +249,12 @@ def resolve_plugin(section: str, cfg: Any, where: str) -> tuple[dict[str, Any], 
         _check_swept_perturber(block["perturber"], f"{where}: parameter 'perturber' of {name}")
     resolved_block = copy.deepcopy(cls.get_default_config())
     resolved_block.update(copy.deepcopy(dict(block)))
+    check = getattr(cls, "check_config", None)  # a plugin that checks its keywords without being built
+    if callable(check):
+        try:
+            check(resolved_block)
+        except (TypeError, ValueError) as err:
+            raise StudyConfigError(f"{where}: plugin {name}: {err}") from err
     key = type_key(cls)
     try:
         resolved = _to_json({"type": key, key: resolved_block})

@@ -107,8 +107,8 @@ def link_sentence(method: str, members: list[Perturbation], robustness: Any, pla
     n = int(rows["n_images"].max()) if len(rows) else 0
     if not parts:
         return (
-            f"At {_at(strongest)}: no link to measure ({drop_name} constant or only one outcome of {break_name}; "
-            f"n = {n})."
+            f"At {_at(strongest)}: no link can be measured between the {metric} change and the model's {drop_name} or "
+            f"{break_name} (too few images, or no variation in one of them; n = {n})."
         )
     return f"At {_at(strongest)}, its {metric} change: " + "; ".join(parts) + f" (n = {n}, 95 % CI)."
 
@@ -126,9 +126,10 @@ def margin_sentence(method: str, metric: str, group: str, robustness: Any, plan:
     n = int(rows["n_images"].max())
     broke = plan.task.outcome_names[1]
     return (
-        f"Warning margin ({metric}): the map moved beyond its noise before the {broke} on {count[MAP_FIRST]} of "
-        f"{n} images, at the same strength on {count[SAME_STRENGTH]}, after it on {count[MAP_AFTER]}; the map only "
-        f"on {count[MAP_ONLY]}, the {broke} only on {count[FLIP_ONLY]}, neither on {count[NEITHER]}."
+        f"Warning margin ({metric}), over {n} images: the map moved beyond its noise at a weaker strength than the "
+        f"model's {broke} on {count[MAP_FIRST]}, at the same strength on {count[SAME_STRENGTH]}, at a stronger one on "
+        f"{count[MAP_AFTER]}; only the map moved on {count[MAP_ONLY]}, only the model broke on {count[FLIP_ONLY]}, "
+        f"neither on {count[NEITHER]}."
     )
 
 

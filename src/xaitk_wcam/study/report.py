@@ -30,7 +30,7 @@ from xaitk_wcam.interfaces.explanation import PIXEL, WAVELET
 from xaitk_wcam.statistics.paired import MIN_IMAGES, MOVES
 from xaitk_wcam.study.findings import findings_html, matrix_html, sweep_name
 from xaitk_wcam.study.plan import KEY_COLUMNS, NOISE_FLOOR, REFERENCE, Perturbation, StudyPlan
-from xaitk_wcam.study.store import ResultsStore, item_key
+from xaitk_wcam.study.store import ResultsStore, atomic_write, item_key
 from xaitk_wcam.study.verdicts import comparisons, moved_counts, outcomes, robustness_table, sweeps, verdict_table
 from xaitk_wcam.viz.curves import plot_metric_curve
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
@@ -39,7 +39,9 @@ from xaitk_wcam.viz.text import PLAIN, plain_legend
 from xaitk_wcam.viz.verdicts import plot_break_rate, plot_change_beyond_noise
 
 #: Images that get a maps figure (the first ones of the source); tables always hold every image.
-MAX_IMAGE_FIGURES = 50
+#: (Each maps figure draws every item and map of its image: it is most of a report's cost, about a second an image
+#: on 2 cores; the tables and ``maps/`` hold every image.)
+MAX_IMAGE_FIGURES = 8
 
 
 def non_metric_columns(plan: StudyPlan) -> tuple[str, ...]:
@@ -52,8 +54,9 @@ def _slug(text: str) -> str:
 
 
 def _save(fig: Any, path: Path) -> Path:
+    """``fig`` as a PNG at ``path``, atomically (a symbolic link there is replaced, never written through)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    atomic_write(path, lambda handle: fig.savefig(handle, dpi=90, format="png"), mode="wb")
     return path
 
 
@@ -78,7 +81,10 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, target:
     if target is not None and task.figure_profiles:
         map_rows += [(name, "profile") for name in plan.wavelet_levels]
     n_rows, n_cols = 1 + len(map_rows), len(columns)
-    fig = Figure(figsize=(2.2 * n_cols, 2.2 * n_rows), layout="constrained")
+    # a fixed grid, not matplotlib's constrained layout: it measured every label of every panel (half the figure's time)
+    height = 2.0 * n_rows + 0.9  # the first row's titles (the item, the prediction) and the figure's title on top
+    fig = Figure(figsize=(2.2 * n_cols, height))
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.01, top=1 - 0.85 / height, wspace=0.08, hspace=0.12)
     axes = np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
     for c, (record, arrays) in enumerate(columns):
         mine = task.rows_of(record["rows"], target)
@@ -122,7 +128,8 @@ def image_figure(store: ResultsStore, plan: StudyPlan, image_index: int, target:
             if c == 0:
                 ax.set_ylabel(f"{name} ({space})", fontsize=7, **PLAIN)
     first = next(iter(task.rows_of(columns[0][0]["rows"], target)), {})
-    fig.suptitle(f"image {columns[0][0]['image_id']} ({task.figure_subject(first, target)})", fontsize=9, **PLAIN)
+    fig.suptitle(f"image {columns[0][0]['image_id']} ({task.figure_subject(first, target)})", fontsize=9, y=0.998,
+                 **PLAIN)  # fmt: skip
     return fig
 
 
@@ -529,12 +536,11 @@ def verdicts_figure(frame: Any, plan: StudyPlan, verdicts: Any) -> Any:
             ax.set_ylabel("change beyond noise", fontsize=7, **PLAIN)
             ax.tick_params(labelsize=6)
             plain_legend(ax, fontsize=6)
-    fig.suptitle(
+    title = (
         "Does each map move beyond its noise? Mean change beyond the noise floor, 90 % interval; filled: moves; "
-        f"grey dashed: share of images on which the model broke ({break_name})",
-        fontsize=8,
-        **PLAIN,
+        f"grey dashed: share of images on which the model broke ({break_name})"
     )
+    fig.suptitle(textwrap.fill(title, int(22 * 4.0 * len(methods))), fontsize=8, **PLAIN)
     return fig
 
 
@@ -659,6 +665,4 @@ def write_report(
         f"<pre>{html.escape(json.dumps(resolved, indent=2))}</pre>",
         "</body></html>",
     ]
-    path = store.root / "report.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
+    return store.write_file("report.html", lambda handle: handle.write("\n".join(parts)))

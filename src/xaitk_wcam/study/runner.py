@@ -64,6 +64,16 @@ class SaliencyRobustnessStudy:
         """Load a ``.json``/``.yaml`` study config."""
         return cls(load_config(path))
 
+    def model_identity(self) -> dict[str, Any]:
+        """The identity of the study's model: its files, code and libraries (:mod:`xaitk_wcam.study.identity`), which
+        a resumed study checks."""
+        from xaitk_wcam.study.identity import model_identity
+        from xaitk_wcam.study.plugins import implementations
+
+        section = self.plan.task.section
+        entry = self.plan.resolved[section]
+        return model_identity(implementations(section)[entry["type"]], entry[entry["type"]])
+
     # -- the image stream ---------------------------------------------------------------------------
     def _units(self, source: Any, store: ResultsStore, retry_failed: bool) -> Iterator[ImageUnit]:
         """One unit per image of the source, with the items still to do."""
@@ -117,9 +127,10 @@ class SaliencyRobustnessStudy:
         threads = DEFAULT_THREADS if threads is None else check_int("threads", threads, 1)
         max_worker_deaths = check_int("max_worker_deaths", max_worker_deaths, 1)
         store = ResultsStore(out_dir)
-        store.check(self.plan.digest, resume)  # before anything is built or written
+        model = self.model_identity()
+        store.check(self.plan.digest, resume, model)  # before anything is built or written
         with store.lock():
-            store.check(self.plan.digest, resume)  # again, now that no other run can change the folder
+            store.check(self.plan.digest, resume, model)  # again, now that no other run can change the folder
             source = build_plugin("images", self.plan.resolved["images"], "images")
             try:
                 total: int | None = len(source) * self.plan.n_items
@@ -127,7 +138,7 @@ class SaliencyRobustnessStudy:
                 total = None
             # The local executor loads the classifier here: a start that fails writes no study.json.
             with open_executor(executor, self.plan, str(store.root), threads) as pool:
-                store.prepare(self.plan.resolved, self.plan.digest, resume)
+                store.prepare(self.plan.resolved, self.plan.digest, resume, model)
                 bar = _progress_bar(total, progress)
                 try:
                     units = self._units(source, store, retry_failed)

@@ -34,6 +34,7 @@ from xaitk_saliency.interfaces.saliency_metric import SaliencyMetric
 from xaitk_wcam.interfaces.faithfulness import FaithfulnessMetric
 from xaitk_wcam.interfaces.saliency_comparison import SaliencyComparison
 from xaitk_wcam.interfaces.stability import LocalStabilityMetric, RelativeStabilityMetric
+from xaitk_wcam.utils.adapters import AdapterRegistry
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,8 @@ class LocalStabilityScorer(Scorer):
         return {None: float(value)}
 
 
-_SCORERS: dict[type, type[Scorer]] = {}
+#: The registered kinds of metric and their scorers.
+SCORERS: AdapterRegistry[Scorer] = AdapterRegistry(Scorer, "metric")
 
 
 def register_scorer(kind: type, scorer: type[Scorer]) -> None:
@@ -237,35 +239,20 @@ def register_scorer(kind: type, scorer: type[Scorer]) -> None:
 
     :raises TypeError: ``kind`` is not a class, or ``scorer`` not a :class:`Scorer` subclass.
     """
-    if not isinstance(kind, type):
-        raise TypeError(f"kind must be an interface class, got {kind!r}")
-    if not (isinstance(scorer, type) and issubclass(scorer, Scorer)):
-        raise TypeError(f"scorer must be a subclass of Scorer, got {scorer!r}")
-    _SCORERS[kind] = scorer
+    SCORERS.register(kind, scorer)
 
 
 def scorer_kinds() -> tuple[type, ...]:
     """Every registered kind of metric (interface class), in registration order."""
-    return tuple(_SCORERS)
-
-
-def scorer_class(metric_class: type) -> type[Scorer] | None:
-    """The adapter of the most specific registered class in ``metric_class``'s MRO, or ``None``."""
-    return next((_SCORERS[cls] for cls in metric_class.__mro__ if cls in _SCORERS), None)
+    return SCORERS.kinds()
 
 
 def as_scorer(metric: Any) -> Scorer:
-    """``metric`` behind the adapter of its kind (:func:`scorer_class`).
+    """``metric`` behind the scorer of its kind: the most specific registered class in its MRO.
 
     :raises TypeError: No registered kind fits (the message lists the kinds).
     """
-    if isinstance(metric, Scorer):
-        return metric
-    adapter = scorer_class(type(metric))
-    if adapter is None:
-        kinds = ", ".join(kind.__name__ for kind in _SCORERS)
-        raise TypeError(f"{type(metric).__name__} is no metric of a known kind; accepted: {kinds}")
-    return adapter(metric)
+    return SCORERS.wrap(metric)
 
 
 register_scorer(SaliencyMetric, MapMetricScorer)

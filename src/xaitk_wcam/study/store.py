@@ -93,12 +93,13 @@ def _create_temporary(path: Path) -> tuple[int, str]:
             continue
 
 
-def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
+def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
     """Write through ``write(file)`` into a temporary sibling of ``path`` then rename it onto ``path`` (the file
-    gets the process's normal mode: :func:`_create_temporary`)."""
+    gets the process's normal mode: :func:`_create_temporary`). A symbolic link at ``path`` is replaced by the file,
+    never written through."""
     fd, tmp = _create_temporary(path)
     try:
-        with os.fdopen(fd, mode) as fh:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
@@ -133,14 +134,18 @@ class ResultsStore:
         self.maps_dir = self.root / "maps"
 
     # -- the config guard -------------------------------------------------------------------------
-    def check(self, digest: str, resume: bool) -> None:
+    def check(self, digest: str, resume: bool, model: Mapping[str, Any] | None = None) -> None:
         """Check, writing nothing, that the folder may receive the study of config hash ``digest``.
 
         A folder with a ``study.json`` of another config but no committed item (a start that failed before its
         first item) is accepted: it holds nothing to protect.
 
-        :raises OutDirError: The folder holds results of another config (whatever ``resume`` says), or
-            results of this config without ``resume``, or files that are not a study's.
+        :param model: The identity of the study's model (:func:`~xaitk_wcam.study.identity.model_identity`): a folder
+            whose items were computed with another one is refused (a folder of 0.3, which recorded none, is resumed
+            with a warning).
+        :raises OutDirError: The folder holds results of another config (whatever ``resume`` says), or of another
+            model (its files, code or libraries changed), or results of this config without ``resume``, or files
+            that are not a study's.
         """
         meta_path = self.root / "study.json"
         if self.root.exists() and not self.root.is_dir():
@@ -169,51 +174,93 @@ class ResultsStore:
                     f"OUT_DIR {str(self.root)!r} already holds results of this config; pass --resume to "
                     "continue it, or choose another OUT_DIR"
                 )
+            if committed and model is not None:
+                self._check_model(meta.get("model"), model)
         elif self.root.exists() and any(p.name != LOCK_NAME for p in self.root.iterdir()):
             raise OutDirError(
                 f"OUT_DIR {str(self.root)!r} is not empty and holds no study (no study.json); choose an "
                 "empty or new folder"
             )
 
+    def _check_model(self, stored: Mapping[str, Any] | None, model: Mapping[str, Any]) -> None:
+        from xaitk_wcam.study.identity import identity_changes
+
+        if stored is None:
+            warnings.warn(
+                f"OUT_DIR {str(self.root)!r} does not record its model (an earlier version wrote it): resuming "
+                "without checking that the model's files, code and libraries are those of its items",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return
+        if stored.get("digest") != model.get("digest"):
+            changes = "; ".join(identity_changes(stored, model)) or "its identity differs"
+            raise OutDirError(
+                f"OUT_DIR {str(self.root)!r} holds results of another model than this config's now ({changes}): "
+                "resuming would mix two models in one table; choose another OUT_DIR"
+            )
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold ``OUT_DIR/.lock`` (an OS advisory lock, released even when the process is killed) while a study
-        runs here; a second study started in the same folder meanwhile is refused.
+        runs here; a second study started in the same folder meanwhile is refused. A start that fails before it
+        writes ``study.json`` leaves nothing behind: the lock file, and the folder when this call created it.
 
         :raises OutDirError: Another study holds the lock.
         """
+        created = not self.root.exists()
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / LOCK_NAME, "a+") as handle:
             try:
                 _lock_file(handle)
             except OSError as err:
                 raise OutDirError(f"OUT_DIR {str(self.root)!r} is in use by another study run; wait for it") from err
-            yield
+            try:
+                yield
+            finally:  # still holding the lock: a start that failed before study.json leaves nothing behind
+                if not (self.root / "study.json").exists():
+                    (self.root / LOCK_NAME).unlink(missing_ok=True)
+                    if created and not any(self.root.iterdir()):
+                        self.root.rmdir()
 
-    def prepare(self, resolved: Mapping[str, Any], digest: str, resume: bool) -> None:
+    def prepare(
+        self, resolved: Mapping[str, Any], digest: str, resume: bool, model: Mapping[str, Any] | None = None
+    ) -> None:
         """:meth:`check` the folder, then create it and write ``config.json`` and ``study.json``.
 
         :param resolved: The resolved config, written to ``config.json``.
         :param digest: Its config hash.
         :param resume: Whether finished items may be kept and skipped.
+        :param model: The identity of the study's model, recorded in ``study.json``.
         """
-        self.check(digest, resume)
+        self.check(digest, resume, model)
         self.items_dir.mkdir(parents=True, exist_ok=True)
         self.maps_dir.mkdir(parents=True, exist_ok=True)
         self.write_json("config.json", resolved)
-        self.write_json("study.json", {"config_hash": digest, "format": FORMAT_VERSION})
+        meta: dict[str, Any] = {"config_hash": digest, "format": FORMAT_VERSION}
+        if model is not None:
+            meta["model"] = dict(model)
+        self.write_json("study.json", meta)
 
     def write_json(self, name: str, data: Any) -> Path:
         """Atomically write ``data`` as indented JSON to ``OUT_DIR/name``."""
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, lambda fh: json.dump(data, fh, indent=2, sort_keys=False, default=_json_default))
+        atomic_write(path, lambda fh: json.dump(data, fh, indent=2, sort_keys=False, default=_json_default))
         return path
 
     def write_table(self, name: str, frame: Any) -> Path:
         """Atomically write a ``pandas.DataFrame`` as ``OUT_DIR/name`` (CSV, no index)."""
         path = self.root / name
-        _atomic_write(path, lambda fh: frame.to_csv(fh, index=False), mode="w")
+        atomic_write(path, lambda fh: frame.to_csv(fh, index=False), mode="w")
+        return path
+
+    def write_file(self, name: str, write: Callable[[Any], None], mode: str = "w") -> Path:
+        """Write ``OUT_DIR/name`` through ``write(file)`` atomically: into a new temporary file renamed onto the name,
+        so a symbolic link at the name is replaced, never written through (a report, a figure)."""
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, write, mode=mode)
         return path
 
     # -- items --------------------------------------------------------------------------------------
@@ -231,8 +278,8 @@ class ResultsStore:
             named["image"] = arrays.image
         self.maps_dir.mkdir(parents=True, exist_ok=True)
         self.items_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.maps_dir / f"{key}.npz", lambda fh: np.savez_compressed(fh, **named), mode="wb")
-        _atomic_write(
+        atomic_write(self.maps_dir / f"{key}.npz", lambda fh: np.savez_compressed(fh, **named), mode="wb")
+        atomic_write(
             self.items_dir / f"{key}.json",
             lambda fh: json.dump({**record, "maps": index}, fh, default=_json_default, allow_nan=True),
         )
@@ -251,7 +298,12 @@ class ResultsStore:
         return json.loads(path.read_text(encoding="utf-8"))
 
     def load_arrays(self, key: str) -> ItemArrays:
-        """The committed image and maps of ``key`` (empty when the item is not committed or has none)."""
+        """The committed image and maps of ``key`` (empty when the item is not committed or has none).
+
+        :raises OutDirError: The folder is of another format (its maps are stored another way: reading them as this
+            format would give empty maps).
+        """
+        self._check_format()
         record, path = self.load_item(key), self.maps_dir / f"{key}.npz"
         if record is None or not path.exists():
             return ItemArrays()
@@ -262,6 +314,16 @@ class ResultsStore:
             for i, (method, space) in enumerate(record.get("maps", [])):
                 arrays.maps.setdefault(method, {})[space] = data[f"map_{i}"]
         return arrays
+
+    def _check_format(self) -> None:
+        meta_path = self.root / "study.json"
+        if meta_path.exists():
+            found = json.loads(meta_path.read_text(encoding="utf-8")).get("format")
+            if found != FORMAT_VERSION:
+                raise OutDirError(
+                    f"OUT_DIR {str(self.root)!r} holds results in format {found} of another xaitk-wcam version "
+                    f"(this one reads format {FORMAT_VERSION}); read it with that version"
+                )
 
     def done(self, key: str, image_id: str, image_hash: str | None = None, retry_failed: bool = False) -> bool:
         """Whether ``key`` is committed for this image: same id and, when both are known, same content hash (an
@@ -313,6 +375,6 @@ class ResultsStore:
             frame[col] = pd.Series(texts, index=frame.index, dtype=object)
             if int(pd.__version__.split(".")[0]) >= 3:  # pandas 3's text dtype, as read back from parquet
                 frame[col] = frame[col].astype("str")
-        _atomic_write(self.root / "results.csv", lambda fh: frame.to_csv(fh, index=False), mode="w")
-        _atomic_write(self.root / "results.parquet", lambda fh: frame.to_parquet(fh, index=False), mode="wb")
+        atomic_write(self.root / "results.csv", lambda fh: frame.to_csv(fh, index=False), mode="w")
+        atomic_write(self.root / "results.parquet", lambda fh: frame.to_parquet(fh, index=False), mode="wb")
         return frame

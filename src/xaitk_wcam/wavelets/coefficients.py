@@ -61,11 +61,6 @@ class CoefficientImages:
         self.layout = wavedec_layout(padded, wavelet, levels)  # C x Hp x Wp, float64
         self._range = value_range(self.image)
 
-    @property
-    def n_coefficients(self) -> int:
-        """Positions of the layout, ``Hp * Wp`` (each holds one coefficient per channel)."""
-        return self.padded_shape[0] * self.padded_shape[1]
-
     def importance(self, wavelet_map: np.ndarray) -> np.ndarray:
         """``Hp * Wp`` importance of each layout position (row-major): the ``H x W`` map resampled back (nearest,
         :func:`~xaitk_wcam.wavelets.reprojection.layout_map`)."""

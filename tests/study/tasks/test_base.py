@@ -133,7 +133,7 @@ class RegressionTask(ModelTask):
 @pytest.fixture
 def regression_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tasks_base, "_TASKS", dict(tasks_base._TASKS))
-    monkeypatch.setattr(explainer_module, "_ADAPTERS", dict(explainer_module._ADAPTERS))
+    monkeypatch.setattr(explainer_module, "EXPLAINERS", explainer_module.EXPLAINERS.copy())
     monkeypatch.setattr(study_plugins, "_CACHE", {})
     register_task(RegressionTask)
     register_explainer(GenerateRegressorSaliency, RegressorExplainer)

@@ -239,3 +239,25 @@ def test_the_example_config_runs_end_to_end(tmp_path: Path) -> None:
     ref = frame[frame["perturbation"] == "reference"]
     assert (ref["survival"] > 0.5).all() and ref.groupby("image_id")["detection"].nunique().max() <= 2
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_a_box_outside_the_image_covers_nothing_of_the_map() -> None:
+    from xaitk_wcam.study.tasks.detection import box_energy
+
+    ones = np.ones((10, 10))
+    assert box_energy(ones, np.array([-8.0, -8.0, -2.0, -2.0])) == 0.0  # it wrapped a numpy slice: 0.712
+    assert box_energy(ones, np.array([0.0, 0.0, 5.0, 10.0])) == pytest.approx(0.5)
+    assert box_energy(ones, np.array([8.0, -3.0, 14.0, 3.0])) == pytest.approx(6 / 100)  # clipped to the image
+
+
+def test_a_zero_area_reference_box_is_followed_not_declared_removed() -> None:
+    from xaitk_wcam.study.tasks.detection import BOX_REMOVED, DetectionTargets, carry_boxes
+    from xaitk_wcam.utils.detections import DetectionSet
+
+    boxes = np.array([[5.0, 5.0, 5.0, 9.0], [2.0, 2.0, 8.0, 8.0]])  # the first has no width
+    reference = DetectionTargets(np.arange(2), np.arange(2), DetectionSet(boxes, None, np.ones(2)))
+    image = np.full((16, 16, 3), 100, dtype=np.uint8)
+    _, blurred = carry_boxes(AverageBlurPerturber(ksize=3), image, reference)
+    assert blurred.positions.tolist() == [0, 1]  # a blur moves no box: none is removed
+    followed = DetectionTargets(blurred.positions, blurred.index, blurred.detections, np.ones(2))
+    assert followed.outcome(0).get("status") != BOX_REMOVED and followed.outcome(0)["survival"] == 1.0

@@ -105,8 +105,9 @@ def box_energy(pixel_map: np.ndarray, box: np.ndarray) -> float:
     from xaitk_saliency.utils.sal_metrics import compute_saliency_coverage
 
     height, width = pixel_map.shape
-    x0, y0 = max(int(np.floor(box[0])), 0), max(int(np.floor(box[1])), 0)
-    x1, y1 = min(int(np.ceil(box[2])), width), min(int(np.ceil(box[3])), height)
+    # clamped to the image on both ends: a box outside it covers nothing (a negative end would wrap a numpy slice)
+    x0, x1 = (int(np.clip(v, 0, width)) for v in (np.floor(box[0]), np.ceil(box[2])))
+    y0, y1 = (int(np.clip(v, 0, height)) for v in (np.floor(box[1]), np.ceil(box[3])))
     mask = np.zeros((height, width), dtype=bool)
     mask[y0:y1, x0:x1] = True
     return float(compute_saliency_coverage(np.abs(pixel_map), mask))
@@ -216,7 +217,8 @@ class DetectionTask(ModelTask):
 def carry_boxes(perturber: Any, image: np.ndarray, reference: DetectionTargets) -> tuple[np.ndarray, DetectionTargets]:
     """``perturber`` on ``image`` and the reference boxes, as nrtk passes boxes; the targets whose box it returned
     (each tagged with its position), with the returned box. A box returned empty (no area: nrtk's translation
-    clamps a box that left the image to a line) counts as removed, like one the perturber dropped.
+    clamps a box that left the image to a line) counts as removed, like one the perturber dropped, unless it had no
+    area on the reference image either (a degenerate detection is followed, not declared removed).
 
     :raises ValueError: The perturber returned a box it was not given.
     """
@@ -229,10 +231,17 @@ def carry_boxes(perturber: Any, image: np.ndarray, reference: DetectionTargets) 
     perturbed, moved = perturber(image=np.copy(image), boxes=boxes)
     if moved is None:
         return perturbed, reference
-    moved = [(box, meta) for box, meta in moved if (np.asarray(box.max_vertex) > np.asarray(box.min_vertex)).all()]
+    moved = list(moved)
     positions = [meta.get(_POSITION) for _, meta in moved]
     if any(p not in range(len(reference.positions)) for p in positions):
         raise ValueError(f"{type(perturber).__name__} returned boxes it was not given (their metadata changed)")
+    had_area = (reference.detections.boxes[:, 2:] > reference.detections.boxes[:, :2]).all(axis=1)
+    kept = [
+        (box, meta)
+        for box, meta in moved
+        if (np.asarray(box.max_vertex) > np.asarray(box.min_vertex)).all() or not had_area[meta[_POSITION]]
+    ]
+    moved, positions = kept, [meta[_POSITION] for _, meta in kept]
     keep = np.asarray(positions, dtype=np.int64)
     subset = reference.detections.subset(keep)
     new_boxes = np.array([[*box.min_vertex, *box.max_vertex] for box, _ in moved], dtype=np.float64).reshape(-1, 4)
