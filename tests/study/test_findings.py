@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,9 +63,8 @@ def test_the_link_sentence_reads_the_strongest_strength(plan):
     assert link_sentence("wcam", list(plan.perturbations), robustness, plan, "SSD") == (
         "At ksize = 5, its SSD change: Spearman with the confidence drop 0.71 [0.20, 0.93] (n = 6, 95 % CI)."
     )
-    assert link_sentence("sw", list(plan.perturbations), robustness, plan, "SSD") == (
-        "At ksize = 5: no link to measure (confidence drop constant or only one outcome of flip; n = 0)."
-    )
+    none = link_sentence("sw", list(plan.perturbations), robustness, plan, "SSD")  # no row of this method
+    assert none.startswith("At ksize = 5: no link") and none.endswith("n = 0).") and "Spearman" not in none
 
 
 def test_the_margin_sentence_counts_samples(plan):
@@ -76,8 +77,8 @@ def test_the_margin_sentence_counts_samples(plan):
             for name, value in counts.items()
         ]
     )  # fmt: skip
-    assert margin_sentence("wcam", "SSD", group, robustness, plan) == (
-        "Warning margin (SSD): the map moved beyond its noise before the flip on 3 of 6 images, at the same strength "
-        "on 1, after it on 0; the map only on 1, the flip only on 0, neither on 1."
-    )
+    sentence = margin_sentence("wcam", "SSD", group, robustness, plan)
+    assert sentence.startswith("Warning margin (SSD)") and "flip" in sentence
+    # the images, then the counts in the order before / same strength / after / map only / flip only / neither
+    assert [int(n) for n in re.findall(r"\b\d+\b", sentence)] == [6, 3, 1, 0, 1, 0, 1]
     assert margin_sentence("wcam", "XCorr", group, robustness, plan) is None
