@@ -8,11 +8,19 @@ config) into a pytest temporary folder, and the folder path is returned.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n 2 (python3 tasks.py test): one thread per worker
+    # Two workers of torch's default two intra-op threads each on a 2-core machine spin against each other: a
+    # known-answer test took 32 s beside a copy of itself, 17 s with one thread each. Processes the tests start
+    # (process pools, Dask workers, notebook kernels, the CLI) inherit it.
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 
 TINY_LABELS = ("apple", "banana", "cherry", "date", "elderberry")
 
@@ -171,3 +179,15 @@ def tiny_yolos_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model.save_pretrained(folder)
     YolosImageProcessorPil(size={"shortest_edge": 32, "longest_edge": 64}).save_pretrained(folder)
     return folder
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") and "torch" in sys.modules:  # imported before this file: too late
+        sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))  # for the environment variable
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test named ``*end_to_end*`` is an end-to-end test (marker ``e2e``), wherever it lives."""
+    for item in items:
+        if "end_to_end" in item.name and item.get_closest_marker("e2e") is None:
+            item.add_marker(pytest.mark.e2e)

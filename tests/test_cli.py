@@ -275,6 +275,7 @@ def test_explain_passes_backend_and_threads(
     monkeypatch.setattr(huggingface, "HuggingFaceImageClassifier", recording)
     threads = torch.get_num_threads()
     try:
+        torch.set_num_threads(2)  # so that --threads 1 shows, whatever the default (1 under pytest -n 2)
         args = _explain_args(tmp_path, tiny_resnet_dir, "--nb-design", "2", "--backend", "onnxruntime")
         result = CliRunner().invoke(main, [*args, "--threads", "1"])
     finally:

@@ -103,6 +103,7 @@ def page_code(page: Path) -> list[tuple[Block, str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("page", [p for p in PAGES if page_code(p)], ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_code_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = page_code(page)

@@ -1,6 +1,5 @@
 """The core install: ``pip install xaitk-wcam`` without extras gives WCAM and the plugins, and a feature whose
-extra is missing fails with one line naming it. Also: the extras of ``pyproject.toml`` are the ones the code
-checks (:data:`xaitk_wcam.utils.extras.EXTRAS`)."""
+extra is missing fails with one line naming it (the extras themselves: ``tests/utils/test_extras.py``)."""
 
 from __future__ import annotations
 
@@ -10,10 +9,6 @@ import venv
 from pathlib import Path
 
 import pytest
-import tomllib
-from packaging.requirements import Requirement
-
-from xaitk_wcam.utils.extras import EXTRAS, MissingExtraError, missing_modules, require_extra
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,30 +44,8 @@ print("heavy:", heavy)
 """
 
 
-def test_pyproject_extras_are_the_ones_the_code_checks() -> None:
-    optional = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    for extra, distributions in EXTRAS.items():
-        names = {Requirement(r).name for r in optional[extra]}
-        assert names <= set(distributions), (extra, names - set(distributions))
-    assert set(EXTRAS) <= set(optional) and not missing_modules("study")  # the dev install has every extra
-
-
-def test_require_extra_names_the_pip_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib.util
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ot" else real(name, *a))
-    with pytest.raises(MissingExtraError, match=r'Wasserstein needs the .wasserstein. extra \(ot not installed\): '
-                       r'pip install "xaitk-wcam\[wasserstein\]"'):  # fmt: skip
-        require_extra("wasserstein", "Wasserstein")
-    from xaitk_wcam.impls.comparison import Wasserstein
-
-    assert not Wasserstein.is_usable()
-    with pytest.raises(MissingExtraError, match="wasserstein"):
-        Wasserstein()
-
-
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_core_install_runs_wcam_and_refuses_a_study_in_one_line(tmp_path: Path) -> None:
     """A fresh venv, ``pip install -c requirements/constraints.txt .`` (the CPU torch pinned), no extra."""
     env_dir = tmp_path / "core"

@@ -1,4 +1,5 @@
-"""ScaleShapes data set, its ground truth, the shipped models and the training script's determinism."""
+"""ScaleShapes data set, its ground truth and the training script's determinism (the shipped models:
+``tests/models/test_scale_shapes_models.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pywt
 import torch
 
 from xaitk_wcam.datasets import (
-    CLASS_NAMES,
     SCENE_CLASSES,
     TEXTURES,
     scale_shapes,
@@ -21,7 +21,6 @@ from xaitk_wcam.datasets import (
     texture_level,
 )
 from xaitk_wcam.datasets.scale_shapes import _draw_parameters, _shape_coverage
-from xaitk_wcam.models.scale_shapes import scale_shapes_classifier, scale_shapes_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -129,36 +128,6 @@ def test_other_sizes():
     samples = scale_shapes(4, size=96, seed=0, levels=3)
     assert samples[0].image.shape == (96, 96, 3)
     assert all(s.shape_box[2] <= 96 for s in samples)
-
-
-# ---------------------------------------------------------------- shipped models
-
-
-def _predict(classifier, samples):
-    labels = list(classifier.get_labels())
-    return np.array([labels.index(max(r, key=r.get)) for r in classifier.classify_images(stack_images(samples))])
-
-
-@pytest.mark.parametrize("kind", ["standard", "robust"])
-def test_shipped_model_accuracy_and_bias(kind):
-    classifier = scale_shapes_classifier(kind, device="cpu")
-    assert list(classifier.get_labels()) == list(CLASS_NAMES)
-    assert classifier.preprocessing_check < 1e-5  # torch preprocessing == the saved processor
-    test = scale_shapes(200, seed=11, split="test")
-    assert (_predict(classifier, test) == [s.label for s in test]).mean() > 0.9
-    conflict = scale_shapes(200, seed=11, split="cue_conflict")
-    predicted = _predict(classifier, conflict)
-    follows = "texture_label" if kind == "standard" else "shape_label"
-    assert (predicted == [getattr(s, follows) for s in conflict]).mean() > 0.8
-
-
-def test_shipped_folders_are_small_safetensors():
-    for kind in ("standard", "robust"):
-        folder = scale_shapes_folder(kind)
-        assert (folder / "model.safetensors").stat().st_size < 3_000_000
-        assert (folder / "preprocessor_config.json").is_file()
-    with pytest.raises(ValueError, match="kind"):
-        scale_shapes_folder("medium")
 
 
 # ---------------------------------------------------------------- training script

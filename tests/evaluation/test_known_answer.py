@@ -146,6 +146,7 @@ def explained():
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("kind", ["standard", "robust"])
 def test_space_scale_pointing_far_above_chance(explained, kind):
     game = explained[kind].space_scale.summary()
@@ -154,6 +155,7 @@ def test_space_scale_pointing_far_above_chance(explained, kind):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_robust_model_relies_on_coarser_scales(explained):
     robust, standard = explained["robust"].coarse_share(), explained["standard"].coarse_share()
     assert robust.mean() > standard.mean() + 0.1
@@ -163,6 +165,7 @@ def test_robust_model_relies_on_coarser_scales(explained):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_detail_maxima_find_the_cue_each_model_uses(explained):
     """Among detail coefficients, WCAM's maximum is on the texture (at its level) for the texture-biased
     model and on the shape (at level 1) for the shape-biased one, as the cue-conflict decisions say."""

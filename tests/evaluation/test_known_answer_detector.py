@@ -48,6 +48,7 @@ def test_games_on_hand_made_maps():
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_wcam_detector_finds_textures_at_their_level_and_shapes_coarse():
     """The known answer on six scenes: among detail cells WCAMDetector's maximum is a texture's own level in its
     box; shapes keep most of their profile on levels 0-1."""

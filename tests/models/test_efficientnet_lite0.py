@@ -9,30 +9,16 @@ import pytest
 import torch
 from skimage import data
 
-from xaitk_wcam.classifiers import HuggingFaceImageClassifier
 from xaitk_wcam.models import (
     EfficientNetLiteConfig,
     EfficientNetLiteForImageClassification,
-    cache_root,
-    efficientnet_lite0_classifier,
-    export_efficientnet_lite0,
     imagenet_labels,
 )
-from xaitk_wcam.models._export import EXPORT_NAME, convert_state_dict
+from xaitk_wcam.models._export import convert_state_dict
 from xaitk_wcam.models.efficientnet_lite0 import _same_padding
 
 CATS = set(range(281, 286))  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 ESPRESSO_OR_CUP = {967, 968}
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("xaitk_wcam_cache")
-
-
-@pytest.fixture(scope="module")
-def classifier(cache) -> HuggingFaceImageClassifier:
-    return efficientnet_lite0_classifier(device="cpu", cache_dir=cache)
 
 
 def _top3(classifier, image) -> list[int]:
@@ -55,39 +41,6 @@ def test_labels_are_imagenet(classifier):
     assert len(labels) == 1000 and len(set(labels)) == 1000
     assert labels[0] == "tench" and labels[281] == "tabby" and labels[967] == "espresso" and labels[968] == "cup"
     assert labels == imagenet_labels()
-
-
-def test_export_is_a_standard_hf_folder(cache, classifier):
-    from transformers import AutoConfig, AutoImageProcessor, AutoModelForImageClassification
-
-    folder = cache / EXPORT_NAME
-    assert classifier.get_config()["model_name_or_path"] == str(folder)
-    config = AutoConfig.from_pretrained(folder)
-    assert config.model_type == "efficientnet_lite" and config.id2label[285] == "Egyptian cat"
-    model = AutoModelForImageClassification.from_pretrained(folder)
-    assert isinstance(model, EfficientNetLiteForImageClassification)
-    assert sum(p.numel() for p in model.parameters()) == 4_652_008  # EfficientNet-Lite0: 4.65 M
-    # Same preprocessing as the processor saved with it (bicubic 224 x 224, ImageNet mean / std).
-    processor = AutoImageProcessor.from_pretrained(folder)
-    image = data.chelsea()
-    ref = np.asarray(processor(images=[image], return_tensors="np")["pixel_values"])
-    diff = np.abs(classifier.preprocess(image[None]).numpy() - ref)
-    assert diff.mean() < 1e-3 and (diff > 1e-3).mean() < 0.01
-    assert diff.max() <= 1 / 255 / 0.224 + 1e-5  # at most one uint8 grey level
-    # No temporary export folder is left behind, and a second call reuses the folder.
-    assert [p.name for p in cache.iterdir()] == [EXPORT_NAME]
-    stamp = (folder / "model.safetensors").stat().st_mtime_ns
-    assert export_efficientnet_lite0(cache) == folder
-    assert (folder / "model.safetensors").stat().st_mtime_ns == stamp
-
-
-def test_cache_env_var(tmp_path, monkeypatch):
-    monkeypatch.setenv("XAITK_WCAM_CACHE", str(tmp_path / "env_cache"))
-    assert cache_root() == tmp_path / "env_cache"
-    folder = export_efficientnet_lite0()
-    assert folder == tmp_path / "env_cache" / EXPORT_NAME and (folder / "config.json").is_file()
-    monkeypatch.delenv("XAITK_WCAM_CACHE")
-    assert str(cache_root()).endswith(".cache/xaitk_wcam")
 
 
 def test_same_padding_matches_tensorflow():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from xaitk_wcam.sobol import ClassicRun, ImportanceRun
-from xaitk_wcam.sobol.importance import Allocation, inclusion_probabilities, systematic_sample
+from xaitk_wcam.sobol.importance import Allocation
 
 ISHIGAMI_TOTAL = np.array([0.5576, 0.4424, 0.2437])  # Sobol' & Levitan (1999), a=7, b=0.1
 
@@ -57,18 +57,6 @@ def test_importance_design_spends_at_most_the_classic_budget():
         assert allocation.pool >= max(allocation.dense_rows, allocation.sparse_rows)
     run = ImportanceRun(256, seed=0, evaluate=evaluator(lambda x: x[:, :1]), dense=np.arange(256) < 4)
     assert run.cost_of(8) == 2064 and run.cost_of(32) == 4 * 2064
-
-
-def test_systematic_sampling_draws_each_point_with_its_probability():
-    pi = inclusion_probabilities(np.array([0.7, 0.1, 0.1, 0.05, 0.05, 0.0]), 3)
-    assert pi.sum() == pytest.approx(3) and pi.max() <= 1 and pi.min() > 0
-    counts = np.zeros(6)
-    draws = 4000
-    for u in (np.arange(draws) + 0.5) / draws:
-        sample = systematic_sample(pi, u)
-        assert len(sample) == 3 and len(set(sample)) == 3
-        counts[sample] += 1
-    np.testing.assert_allclose(counts / draws, pi, atol=1e-3)
 
 
 @pytest.mark.parametrize("kind", ["jansen", "importance"])

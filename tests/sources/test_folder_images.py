@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from source_helpers import _check_records, _rgb
 
 from xaitk_wcam.interfaces.image_source import as_hwc_uint8
 from xaitk_wcam.sources import FolderImages
@@ -152,6 +153,49 @@ def test_wide_integer_arrays_are_refused_not_turned_black() -> None:
     with pytest.raises(ValueError, match="int16"):
         as_hwc_uint8(np.full((2, 2), -3, np.int16))
     np.testing.assert_array_equal(as_hwc_uint8(WIDE.astype(np.uint16))[..., 0], _sixteen_bit())
+
+
+# ---------------------------------------------------------------------------- the folder source
+@pytest.fixture()
+def image_folder(tmp_path):
+    rgb = _rgb()
+    Image.fromarray(rgb).save(tmp_path / "b_rgb.png")
+    Image.fromarray(rgb[..., 0]).save(tmp_path / "a_gray.PNG")
+    rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 9, np.uint8)], axis=-1)
+    Image.fromarray(rgba).save(tmp_path / "c_rgba.png")
+    Image.fromarray(rgb).convert("P").save(tmp_path / "d_palette.gif")
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "sub").mkdir()
+    Image.fromarray(rgb).save(tmp_path / "sub" / "e_nested.png")
+    return tmp_path, rgb
+
+
+def test_folder_images(image_folder):
+    folder, rgb = image_folder
+    source = FolderImages(folder)
+    records = list(source)
+    _check_records(records)
+    assert [r[0] for r in records] == ["a_gray.PNG", "b_rgb.png", "c_rgba.png", "d_palette.gif"]
+    assert len(source) == 4
+    np.testing.assert_array_equal(records[0][1][..., 0], rgb[..., 0])
+    np.testing.assert_array_equal(records[1][1], rgb)
+    np.testing.assert_array_equal(records[2][1], rgb)  # alpha dropped
+    assert records[3][1].shape == rgb.shape
+    nested = [r[0] for r in FolderImages(folder, recursive=True)]
+    assert nested[-1] == "sub/e_nested.png" and len(nested) == 5
+    assert [r[0] for r in FolderImages(folder, limit=1)] == ["a_gray.PNG"]
+    config = FolderImages(folder, limit=2, recursive=True).get_config()
+    assert FolderImages.from_config(config).get_config() == config
+
+
+def test_folder_wrong_input(tmp_path, image_folder):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        FolderImages(tmp_path / "missing")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        FolderImages(image_folder[0] / "b_rgb.png")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no image file"):
+        FolderImages(tmp_path / "empty")
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])

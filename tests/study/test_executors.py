@@ -147,6 +147,7 @@ class SlowClassifier(ClassifyImage):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("executor", "sig"), [("processes:2", "SIGKILL"), ("processes:2", "SIGTERM"), ("dask:local:2", "SIGKILL")]
 )
@@ -267,6 +268,7 @@ def local_run(tiny_resnet_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_dask_local_cluster_equals_local(local_run: tuple[dict[str, Any], Path], tmp_path: Path) -> None:
     config, local = local_run
     SaliencyRobustnessStudy(config).run(tmp_path / "dask", executor="dask:local:2", progress=False, report=False)
@@ -274,6 +276,7 @@ def test_dask_local_cluster_equals_local(local_run: tuple[dict[str, Any], Path],
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_process_pool_equals_local(local_run: tuple[dict[str, Any], Path], tmp_path: Path) -> None:
     config, local = local_run
     SaliencyRobustnessStudy(config).run(tmp_path / "procs", executor="processes:2", progress=False, report=False)

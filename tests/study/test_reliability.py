@@ -123,6 +123,7 @@ def test_an_unreadable_image_costs_one_row(tmp_path: Path, dying: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("executor", ["processes:2", "dask:local:2"])
 def test_a_worker_that_dies_fails_its_item_and_the_study_goes_on(tmp_path: Path, dying: str, executor: str) -> None:
     images = _pngs(tmp_path / "images", 4, uniform={1: 7})

@@ -1,4 +1,5 @@
-"""Tests of the matplotlib figures (Agg, nothing shown)."""
+"""Maps on axes (``viz/maps.py``): wavelet maps with their level lines and band names, spatial maps, colour bars
+(Agg, nothing shown)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,9 @@ from matplotlib.figure import Figure
 
 from xaitk_wcam.viz import (
     level_line_segments,
-    mean_and_band,
-    plot_grouped_profiles,
     plot_image,
-    plot_metric_curve,
-    plot_scale_profile,
     plot_spatial_map,
     plot_wavelet_map,
-    wcam_figure,
 )
 
 
@@ -55,20 +51,9 @@ def test_level_lines_reject_bad_input() -> None:
         level_line_segments(0, 8, 1)
 
 
-def test_mean_and_band_by_hand() -> None:
-    values = np.array([[1.0, 2.0, np.nan], [3.0, 4.0, 5.0]])
-    mean, low, high = mean_and_band(values)
-    np.testing.assert_allclose(mean, [2.0, 3.0, 5.0])
-    # sem of (1, 3) and (2, 4): std (ddof 1) sqrt(2) / sqrt(2) = 1; one value: no band
-    np.testing.assert_allclose(high - mean, [1.96, 1.96, 0.0])
-    np.testing.assert_allclose(mean - low, [1.96, 1.96, 0.0])
-    with pytest.raises(ValueError, match="n_images x n_strengths"):
-        mean_and_band(np.zeros(3))
-
-
 def test_drawing_functions_draw() -> None:
     fig = Figure()
-    axes = fig.subplots(2, 3).ravel()
+    axes = fig.subplots(1, 3).ravel()
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
     plot_image(axes[0], image, "img")
@@ -79,12 +64,6 @@ def test_drawing_functions_draw() -> None:
     assert len(axes[1].collections) == 1 and len(axes[1].collections[0].get_segments()) == 4
     plot_spatial_map(axes[2], image, rng.random((4, 4)))
     assert axes[2].images[-1].get_extent() == [0, 16, 16, 0]  # the map covers the image
-    plot_scale_profile(axes[3], [0.5, 0.3, 0.2])
-    assert [round(p.get_height(), 6) for p in axes[3].patches] == [0.5, 0.3, 0.2]
-    plot_grouped_profiles(axes[4], {"ref": [0.5, 0.5], "k=3": [0.8, 0.2]})
-    assert len(axes[4].patches) == 4
-    plot_metric_curve(axes[5], [3, 5], np.array([[1.0, 2.0], [3.0, 4.0]]), label="m", reference=1.5)
-    assert axes[5].lines[0].get_ydata().tolist() == [2.0, 3.0]
     fig.savefig(io.BytesIO(), format="png")
 
 
@@ -97,36 +76,6 @@ def test_drawing_functions_reject_bad_input() -> None:
     plot_wavelet_map(ax, np.zeros((2, 2)), 1)  # a constant (all-zero) map draws
     with pytest.raises(ValueError, match="alpha"):
         plot_spatial_map(ax, None, np.zeros((2, 2)), alpha=2.0)
-    with pytest.raises(ValueError, match="same length"):
-        plot_grouped_profiles(ax, {"a": [1.0], "b": [0.5, 0.5]})
-    with pytest.raises(ValueError, match="strengths"):
-        plot_metric_curve(ax, [1, 2, 3], np.zeros((2, 2)), label="m")
-
-
-def test_wcam_figure() -> None:
-    rng = np.random.default_rng(1)
-    fig = wcam_figure(
-        rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
-        rng.random((32, 32)),
-        rng.random((32, 32)),
-        np.array([0.4, 0.3, 0.2, 0.1]),
-        3,
-        title="cat",
-    )
-    # image, wavelet map and its colour bar, spatial map and its colour bar, profile; 4 level maps and their bar
-    assert len(fig.axes) == 11
-    colorbars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
-    assert len(colorbars) == 3
-    assert fig.get_suptitle() == "cat"
-    titles = [ax.title for ax in fig.axes if ax.get_title()]
-    assert len(titles) == 8 and min(t.get_fontsize() for t in titles) >= 10
-    assert [t.get_text() for t in titles[-4:]] == [
-        "approximation: share 0.40", "level 1 (coarse): share 0.30", "level 2: share 0.20", "level 3 (fine): share 0.10"
-    ]  # fmt: skip
-    fig.savefig(io.BytesIO(), format="png")
-    compact = wcam_figure(np.zeros((32, 32)), rng.random((32, 32)), rng.random((32, 32)), np.ones(3) / 3, 2,
-                          per_level=False, method="WAM")  # fmt: skip
-    assert len(compact.axes) == 6 and compact.axes[1].get_title() == "WAM, wavelet domain"
 
 
 def test_colour_bar_ticks_are_even_on_the_square_root_scale() -> None:
@@ -188,28 +137,6 @@ def test_spatial_maps_start_at_zero_and_every_colour_bar_is_opaque() -> None:
     bar = add_colorbar(fig, ax, artist, "importance")
     assert bar.mappable is not artist and bar.mappable.get_alpha() in (None, 1) and artist.get_alpha() == 0.5
     assert bar.mappable.norm is artist.norm and bar.mappable.get_cmap() is artist.get_cmap()
-
-
-def test_noise_floor_band_and_uncertain_cells_are_drawn() -> None:
-    from fakes import CellEnergyClassifier, noise_image
-
-    from xaitk_wcam import WCAM
-    from xaitk_wcam.viz.curves import plot_metric_curve
-    from xaitk_wcam.viz.figures import uncertain_cells, wcam_figure
-
-    ax = Figure().subplots()
-    plot_metric_curve(ax, [1, 2], np.array([[0.1, 0.2], [0.2, 0.3]]), label="m", noise_floor=(0.05, 0.15))
-    spans = [p for p in ax.patches if p.get_hatch() == "///"]
-    assert len(spans) == 1 and spans[0].get_y() == pytest.approx(0.05)  # the band, hatched, at the floor
-    image = noise_image((32, 32, 3))
-    result = WCAM(grid_size=4, nb_design=16, levels=2, batch_size=32, estimator="jansen").explain(
-        image, CellEnergyClassifier(image, slice(16, 24), slice(0, 8), levels=2)
-    )
-    doubtful = uncertain_cells(result)
-    assert doubtful.shape == (32, 32) and doubtful.any() and not doubtful[16:24, 0:8].all()  # the read cell is sure
-    fig = wcam_figure(image, result.wavelet_maps[0], result.spatial_maps[0], result.scale_profile[0], 2,
-                      uncertain=doubtful)  # fmt: skip
-    fig.savefig(io.BytesIO(), format="png")
 
 
 def test_integer_images_are_drawn_by_their_dtype_never_by_their_values() -> None:

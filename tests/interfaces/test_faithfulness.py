@@ -1,5 +1,5 @@
-"""Behaviour shared by every faithfulness metric: constant model, inputs not modified, compute_many,
-wrong inputs, config round trip, plugin discovery."""
+"""The faithfulness interface (``interfaces/faithfulness.py``), over every metric: constant model, inputs not modified,
+compute_many, wrong inputs, config round trip, plugin discovery."""
 
 from __future__ import annotations
 
