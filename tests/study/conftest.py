@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 from study_helpers import FakeClassifier
+
+# Ray (2.5x) turns token authentication on for every local cluster ray.init starts and keeps it for the life of the
+# process; a process that ran one then cannot use the workers of another cluster (a head node a test starts) whatever
+# its token. The tests' clusters live on this machine and end with the tests: they run without it (before any import
+# of ray; set RAY_AUTH_MODE=token to test with it, one cluster per process).
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 
 @pytest.fixture(autouse=True)
