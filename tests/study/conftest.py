@@ -21,3 +21,16 @@ def _reset_fake() -> Any:
     FakeClassifier.kill_after = None
     yield
     FakeClassifier.kill_after = None
+
+
+@pytest.fixture(scope="session")
+def ray_scheme_found(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``--executor ray:...`` resolvable here and in the processes started here (see ``engines.ray_scheme``)."""
+    from engines import ray_scheme
+
+    with pytest.MonkeyPatch.context() as mp:
+        folder = ray_scheme(tmp_path_factory.mktemp("ray-scheme"))
+        if folder is not None:
+            mp.syspath_prepend(str(folder))
+            mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])))
+        yield

@@ -564,9 +564,9 @@ def split_options(argument: str, spec: str, accepted: dict[str, Callable[[str, s
 
 def int_option(name: str, text: str) -> int:
     """An option that is a positive integer."""
-    if not text.isdigit():
+    if not text.isdigit() or int(text) < 1:
         raise ValueError(f"{name} must be a positive integer, got {text!r}")
-    return int(check_int(name, int(text), 1))  # type: ignore[arg-type]
+    return int(text)
 
 
 def float_option(name: str, text: str) -> float:
