@@ -77,6 +77,54 @@ class SaliencyRobustnessStudy:
             unit.todo = [p for p, is_done in enumerate(done) if not is_done]
             yield attach_reference(store, unit)
 
+    # -- what it will cost ---------------------------------------------------------------------------
+    def estimate(
+        self,
+        out_dir: str | Path | None = None,
+        *,
+        resume: bool = False,
+        retry_failed: bool = False,
+        executor: str = "local",
+        threads: int | None = None,
+        calibrate: bool = True,
+    ) -> Any:
+        """What :meth:`run` would cost, counted before any forward pass and writing nothing (``--dry-run``): units,
+        items, each method's evaluations per item and in total, memory, and (``calibrate``) the time, from the
+        model's evaluations of the first image (:mod:`xaitk_wcam.study.estimate`).
+
+        :param out_dir: The run's output folder: checked as :meth:`run` checks it, and with ``resume`` only the
+            items it does not hold are counted.
+        :param calibrate: Build the model and time it (else counts only: no forward pass at all).
+        :return: A :class:`~xaitk_wcam.study.estimate.StudyEstimate` (``report()`` is the dry run's text).
+        :raises xaitk_wcam.study.store.OutDirError: :meth:`run` would refuse ``out_dir``.
+        """
+        from xaitk_wcam.study import estimate as cost
+
+        cls, kwargs = parse_executor(executor)
+        threads = DEFAULT_THREADS if threads is None else check_int("threads", threads, 1)
+        store = None
+        if out_dir is not None:
+            store = ResultsStore(out_dir)
+            store.check(self.plan.digest, resume)
+        source = build_plugin("images", self.plan.resolved["images"], "images")
+
+        def units() -> Iterator[ImageUnit]:
+            for index, record in enumerate(iter_source(source)):
+                unit = ImageUnit(index, record.image_id, record.image, record.label, [], record.error)
+                todo = range(self.plan.n_items)
+                if store is not None and resume:
+                    unit.image_hash = image_hash(record.image)
+                    todo = (p for p in todo if not store.done(item_key(index, p), unit.image_id, unit.image_hash,
+                                                             retry_failed))  # fmt: skip
+                unit.todo = list(todo)
+                yield unit
+
+        workers = 1 if cls.__name__ == "LocalExecutor" else kwargs.get("workers")
+        estimate = cost.count(self.plan, units(), workers)
+        if calibrate:
+            cost.calibrate(self.plan, estimate, threads)
+        return estimate
+
     # -- running ------------------------------------------------------------------------------------
     def run(
         self,
