@@ -265,9 +265,10 @@ class XaitkBlackboxExplainer(BlackboxExplainerAdapter):
         return None
 
     def evaluations(self, image_shape: tuple[int, ...], n_targets: int = 1) -> int | None:
-        """xaitk's sliding windows (one masked image per window position) and RISE (``n`` masks); ``None`` for the
-        other generators of xaitk, which do not say."""
-        return xaitk_evaluations(self.generator, image_shape)
+        """xaitk's sliding windows (one masked image per window position) and RISE (``n`` masks), plus the image
+        itself (xaitk classifies it first); ``None`` for the other generators of xaitk, which do not say."""
+        masked = xaitk_evaluations(self.generator, image_shape)
+        return None if masked is None else masked + 1
 
     def _explain(self, image: np.ndarray, model: Any, targets: list[int]) -> Explanation:
         view = target_view(model, targets)
@@ -275,8 +276,8 @@ class XaitkBlackboxExplainer(BlackboxExplainerAdapter):
 
 
 def xaitk_evaluations(generator: Any, image_shape: tuple[int, ...]) -> int | None:
-    """Images an xaitk-saliency black-box generator sends to the model for one image of ``image_shape``, from its
-    configuration: a sliding window's positions, or the ``n`` masks of RISE and D-RISE; ``None`` for others."""
+    """Masked images an xaitk-saliency black-box generator sends to the model for one image of ``image_shape``, from
+    its configuration: a sliding window's positions, or the ``n`` masks of RISE and D-RISE; ``None`` for others."""
     config = generator.get_config()
     if "window_size" in config and "stride" in config:  # SlidingWindowStack: a window at every stride, edges included
         (sh, sw) = config["stride"]

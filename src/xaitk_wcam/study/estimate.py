@@ -8,35 +8,42 @@ size and the item's targets), of the faithfulness metrics that score its maps (t
 and the item's own classification (or detection); the memory of one explanation of the largest image
 (:meth:`Explainer.memory_estimate_mb <xaitk_wcam.interfaces.explainer.Explainer.memory_estimate_mb>`).
 
-**Calibrated** then: the model is built as a worker builds it (timed), and classifies (or detects on) a batch of
-copies of the first image :data:`CALIBRATION_BATCHES` times, in batches of the methods' size: its seconds per image
-(the best of the timed batches, the first one a warm-up). A gradient evaluation counts as :data:`GRADIENT_COST`
-forward ones. The time estimate is the model's build plus the evaluations' time divided among the workers, times
-:data:`OVERHEAD` for what is not a model evaluation (masks, inverse wavelet transforms, commits, the report).
-Measured error on the example configs: see ``docs/how_to/budget.md``.
+**Calibrated** then: the model is built as a worker builds it (timed), and classifies (or detects on) batches of
+copies of the first image, of the methods' batch size, for :data:`CALIBRATION_SECONDS` after a warm-up batch: its
+seconds per image, averaged (on a shared machine the run meets the same varying load). A gradient evaluation counts as
+:data:`GRADIENT_COST` forward ones. Each black-box method then explains the first image once with a stand-in for the
+model that answers at once (:class:`StandInClassifier`, :class:`StandInDetector`): its own work per evaluation (masks,
+inverse wavelet transforms, estimators), scaled by each image's pixels. The time estimate is the model's build plus
+the evaluations' and the methods' time divided among the workers, times :data:`OVERHEAD` for the rest (the metrics'
+own work, perturbations, commits, the report, the process's start). Measured error on the example configs: see
+``docs/how_to/budget.md``.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
+from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 
 from xaitk_wcam.interfaces.explainer import DETECTOR, Explainer, as_explainer
 from xaitk_wcam.study.config import build_plugin
 from xaitk_wcam.study.plan import StudyPlan, build_metrics
 
-#: Batches of the calibration (the first one a warm-up, not timed).
-CALIBRATION_BATCHES = 3
+#: Seconds of timed calibration batches (at least two batches, after a warm-up batch that is not timed).
+CALIBRATION_SECONDS = 2.0
 #: Images per calibration batch at most (the methods' ``batch_size`` otherwise).
-CALIBRATION_BATCH_MAX = 32
+CALIBRATION_BATCH_MAX = 64
 #: A forward and a backward pass, in forward passes.
 GRADIENT_COST = 3.0
-#: Wall time per second of model evaluations: masks and inverse transforms, metrics' arithmetic, commits, report.
-OVERHEAD = 1.25
+#: Wall time per second of model evaluations and methods' own work: the metrics' own work, perturbations, commits,
+#: the report, the process's start (measured on the example configs: docs/how_to/budget.md).
+OVERHEAD = 1.2
 
 
 @dataclass
@@ -49,6 +56,8 @@ class MethodCost:
     :param total: Evaluations of every item to do (the items whose method does not say left out).
     :param unknown: Explanations whose evaluations the method does not say.
     :param memory_mb: Working memory of one explanation of the largest image, in MB.
+    :param pixel_total: ``total``, each evaluation weighted by its image's pixels over the first image's.
+    :param own_seconds: The method's own seconds per evaluation on the first image (calibration; 0 when unknown).
     """
 
     name: str
@@ -57,6 +66,8 @@ class MethodCost:
     total: int = 0
     unknown: int = 0
     memory_mb: float = 0.0
+    pixel_total: float = 0.0
+    own_seconds: float = 0.0
 
 
 @dataclass
@@ -113,7 +124,8 @@ class StudyEstimate:
         if self.seconds_per_evaluation is None:
             return None
         weighted = self.forward_evaluations + GRADIENT_COST * self.gradient_evaluations
-        return weighted * self.seconds_per_evaluation
+        own = sum(m.pixel_total * m.own_seconds for m in self.methods)
+        return weighted * self.seconds_per_evaluation + own
 
     @property
     def wall_seconds(self) -> float | None:
@@ -159,8 +171,7 @@ class StudyEstimate:
         workers = f"{self.workers} worker{'s' * (self.workers != 1)}" if self.workers else "1 worker (divide the "
         workers += "" if self.workers else "computation by the cluster's workers)"
         return (
-            f"calibration: model built in {self.model_seconds:.1f} s; {self.calibration}: "
-            f"{1000 * self.seconds_per_evaluation:.2f} ms per image\n"  # type: ignore[operator]
+            f"calibration: model built in {self.model_seconds:.1f} s; {self.calibration}\n"
             f"estimated time: {_duration(self.wall_seconds)} with {workers}"
         )
 
@@ -217,6 +228,7 @@ def count(plan: StudyPlan, units: Iterable[Any], workers: int | None) -> StudyEs
         if estimate.sample is None:
             estimate.sample = np.asarray(image)
         shape = tuple(np.shape(image))
+        scale = (shape[0] * shape[1]) / (estimate.sample.shape[0] * estimate.sample.shape[1])
         for method in plan.methods:
             cost, explainer = costs[method.name], explainers[method.name]
             each = explainer.evaluations(shape, targets)
@@ -231,6 +243,7 @@ def count(plan: StudyPlan, units: Iterable[Any], workers: int | None) -> StudyEs
                     cost.unknown += 1
                 else:
                     cost.total += each
+                    cost.pixel_total += each * scale
                 if not noise_floor:
                     estimate.metric_evaluations += targets * sum(m.evaluations(shape) for m in scored[method.name])
         estimate.classifications += sum(p != plan.noise_floor_index for p in unit.todo)
@@ -257,15 +270,94 @@ def calibrate(plan: StudyPlan, estimate: StudyEstimate, threads: int | None) -> 
         batch = max(1, min(max(sizes, default=1), CALIBRATION_BATCH_MAX))
         images = [np.copy(image) for _ in range(batch)]
         run = model.detect_objects if plan.model_kind == DETECTOR else model.classify_images
-        times = []
-        for _ in range(CALIBRATION_BATCHES):
-            start = time.perf_counter()
-            for answer in run(images):  # lazy results: consume them
+        for answer in run(images):  # warm-up; lazy results: consume them
+            _ = list(answer)
+        batches, start = 0, time.perf_counter()
+        while batches < 2 or time.perf_counter() - start < CALIBRATION_SECONDS:
+            for answer in run(images):
                 _ = list(answer)
-            times.append(time.perf_counter() - start)
-        estimate.seconds_per_evaluation = min(times[1:] or times) / batch
+            batches += 1
+        estimate.seconds_per_evaluation = (time.perf_counter() - start) / (batches * batch)
+        shape = " x ".join(map(str, image.shape))
         estimate.calibration = (
-            f"{CALIBRATION_BATCHES} batches of {batch} copies of a {' x '.join(map(str, image.shape))} image"
+            f"the model: {1000 * estimate.seconds_per_evaluation:.2f} ms per image ({batches} batches of {batch} "
+            f"copies of a {shape} image in {CALIBRATION_SECONDS:g} s)"
         )
+        own = _own_work(plan, model, image, estimate)
+        if own:
+            estimate.calibration += f"; the methods' own work per evaluation: {own}"
     finally:
         set_torch_threads(previous)
+
+
+class StandInClassifier(ClassifyImage):
+    """The calibration's stand-in for a classifier: its labels, confidences from the image's mean colour, no network.
+    A method that explains an image with it spends only its own time.
+
+    :param labels: The study classifier's labels.
+    """
+
+    def __init__(self, labels: Iterable[Any]) -> None:
+        self.labels = list(labels)
+        self._phases = np.arange(len(self.labels), dtype=np.float64)
+
+    def get_labels(self) -> list[Any]:
+        return self.labels
+
+    def classify_images(self, img_iter: Iterable[np.ndarray]) -> Iterable[dict[Any, float]]:
+        for image in img_iter:
+            z = np.cos(self._phases * float(np.mean(image)) / 25.0)
+            e = np.exp(z - z.max())
+            yield dict(zip(self.labels, (e / e.sum()).tolist(), strict=True))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"labels": self.labels}
+
+
+class StandInDetector(DetectImageObjects):
+    """The calibration's stand-in for a detector: the same detections on every image, their scores moved by the
+    image's mean colour, no network.
+
+    :param detections: ``(AxisAlignedBoundingBox, {label: score})`` pairs (the real detector's on the first image).
+    """
+
+    def __init__(self, detections: list[tuple[Any, dict[Any, float]]]) -> None:
+        self.detections = detections
+
+    def detect_objects(self, img_iter: Iterable[np.ndarray]) -> Iterable[list[tuple[Any, dict[Any, float]]]]:
+        for image in img_iter:
+            shift = 0.5 + 0.5 * np.cos(float(np.mean(image)) / 25.0)
+            yield [(box, {label: score * shift for label, score in scores.items()}) for box, scores in self.detections]
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+
+def _own_work(plan: StudyPlan, model: Any, image: np.ndarray, estimate: StudyEstimate) -> str:
+    """Time each black-box method on ``image`` with a stand-in model; set its ``own_seconds``; describe what ran."""
+    from xaitk_wcam.utils.detections import DetectionSet, detection_labels
+
+    if plan.model_kind == DETECTOR:
+        found = list(next(iter(model.detect_objects(np.asarray(image)[None])), []))[: n_targets(plan)]
+        if not found:
+            return ""
+        stand_in: Any = StandInDetector(found)
+        targets: Any = DetectionSet.from_detections(found, detection_labels(model))
+    else:
+        stand_in, targets = StandInClassifier(model.get_labels()), [0]
+    timed = []
+    for cost, method in zip(estimate.methods, plan.methods, strict=True):
+        explainer = as_explainer(build_plugin("saliency", method.entry, method.name)).drawn_for(image)
+        evaluations = explainer.evaluations(image.shape, n_targets(plan))
+        if cost.kind == "gradient" or not evaluations:
+            continue
+        start = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a stand-in's answers may not vary: the method says so
+                explainer.explain(image, stand_in, targets)
+        except Exception:  # the method needs more than a stand-in: its own work is not counted
+            continue
+        cost.own_seconds = (time.perf_counter() - start) / evaluations
+        timed.append(f"{method.name} {1000 * cost.own_seconds:.2f} ms")
+    return ", ".join(timed)
