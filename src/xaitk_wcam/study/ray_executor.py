@@ -127,14 +127,13 @@ class RayExecutor(ReturningExecutor):
                 "executor 'ray:local:N': Ray is already started in this process; use ray:ADDRESS to run on its "
                 "cluster, or call ray.shutdown() first"
             )
-        if self._owns_ray:
-            if address is None:
+        try:
+            if self._owns_ray and address is None:
                 memory = None if object_store_mb is None else object_store_mb * 2**20
                 ray.init(address="local", num_cpus=workers, object_store_memory=memory, include_dashboard=False,
                          logging_level=logging.WARNING)  # fmt: skip
-            else:
+            elif self._owns_ray:
                 ray.init(address=address, logging_level=logging.WARNING)
-        try:
             resources = ray.cluster_resources()
             if workers is None:
                 workers = max(1, int(resources.get("CPU", 1)))
