@@ -148,6 +148,12 @@ def failure_summary(statuses: list[str], top: int = 3) -> str:
 )
 @click.option("--no-report", is_flag=True, help="Skip figures/ and report.html.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what the study will cost (units, items, each method's model evaluations, memory) before any forward "
+    "pass, then a time estimate from a few evaluations of the model on the first image; write nothing.",
+)
 def study(
     config: Path,
     out_dir: Path,
@@ -158,12 +164,25 @@ def study(
     max_worker_deaths: int,
     no_report: bool,
     quiet: bool,
+    dry_run: bool,
 ) -> None:
     """Run the saliency-robustness study of CONFIG (.json or .yaml) into OUT_DIR."""
     from xaitk_wcam.study import SaliencyRobustnessStudy
 
     with one_line_errors():
         runner = SaliencyRobustnessStudy.from_file(config)
+        if dry_run:
+            from xaitk_wcam.study.estimate import calibrate
+
+            click.echo(f"dry run of {config} (config hash {runner.config_hash[:12]}, executor {executor}): nothing "
+                       "is written")  # fmt: skip
+            estimate = runner.estimate(out_dir, resume=resume, retry_failed=retry_failed, executor=executor,
+                                       threads=threads, calibrate=False)  # fmt: skip
+            click.echo(estimate.counts_text())
+            click.echo("calibrating: building the model and timing its evaluations of the first image ...")
+            calibrate(runner.plan, estimate, threads)
+            click.echo(estimate.time_text() or "no image could be read: no time estimate")
+            return
         frame = runner.run(
             out_dir,
             resume=resume,

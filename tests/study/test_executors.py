@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from xaitk_wcam.study.executors import (
     InFlight,
     LocalExecutor,
     ProcessExecutor,
+    ReturnedItems,
     WorkerDied,
     accepted_executors,
 )
@@ -219,9 +220,45 @@ def test_parse_executor() -> None:
     assert parse_executor("processes:3") == (ProcessExecutor, {"workers": 3})
     assert parse_executor("dask:local:2") == (DaskExecutor, {"workers": 2})
     assert parse_executor("dask:tcp://10.0.0.1:8786") == (DaskExecutor, {"address": "tcp://10.0.0.1:8786"})
+    assert parse_executor("dask:tcp://h:8786?max_items=5") == (
+        DaskExecutor,
+        {"address": "tcp://h:8786", "max_items": 5},
+    )
     for bad in ("threads", "processes:0", "processes:x", "dask:", "dask:local:-1", "local:2"):
         with pytest.raises(ValueError, match="executor"):
             parse_executor(bad)
+
+
+def test_returned_items_hold_at_most_their_cap_and_release_the_waiting_on_close() -> None:
+    import threading
+
+    returned = ReturnedItems(2)
+    returned.reserve()
+    returned.reserve()
+    blocked = threading.Thread(target=returned.reserve)
+    blocked.start()
+    blocked.join(0.3)
+    assert blocked.is_alive() and returned.peak == 2  # a third waits for room
+    returned.put(None, 0, None)  # type: ignore[arg-type]
+    assert returned.take() == (None, 0, None) and returned.take() is None
+    returned.release()  # committed: room for the third
+    blocked.join(5)
+    assert not blocked.is_alive() and returned.peak == 2
+    errors: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            returned.reserve()
+        except BaseException as err:
+            errors.append(err)
+
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    returned.close()
+    waiting.join(5)
+    assert not waiting.is_alive() and isinstance(errors[0], CancelledError)
+    with pytest.raises(ValueError, match="max_items"):
+        ReturnedItems(0)
 
 
 def _write_pngs(folder: Path, n: int, size: int = 32) -> None:
@@ -281,3 +318,134 @@ def test_process_pool_equals_local(local_run: tuple[dict[str, Any], Path], tmp_p
     config, local = local_run
     SaliencyRobustnessStudy(config).run(tmp_path / "procs", executor="processes:2", progress=False, report=False)
     pd.testing.assert_frame_equal(read_results(tmp_path / "procs"), read_results(local))
+
+
+RETURNING_MODULE = '''
+import threading
+import time
+
+from xaitk_wcam.study.executors import ReturningExecutor
+from xaitk_wcam.study.worker import StudyWorker
+
+
+class ThreadsExecutor(ReturningExecutor):
+    """Units computed by threads of this process (one StudyWorker each), their items returned as a remote worker's
+    would be; commits are made slow, so that the workers outrun the study's process."""
+
+    usage = "threads:N"
+
+    @classmethod
+    def parse(cls, argument):
+        return {"workers": int(argument)}
+
+    def __init__(self, plan, out_dir, threads, workers):
+        super().__init__(plan, out_dir, threads, max_items=1)
+        self.workers = workers
+        self._local = threading.local()
+        self._start()
+
+    @property
+    def max_in_flight(self):
+        return self.workers
+
+    def _stream(self, unit, token):
+        if not hasattr(self._local, "worker"):
+            self._local.worker = StudyWorker(self.plan)
+        for p_index, item in self._local.worker.compute_unit(unit):
+            yield p_index, item
+
+    def _fetch(self, handle, token):
+        return handle
+'''
+
+
+def test_returned_items_are_committed_in_order_by_the_study_process_with_at_most_max_items_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The return path without an engine: two threads compute units while the study's process commits slowly; every
+    item is committed once, each unit's in its order, never more than ``max_items`` (1) held, rows equal ``local``."""
+    import time
+
+    from xaitk_wcam.study import ResultsStore
+
+    (tmp_path / "threads_executor.py").write_text(RETURNING_MODULE)
+    info = tmp_path / "threads_executor-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: threads-executor\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[xaitk_wcam.executors]\nthreads = threads_executor:ThreadsExecutor\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = fake_config(n=3, size=32)
+    local = SaliencyRobustnessStudy(config).run(tmp_path / "local", progress=False, report=False)
+    commits: list[str] = []
+    commit = ResultsStore.commit
+
+    def slow_commit(self: ResultsStore, key: str, *args: Any, **kwargs: Any) -> None:
+        time.sleep(0.05)
+        commits.append(key)
+        commit(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(ResultsStore, "commit", slow_commit)
+    held = []
+    import threads_executor
+
+    close = threads_executor.ThreadsExecutor.close
+    monkeypatch.setattr(
+        threads_executor.ThreadsExecutor, "close", lambda self: (held.append(self.returned.peak), close(self))
+    )
+    frame = SaliencyRobustnessStudy(config).run(
+        tmp_path / "threads", executor="threads:2", progress=False, report=False
+    )
+    pd.testing.assert_frame_equal(frame.drop(columns=["seconds"]), local.drop(columns=["seconds"]))
+    assert sorted(commits) == sorted(set(commits)) and len(commits) == 3 * 3  # 3 images x (reference + 2 blurs)
+    for image in range(3):
+        mine = [key for key in commits if key.startswith(f"{image:06d}-")]
+        assert mine == sorted(mine)  # reference first, then each perturbation
+    assert held == [1]
+
+
+@pytest.mark.slow
+def test_ray_local_cluster_equals_local(
+    local_run: tuple[dict[str, Any], Path], tmp_path: Path, ray_scheme_found: None
+) -> None:
+    config, local = local_run
+    SaliencyRobustnessStudy(config).run(
+        tmp_path / "ray", executor="ray:local:2?object_store_mb=200", progress=False, report=False
+    )
+    pd.testing.assert_frame_equal(read_results(tmp_path / "ray"), read_results(local))
+
+
+@pytest.mark.slow
+def test_ray_refuses_what_it_cannot_run_before_out_dir_is_written(
+    tmp_path: Path, tiny_resnet_dir: Path, monkeypatch: pytest.MonkeyPatch, ray_scheme_found: None
+) -> None:
+    """A local cluster without the GPUs the workers ask for; a Ray already started in this process; a model the
+    workers cannot load (StudySetupError, no study.json). Each leaves Ray stopped and this process's environment as
+    it was."""
+    import ray
+
+    from xaitk_wcam.study import StudySetupError
+
+    _write_pngs(tmp_path / "images", 1)
+    config = _registered_config(tiny_resnet_dir, tmp_path / "images")
+    study = SaliencyRobustnessStudy(config)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # no GPU for Ray to find, whatever the machine
+    environ = dict(os.environ)
+    with pytest.raises(ValueError, match=r"ray:local:1.*0 GPU.*num_gpus=1 each"):
+        study.run(tmp_path / "gpu", executor="ray:local:1?num_gpus=1&object_store_mb=100", progress=False)
+    assert not ray.is_initialized() and dict(os.environ) == environ
+    assert not (tmp_path / "gpu" / "study.json").exists()
+    missing = json.loads(json.dumps(config))
+    params = missing["classifier"][missing["classifier"]["type"]]
+    params["model_name_or_path"] = str(tmp_path / "no-model-here")
+    with pytest.raises(StudySetupError, match="a worker could not build the study"):
+        SaliencyRobustnessStudy(missing).run(
+            tmp_path / "setup", executor="ray:local:1?object_store_mb=100", progress=False
+        )
+    assert not ray.is_initialized() and dict(os.environ) == environ
+    assert not (tmp_path / "setup" / "study.json").exists()
+    ray.init(address="local", num_cpus=1, object_store_memory=100 * 2**20, include_dashboard=False)
+    try:
+        with pytest.raises(ValueError, match="Ray is already started in this process"):
+            study.run(tmp_path / "twice", executor="ray:local:1", progress=False)
+    finally:
+        ray.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def dying(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A classifier plugin module that worker processes (spawned, or Dask's) can import too."""
     (tmp_path / "dying_classifier.py").write_text(DYING)
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("SMQTK_PLUGIN_PATH", "dying_classifier")
     from xaitk_wcam.study import plugins
 
@@ -124,8 +125,12 @@ def test_an_unreadable_image_costs_one_row(tmp_path: Path, dying: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.e2e
-@pytest.mark.parametrize("executor", ["processes:2", "dask:local:2"])
-def test_a_worker_that_dies_fails_its_item_and_the_study_goes_on(tmp_path: Path, dying: str, executor: str) -> None:
+@pytest.mark.parametrize("executor", ["processes:2", "dask:local:2", "ray:local:2?object_store_mb=200"])
+def test_a_worker_that_dies_fails_its_item_and_the_study_goes_on(
+    tmp_path: Path, dying: str, executor: str, request: pytest.FixtureRequest
+) -> None:
+    if executor.startswith("ray:"):
+        request.getfixturevalue("ray_scheme_found")
     images = _pngs(tmp_path / "images", 4, uniform={1: 7})
     study = SaliencyRobustnessStudy(_config(dying, images))
     frame = study.run(tmp_path / "out", executor=executor, progress=False, report=False)
@@ -135,7 +140,8 @@ def test_a_worker_that_dies_fails_its_item_and_the_study_goes_on(tmp_path: Path,
     dead = frame[frame["image_id"] == "im01.png"]
     assert (dead["perturbation"] != "reference").any()
     reference = dead[dead["perturbation"] == "reference"]["status"].iloc[0]
-    assert reference.startswith("worker died") and ("exit code 3" in reference or "KilledWorker" in reference)
+    assert reference.startswith("worker died")
+    assert "exit code 3" in reference or "KilledWorker" in reference or "ActorDiedError" in reference
     assert dead[dead["perturbation"] != "reference"]["status"].str.startswith("reference failed: worker died").all()
     # --resume keeps the failure row and does not try again (test_retry_failed... tries again)
     again = study.run(tmp_path / "out", resume=True, executor=executor, progress=False, report=False)

@@ -12,6 +12,7 @@ object:
   whether the maps depend on a seed, the same method with another seed, and seeded for one independent draw on an
   image (a study's items and noise floor);
 - :meth:`Explainer.check_model`, :meth:`Explainer.check_memory`: refusals before any work;
+- :meth:`Explainer.evaluations`: what one explanation costs, in model evaluations, before anything runs;
 - :meth:`Explainer.explain` ``(image, model, targets) -> Explanation``: one map per target, in the order of
   ``targets``, in every space (checked: never a map of another target in its place). A classifier's targets are
   class indices (positions in ``model.get_labels()``); a detector's are the
@@ -162,6 +163,24 @@ class Explainer(abc.ABC):
                 "the method's batch_size (or nb_design, n_samples), or raise memory_budget_mb"
             )
 
+    # -- what it costs ---------------------------------------------------------------------------------
+    #: What one evaluation is: ``"forward"`` (the model classifies or detects one image) or ``"gradient"`` (a forward
+    #: and a backward pass of one image).
+    evaluation_kind: str = "forward"
+
+    def evaluations(self, image_shape: tuple[int, ...], n_targets: int = 1) -> int | None:
+        """Model evaluations of one explanation of ``n_targets`` targets on an image of ``image_shape`` (images the
+        model sees, of :attr:`evaluation_kind`), known before anything runs; ``None`` when the method does not say.
+
+        The generator's own ``evaluations(image_shape, n_targets)`` when it has one, else its ``n_evaluations``
+        (the Sobol methods: one set of masked images, classified once for every target).
+        """
+        own = getattr(self.generator, "evaluations", None)
+        if callable(own):
+            return int(own(tuple(image_shape), n_targets))
+        count = getattr(self.generator, "n_evaluations", None)
+        return int(count) if isinstance(count, (int, np.integer)) and not isinstance(count, bool) else None
+
     # -- the work -------------------------------------------------------------------------------------
     def explain(self, image: np.ndarray, model: Any, targets: Any) -> Explanation:
         """One map per target of ``targets`` on ``image``, in their order, in every space of the explanation.
@@ -211,6 +230,8 @@ class Explainer(abc.ABC):
 class WhiteboxExplainer(Explainer):
     """White-box generators: they get the classifier itself and ``[target]``."""
 
+    evaluation_kind = "gradient"
+
     def check_model(self, model: Any) -> None:
         if not isinstance(model, WhiteboxClassifier):
             raise TypeError(
@@ -247,9 +268,27 @@ class XaitkBlackboxExplainer(BlackboxExplainerAdapter):
     def wavelet_levels(self) -> int | None:
         return None
 
+    def evaluations(self, image_shape: tuple[int, ...], n_targets: int = 1) -> int | None:
+        """xaitk's sliding windows (one masked image per window position) and RISE (``n`` masks), plus the image
+        itself (xaitk classifies it first); ``None`` for the other generators of xaitk, which do not say."""
+        masked = xaitk_evaluations(self.generator, image_shape)
+        return None if masked is None else masked + 1
+
     def _explain(self, image: np.ndarray, model: Any, targets: list[int]) -> Explanation:
         view = target_view(model, targets)
         return MapExplanation({PIXEL: np.asarray(self.generator.generate(image, view))}, list(view.get_labels()))
+
+
+def xaitk_evaluations(generator: Any, image_shape: tuple[int, ...]) -> int | None:
+    """Masked images an xaitk-saliency black-box generator sends to the model for one image of ``image_shape``, from
+    its configuration: a sliding window's positions, or the ``n`` masks of RISE and D-RISE; ``None`` for others."""
+    config = generator.get_config()
+    if "window_size" in config and "stride" in config:  # SlidingWindowStack: a window at every stride, edges included
+        (sh, sw) = config["stride"]
+        return -(-int(image_shape[0]) // int(sh)) * -(-int(image_shape[1]) // int(sw))
+    if isinstance(config.get("n"), int):  # RISEStack, DRISEStack
+        return int(config["n"])
+    return None
 
 
 class DetectorExplainer(Explainer):
@@ -287,6 +326,10 @@ class DetectorExplainer(Explainer):
             raise ValueError("targets holds no detection: nothing to explain")
         return targets
 
+    def evaluations(self, image_shape: tuple[int, ...], n_targets: int = 1) -> int | None:
+        """D-RISE's ``n`` masks (one set for every detection); ``None`` for the other generators of xaitk."""
+        return xaitk_evaluations(self.generator, image_shape)
+
     def _explain(self, image: np.ndarray, model: Any, targets: DetectionSet) -> Explanation:
         scores = np.ones((len(targets), 1)) if targets.scores is None else targets.scores
         maps = np.asarray(self.generator.generate(image, targets.boxes, scores, model, targets.objectness))
@@ -306,6 +349,9 @@ class WaveletDetectorExplainer(DetectorExplainer):
     @property
     def wavelet_levels(self) -> int | None:
         return self.generator.wavelet_levels
+
+    def evaluations(self, image_shape: tuple[int, ...], n_targets: int = 1) -> int | None:
+        return Explainer.evaluations(self, image_shape, n_targets)
 
     def _explain(self, image: np.ndarray, model: Any, targets: DetectionSet) -> Explanation:
         return self.generator.explain(image, model, detections=targets)

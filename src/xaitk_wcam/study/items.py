@@ -15,7 +15,17 @@ from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.study.store import OK, ItemArrays, ResultsStore, item_key
 from xaitk_wcam.study.tasks import ModelTask, Targets
 
-__all__ = ["OK", "ImageUnit", "Item", "Reference", "commit_item", "failed_item", "image_hash", "item_record"]
+__all__ = [
+    "OK",
+    "ImageUnit",
+    "Item",
+    "Reference",
+    "attach_reference",
+    "commit_item",
+    "failed_item",
+    "image_hash",
+    "item_record",
+]
 
 
 @dataclass
@@ -30,6 +40,9 @@ class ImageUnit:
     :param error: Why the source could not give the image, if it could not.
     :param image_hash: SHA-256 of the image's shape, dtype and bytes (a resumed study recomputes an image that
         changed under its id).
+    :param reference_item: The committed reference item (its record and arrays) when the unit's items to do come
+        after it (a resumed or retried image): read from the store by the study's process
+        (:func:`attach_reference`), so that a worker never reads ``OUT_DIR``.
     """
 
     image_index: int
@@ -39,6 +52,7 @@ class ImageUnit:
     todo: list[int]
     error: str | None = None
     image_hash: str | None = None
+    reference_item: tuple[Mapping[str, Any], ItemArrays] | None = None
 
 
 def image_hash(image: np.ndarray | None) -> str | None:
@@ -86,6 +100,15 @@ class Reference:
         return cls(status, task.targets_from_record(body), maps, arrays.image)
 
     @classmethod
+    def committed(cls, task: type[ModelTask], unit: ImageUnit) -> Reference:
+        """The reference of ``unit``'s image as committed before the unit started (:attr:`ImageUnit.reference_item`,
+        attached by :func:`attach_reference`)."""
+        if unit.reference_item is None:
+            return cls("reference item missing")
+        record, arrays = unit.reference_item
+        return cls.of(task, record, arrays)
+
+    @classmethod
     def load(cls, task: type[ModelTask], store: ResultsStore, image_index: int) -> Reference:
         """The committed reference item of image ``image_index`` (a resumed study)."""
         key = item_key(image_index, 0)
@@ -93,6 +116,18 @@ class Reference:
         if record is None:
             return cls("reference item missing")
         return cls.of(task, record, store.load_arrays(key))
+
+
+def attach_reference(store: ResultsStore, unit: ImageUnit) -> ImageUnit:
+    """Give ``unit`` its committed reference item (record and arrays, read from ``store``) when its first item to do
+    comes after the reference; return ``unit``. Called by the study's process, which alone reads and writes
+    ``OUT_DIR``: workers get the reference maps with the unit."""
+    if unit.todo and unit.todo[0] > 0 and unit.reference_item is None:
+        key = item_key(unit.image_index, 0)
+        record = store.load_item(key)
+        if record is not None:
+            unit.reference_item = (record, store.load_arrays(key))
+    return unit
 
 
 def failed_item(plan: StudyPlan, unit: ImageUnit, p_index: int, status: str) -> Item:

@@ -12,7 +12,7 @@ from xaitk_wcam.interfaces.image_source import ImageSource, SourceRecord, iter_r
 from xaitk_wcam.study.config import build_plugin, config_hash, load_config, resolve_config
 from xaitk_wcam.study.errors import StudySetupError
 from xaitk_wcam.study.executors import StudyExecutor, WorkerDied, open_executor, parse_executor
-from xaitk_wcam.study.items import ImageUnit, commit_item, failed_item, image_hash
+from xaitk_wcam.study.items import ImageUnit, attach_reference, commit_item, failed_item, image_hash
 from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.study.verdicts import write_tables
@@ -85,7 +85,55 @@ class SaliencyRobustnessStudy:
                 for p in range(self.plan.n_items)
             )
             unit.todo = [p for p, is_done in enumerate(done) if not is_done]
-            yield unit
+            yield attach_reference(store, unit)
+
+    # -- what it will cost ---------------------------------------------------------------------------
+    def estimate(
+        self,
+        out_dir: str | Path | None = None,
+        *,
+        resume: bool = False,
+        retry_failed: bool = False,
+        executor: str = "local",
+        threads: int | None = None,
+        calibrate: bool = True,
+    ) -> Any:
+        """What :meth:`run` would cost, counted before any forward pass and writing nothing (``--dry-run``): units,
+        items, each method's evaluations per item and in total, memory, and (``calibrate``) the time, from the
+        model's evaluations of the first image (:mod:`xaitk_wcam.study.estimate`).
+
+        :param out_dir: The run's output folder: checked as :meth:`run` checks it, and with ``resume`` only the
+            items it does not hold are counted.
+        :param calibrate: Build the model and time it (else counts only: no forward pass at all).
+        :return: A :class:`~xaitk_wcam.study.estimate.StudyEstimate` (``report()`` is the dry run's text).
+        :raises xaitk_wcam.study.store.OutDirError: :meth:`run` would refuse ``out_dir``.
+        """
+        from xaitk_wcam.study import estimate as cost
+
+        cls, kwargs = parse_executor(executor)
+        threads = DEFAULT_THREADS if threads is None else check_int("threads", threads, 1)
+        store = None
+        if out_dir is not None:
+            store = ResultsStore(out_dir)
+            store.check(self.plan.digest, resume)
+        source = build_plugin("images", self.plan.resolved["images"], "images")
+
+        def units() -> Iterator[ImageUnit]:
+            for index, record in enumerate(iter_source(source)):
+                unit = ImageUnit(index, record.image_id, record.image, record.label, [], record.error)
+                todo = range(self.plan.n_items)
+                if store is not None and resume:
+                    unit.image_hash = image_hash(record.image)
+                    todo = (p for p in todo if not store.done(item_key(index, p), unit.image_id, unit.image_hash,
+                                                             retry_failed))  # fmt: skip
+                unit.todo = list(todo)
+                yield unit
+
+        workers = 1 if cls.__name__ == "LocalExecutor" else kwargs.get("workers")
+        estimate = cost.count(self.plan, units(), workers)
+        if calibrate:
+            cost.calibrate(self.plan, estimate, threads)
+        return estimate
 
     # -- running ------------------------------------------------------------------------------------
     def run(
@@ -105,8 +153,9 @@ class SaliencyRobustnessStudy:
         :param out_dir: Output folder (see :mod:`xaitk_wcam.study.store` for its layout).
         :param resume: Keep and skip the items already committed in ``out_dir`` (same config hash only; an image
             whose content changed under its id is recomputed, with a warning).
-        :param executor: ``local``, ``processes:N``, ``dask:local:N`` or ``dask:ADDRESS``
-            (:mod:`xaitk_wcam.study.executors`).
+        :param executor: ``local``, ``processes:N``, ``dask:local:N``, ``dask:ADDRESS``, ``ray:local:N``,
+            ``ray:ADDRESS``, options after ``?`` (:mod:`xaitk_wcam.study.executors`). Under ``dask`` and ``ray`` the
+            workers return their items and this process commits them: they need not see ``out_dir``.
         :param threads: Torch intra-op threads per worker (``local``: in this process, restored afterwards).
             Default :data:`DEFAULT_THREADS` (1) for every executor: torch's CPU kernels sum in an order that
             depends on the thread count (last-bit differences), so equal ``threads`` is what makes the results
@@ -179,7 +228,12 @@ class SaliencyRobustnessStudy:
 
 
 class _Dispatcher:
-    """Submits units to an executor, at most ``max_in_flight`` at a time, and survives dying workers.
+    """Submits units to an executor, at most ``max_in_flight`` at a time, commits the items its workers return, and
+    survives dying workers.
+
+    Items returned by the workers (:attr:`StudyExecutor.returned <xaitk_wcam.study.executors.StudyExecutor.returned>`)
+    are committed here, one by one, in the order they arrive (a unit's in its own order), through the one commit path
+    (:func:`~xaitk_wcam.study.items.commit_item`); every item of a unit is committed before its end is handled.
 
     A unit whose worker died alone (:class:`~xaitk_wcam.study.executors.WorkerDied` with ``isolated``) counts
     one death on the item it was computing (its first uncommitted item); at ``max_deaths`` that item is
@@ -190,6 +244,7 @@ class _Dispatcher:
     def __init__(self, study: SaliencyRobustnessStudy, pool: StudyExecutor, store: ResultsStore, bar: Any,
                  max_deaths: int) -> None:  # fmt: skip
         self.study, self.pool, self.store, self.bar, self.max_deaths = study, pool, store, bar, max_deaths
+        self.returned = pool.returned
         self.pending: dict[cf.Future, ImageUnit] = {}
         self.suspects: deque[ImageUnit] = deque()
         self.retries: deque[ImageUnit] = deque()
@@ -204,6 +259,8 @@ class _Dispatcher:
             for unit in units:
                 keys += [item_key(unit.image_index, p) for p in range(n_items)]
                 self.done_before += n_items - len(unit.todo)
+                if self.returned is not None and len(unit.todo) < n_items:
+                    self.bar.update(n_items - len(unit.todo))  # done before this run
                 if unit.todo:
                     self.expected.update(item_key(unit.image_index, p) for p in unit.todo)
                     self._submit(unit, self.pool.max_in_flight)
@@ -218,7 +275,10 @@ class _Dispatcher:
         return keys
 
     def _submit(self, unit: ImageUnit, max_in_flight: int) -> None:
-        self.pending[self.pool.submit(unit, on_commit=lambda _key: self.bar.update(1))] = unit
+        future = self.pool.submit(unit, on_commit=lambda _key: self.bar.update(1))
+        self.pending[future] = unit
+        if self.returned is not None:
+            future.add_done_callback(lambda _future: self.returned.wake())  # type: ignore[union-attr]
         self._collect(max_in_flight - 1)
 
     def _handle_deaths(self) -> None:
@@ -231,15 +291,35 @@ class _Dispatcher:
 
     def _collect(self, block_until: int) -> None:
         while len(self.pending) > block_until:
-            finished, _ = cf.wait(self.pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            if self.returned is None:
+                finished, _ = cf.wait(self.pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            else:
+                self.returned.wait(timeout=0.5)
+                finished = {future for future in self.pending if future.done()}  # their items are all returned
+                self._commit_returned()
             for future in finished:
                 unit = self.pending.pop(future)
                 try:
                     future.result()  # a worker that could not build the study, or an I/O error: stop
                 except WorkerDied as death:
                     self._died(unit, death)
-            self.bar.n = self.done_before + len(self.store.committed_keys() & self.expected)
-            self.bar.refresh()
+            if self.returned is None:  # the workers commit: count what the store holds
+                self.bar.n = self.done_before + len(self.store.committed_keys() & self.expected)
+                self.bar.refresh()
+        self._commit_returned()
+
+    def _commit_returned(self) -> None:
+        """Commit every item the workers returned so far, in arrival order."""
+        if self.returned is None:
+            return
+        plan = self.study.plan
+        while (returned := self.returned.take()) is not None:
+            unit, p_index, item = returned
+            try:
+                commit_item(self.store, plan, unit, p_index, item)
+            finally:
+                self.returned.release()
+            self.bar.update(1)
 
     def _died(self, unit: ImageUnit, death: WorkerDied) -> None:
         committed = self.store.committed_keys()
@@ -247,16 +327,17 @@ class _Dispatcher:
         if not unit.todo:
             return
         if not death.isolated:
-            self.suspects.append(unit)
+            self.suspects.append(attach_reference(self.store, unit))
             return
         key = item_key(unit.image_index, unit.todo[0])
         self.deaths[key] += 1
         if self.deaths[key] >= self.max_deaths:
             plan = self.study.plan
             commit_item(self.store, plan, unit, unit.todo[0], failed_item(plan, unit, unit.todo[0], str(death)))
+            self.bar.update(1)
             unit.todo = unit.todo[1:]
         if unit.todo:
-            self.retries.append(unit)
+            self.retries.append(attach_reference(self.store, unit))
 
 
 def _progress_bar(total: int | None, enabled: bool) -> Any:

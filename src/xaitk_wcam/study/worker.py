@@ -2,10 +2,12 @@
 
 The unit of dispatch is one *image* (:class:`~xaitk_wcam.study.items.ImageUnit`): its reference item first, then
 each perturbation, then the noise floor, each item committed to the :class:`~xaitk_wcam.study.store.ResultsStore`
-before the next starts (:meth:`StudyWorker.run_unit`). The reference maps of each method are computed once per image
+before the next starts (:meth:`StudyWorker.run_unit`), or returned to the study's process, which commits it
+(:meth:`StudyWorker.compute_unit`). The reference maps of each method are computed once per image
 and reused by every comparison; when a resumed study finds the reference item already committed, its targets and
-maps are read back from the store (stored losslessly), so the comparisons are the same numbers as in an
-uninterrupted run.
+maps are read back from the store (stored losslessly) by the study's process and travel with the unit
+(:func:`~xaitk_wcam.study.items.attach_reference`), so the comparisons are the same numbers as in an uninterrupted
+run and no worker reads ``OUT_DIR``.
 
 The loop knows nothing of the kind of model: the study's :class:`~xaitk_wcam.study.tasks.ModelTask` gives an item's
 targets and the model's outcome on it (a class and its confidence, or detections and their survival). Every method
@@ -26,7 +28,7 @@ Seeds depend only on the method's seed and the pixels, so a resumed or distribut
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -120,11 +122,8 @@ class StudyWorker:
     def run_unit(
         self, store: ResultsStore, unit: ImageUnit, on_commit: Callable[[str], None] | None = None
     ) -> list[str]:
-        """Compute and commit the items ``unit.todo`` of one image, reference first.
-
-        Errors of the image (unreadable, wrong shape), of the perturber or of the model are recorded in the
-        ``status`` of the item's rows, and the study goes on; a perturbed item of an image whose reference failed
-        records ``reference failed: ...``.
+        """Compute and commit the items ``unit.todo`` of one image, reference first, each committed before the next
+        starts (:meth:`compute_unit`; the executors that commit in the worker).
 
         :param store: Output folder.
         :param unit: The image and the perturbation indices to do.
@@ -132,11 +131,27 @@ class StudyWorker:
         :return: Committed keys, in order.
         """
         committed: list[str] = []
+        for p_index, item in self.compute_unit(unit):
+            committed.append(commit_item(store, self.plan, unit, p_index, item))
+            if on_commit is not None:
+                on_commit(committed[-1])
+        return committed
+
+    def compute_unit(self, unit: ImageUnit) -> Iterator[tuple[int, Item]]:
+        """The items ``unit.todo`` of one image, reference first, each yielded as ``(perturbation index, item)`` as
+        soon as it is computed (the executors whose workers return items: the study's process commits them). Reads
+        nothing from the output folder: the reference of a unit that starts after it is
+        :attr:`~xaitk_wcam.study.items.ImageUnit.reference_item`.
+
+        Errors of the image (unreadable, wrong shape), of the perturber or of the model are recorded in the
+        ``status`` of the item's rows, and the study goes on; a perturbed item of an image whose reference failed
+        records ``reference failed: ...``.
+        """
         image, image_error = _checked_image(unit)
         reference: Reference | None = None
         for p_index in unit.todo:
             if image_error is None and p_index > 0 and reference is None:
-                reference = Reference.load(self.plan.task, store, unit.image_index)
+                reference = Reference.committed(self.plan.task, unit)
             status = image_error
             if status is None and p_index > 0 and reference.status != OK:  # type: ignore[union-attr]
                 status = f"reference failed: {reference.status}"  # type: ignore[union-attr]
@@ -149,10 +164,7 @@ class StudyWorker:
                 item = failed_item(self.plan, unit, p_index, status)
             if p_index == 0:
                 reference = Reference.of(self.plan.task, item.body, item.arrays)
-            committed.append(commit_item(store, self.plan, unit, p_index, item))
-            if on_commit is not None:
-                on_commit(committed[-1])
-        return committed
+            yield p_index, item
 
     def compute_item(self, unit: ImageUnit, p_index: int, image: np.ndarray, reference: Reference | None) -> Item:
         """Item ``p_index`` of the image: the reference, a perturbation or the noise floor."""

@@ -31,6 +31,7 @@ EXTRAS: dict[str, dict[str, str]] = {
         "tqdm": "tqdm",
     },
     "dask": {"dask": "dask", "distributed": "distributed"},
+    "ray": {"ray": "ray"},
     "maite": {"maite": "maite"},
     "wasserstein": {"POT": "ot"},
     "onnx": {"onnxruntime": "onnxruntime", "onnx": "onnx", "onnxscript": "onnxscript"},

@@ -59,6 +59,10 @@ class _SoftMaskMetric(FaithfulnessMetric):
         self.superpixel_size = check_int("superpixel_size", superpixel_size, 1, allow_none=True)
         self.batch_size = check_int("batch_size", batch_size, 1)
 
+    def evaluations(self, image_shape: tuple[int, ...]) -> int:
+        """2 forward passes (the image and its masked copy)."""
+        return 2
+
     def get_config(self) -> dict[str, Any]:
         return {
             "fill": fill_config(self.fill),

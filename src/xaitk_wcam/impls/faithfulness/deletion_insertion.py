@@ -66,6 +66,14 @@ class _MultiStepMetric(FaithfulnessMetric):
 
     # score_names is left abstract here, so plugin discovery lists only Deletion and Insertion.
 
+    def evaluations(self, image_shape: tuple[int, ...]) -> int:
+        """Forward passes of one score on an image of ``image_shape`` (a pixel map of its size): one per step and
+        one for the start, ``F`` features the superpixels (or the pixels)."""
+        height, width = int(image_shape[0]), int(image_shape[1])
+        size = self.superpixel_size
+        features = height * width if size is None else -(-height // size) * -(-width // size)
+        return int(step_counts(features, self.max_steps).size)
+
     def get_config(self) -> dict[str, Any]:
         return {
             "fill": fill_config(self.fill),

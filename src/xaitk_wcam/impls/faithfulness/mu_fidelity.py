@@ -83,6 +83,10 @@ class MuFidelity(FaithfulnessMetric):
     def score_names(self) -> tuple[str, ...]:
         return ("mufidelity",)
 
+    def evaluations(self, image_shape: tuple[int, ...]) -> int:
+        """``n_samples + 1`` forward passes."""
+        return self.n_samples + 1
+
     def get_config(self) -> dict[str, Any]:
         return {
             "grid_size": self.grid_size,

@@ -52,6 +52,10 @@ class ReconstructionDepth(WaveletMetric):
     def score_names(self) -> tuple[str, ...]:
         return ("reconstruction_depth",)
 
+    def evaluations(self, image_shape: tuple[int, ...]) -> int:
+        """``max_steps`` forward passes."""
+        return self.max_steps
+
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "max_steps": self.max_steps}
 

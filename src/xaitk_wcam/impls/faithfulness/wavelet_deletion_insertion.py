@@ -48,6 +48,13 @@ class _WaveletCurve(WaveletMetric):
         super().__init__(wavelet=wavelet, levels=levels, batch_size=batch_size)
         self.max_steps = check_int("max_steps", max_steps, 1)
 
+    def evaluations(self, image_shape: tuple[int, ...]) -> int:
+        """Forward passes of one score on an image of ``image_shape``: one per step and one for the start, ``F`` the
+        positions of the image's padded wavelet layout."""
+        block = 2**self.levels
+        features = (-(-int(image_shape[0]) // block) * block) * (-(-int(image_shape[1]) // block) * block)
+        return int(step_counts(features, self.max_steps).size)
+
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "max_steps": self.max_steps}
 
@@ -125,6 +132,10 @@ class WaveletFaithfulness(WaveletMetric):
     def __init__(self, *, wavelet: str = "haar", levels: int = 3, fraction: float = 0.5, batch_size: int = 32) -> None:
         super().__init__(wavelet=wavelet, levels=levels, batch_size=batch_size)
         self.fraction = check_float("fraction", fraction, 0.0, 1.0)
+
+    def evaluations(self, image_shape: tuple[int, ...]) -> int:
+        """2 forward passes (the image and its layout without the top coefficients)."""
+        return 2
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "fraction": self.fraction}

@@ -30,6 +30,10 @@ class RandomSaliency(BlackboxExplainer):
         """:param seed: Non-negative int seed of the noise."""
         self.seed = check_int("seed", seed, 0)
 
+    def evaluations(self, image_shape: tuple[int, ...], n_targets: int = 1) -> int:
+        """0: the blackbox is not queried."""
+        return 0
+
     def _explain(self, ref_image: np.ndarray, blackbox: ClassifyImage, labels: list[Hashable]) -> MapExplanation:
         """``n_classes x H x W`` float64 pixel maps in ``[-1, 1]`` (only the image's bytes and shape are used)."""
         n_classes = len(labels)

@@ -123,6 +123,14 @@ class CaptumSaliency(GenerateImageClassifierWhiteboxSaliency):
         self.output = check_choice("output", output, MODEL_OUTPUTS)
         self.reduction = None if reduction is None else check_choice("reduction", reduction, REDUCTIONS)
 
+    #: Forward and backward passes per explained class (SmoothGrad's samples, Integrated Gradients' steps).
+    passes_per_class: int = 1
+
+    def evaluations(self, image_shape: tuple[int, ...], n_targets: int = 1) -> int:
+        """Forward and backward passes of one explanation of ``n_targets`` classes (the image is repeated once per
+        class): ``n_targets`` x :attr:`passes_per_class`, whatever the image's size."""
+        return n_targets * int(self.passes_per_class)
+
     @classmethod
     def is_usable(cls) -> bool:
         """Usable when Captum (the ``whitebox`` extra) is installed (found without importing it: discovery calls

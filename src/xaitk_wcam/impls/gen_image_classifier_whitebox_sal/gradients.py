@@ -113,6 +113,11 @@ class SmoothGrad(CaptumSaliency):
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.seed = check_int("seed", seed, 0)
 
+    @property
+    def passes_per_class(self) -> int:
+        """``samples`` forward and backward passes per class."""
+        return self.samples
+
     def get_config(self) -> dict[str, Any]:
         return {
             "samples": self.samples,

@@ -70,6 +70,11 @@ class IntegratedGradients(CaptumSaliency):
         self.blur_sigma = check_float("blur_sigma", blur_sigma, 0.0)
         self.batch_size = check_int("batch_size", batch_size, 1)
 
+    @property
+    def passes_per_class(self) -> int:
+        """``steps`` forward and backward passes per class."""
+        return self.steps
+
     def get_config(self) -> dict[str, Any]:
         return {
             "steps": self.steps,

@@ -167,6 +167,11 @@ class WAM(GenerateImageClassifierWhiteboxSaliency):
         this)."""
         return has_extra("whitebox")
 
+    def evaluations(self, image_shape: tuple[int, ...], n_targets: int = 1) -> int:
+        """Forward and backward passes of one explanation of ``n_targets`` classes: ``n_samples`` each (1 for
+        ``"gradient"``), whatever the image's size."""
+        return n_targets * (1 if self.method == "gradient" else self.n_samples)
+
     def get_config(self) -> dict[str, Any]:
         return {
             "wavelet": self.wavelet,
