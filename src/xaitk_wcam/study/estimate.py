@@ -313,6 +313,11 @@ class StandInClassifier(ClassifyImage):
     def get_config(self) -> dict[str, Any]:
         return {"labels": self.labels}
 
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Never: an internal stand-in, not a plugin a config may name (smqtk's discovery leaves it out)."""
+        return False
+
 
 class StandInDetector(DetectImageObjects):
     """The calibration's stand-in for a detector: the same detections on every image, their scores moved by the
@@ -331,6 +336,11 @@ class StandInDetector(DetectImageObjects):
 
     def get_config(self) -> dict[str, Any]:
         return {}
+
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Never: an internal stand-in, not a plugin a config may name (smqtk's discovery leaves it out)."""
+        return False
 
 
 def _own_work(plan: StudyPlan, model: Any, image: np.ndarray, estimate: StudyEstimate) -> str:
