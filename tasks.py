@@ -2,6 +2,7 @@
 
     python3 tasks.py study   # the main job: the offline blur study -> out/blur-study/report.html
     python3 tasks.py test    # ruff, the docs build and the whole test suite, exactly what CI runs (.ci/run)
+    python3 tasks.py test --fast   # ruff and every test but the end-to-end, notebook and slow ones: the edit loop
     python3 tasks.py docs    # the documentation site -> docs/_build/html/index.html (offline, warnings are errors)
 
 Each first makes sure ``.venv`` holds the project, installed with ``pip install -c
@@ -54,8 +55,8 @@ def ensure_venv() -> None:
 def study() -> None:
     """The offline blur study of the README (resumes, so a second run only rewrites the report)."""
     ensure_venv()
-    # Both cores for torch: the example explains 5 photos (the fewest a verdict needs) under 4 blurs, ksize=1
-    # (no change) included as a control that must never "move".
+    # Both cores for torch: the example explains 5 photos (the fewest a verdict needs) under 4 blurs, ksize=1 (no
+    # change) included as a control that must never "move".
     command = ["study", "examples/blur-study.json", "out/blur-study", "--resume", "--threads", "2"]
     run(BIN / "xaitk-wcam", *command, env=OFFLINE)
 
@@ -74,19 +75,34 @@ def docs() -> None:
     build_docs()
 
 
-def test() -> None:
+#: pytest's options for both test commands: two worker processes (pytest-xdist), a module's tests on one worker (its
+#: module-scoped fixtures, e.g. the known-answer explanations, are computed once), offline. (``--dist loadgroup``
+#: would balance better, but pytest-xdist 3.8 cannot group under pytest 9.2: it renames ``item._nodeid``.)
+PYTEST = ("-q", "-n", "2", "--dist", "loadscope")
+#: What ``test --fast`` leaves out (markers in pyproject.toml): the end-to-end tests (whole studies through process
+#: pools or Dask, the fresh install, the docs pages' code, the known-answer benchmarks), the notebooks, and the other
+#: tests marked slow (the ONNX exports of tests/classifiers/test_onnx_runtime.py).
+FAST = ("-m", "not e2e and not notebook and not slow")
+
+
+def test(*options: str) -> None:
     """Lint, build the docs (warnings are errors), then every test (slow ones, notebooks and the docs' code blocks
-    included), offline."""
+    included), offline, in two processes. ``--fast``: lint, then every test but the end-to-end, notebook and slow
+    ones, without the docs build."""
+    fast = options == ("--fast",)
+    if options and not fast:
+        sys.exit(f"usage: python3 tasks.py test [--fast]; got {' '.join(options)}")
     ensure_venv()
     run(BIN / "ruff", "check", "src", "tests", "benchmarks", "docs/conf.py", "docs/_ext", "docs/scripts", "tasks.py",
         env=OFFLINE)  # fmt: skip
-    build_docs()
-    run(PYTHON, "-m", "pytest", "-q", env=OFFLINE)
+    if not fast:
+        build_docs()
+    run(PYTHON, "-m", "pytest", *PYTEST, *(FAST if fast else ()), env=OFFLINE)
 
 
 TASKS = {"study": study, "test": test, "docs": docs}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in TASKS:
-        sys.exit(f"usage: python3 tasks.py {{{','.join(TASKS)}}}")
-    TASKS[sys.argv[1]]()
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS or (len(sys.argv) > 2 and sys.argv[1] != "test"):
+        sys.exit(f"usage: python3 tasks.py {{{','.join(TASKS)}}} (test [--fast])")
+    TASKS[sys.argv[1]](*sys.argv[2:])
