@@ -8,15 +8,15 @@ size and the item's targets), of the faithfulness metrics that score its maps (t
 and the item's own classification (or detection); the memory of one explanation of the largest image
 (:meth:`Explainer.memory_estimate_mb <xaitk_wcam.interfaces.explainer.Explainer.memory_estimate_mb>`).
 
-**Calibrated** then: the model is built as a worker builds it (timed), and classifies (or detects on) batches of
-copies of the first image, of the methods' batch size, for :data:`CALIBRATION_SECONDS` after a warm-up batch: its
-seconds per image, averaged (on a shared machine the run meets the same varying load). A gradient evaluation counts as
+**Calibrated** then: the model is built as a worker builds it (timed), and classifies (or detects on) batches of copies
+of the first image, of the methods' batch size, for :data:`CALIBRATION_SECONDS` after a warm-up batch: its seconds per
+image, averaged (on a shared machine the run meets the same varying load). A gradient evaluation counts as
 :data:`GRADIENT_COST` forward ones. Each black-box method then explains the first image once with a stand-in for the
-model that answers at once (:class:`StandInClassifier`, :class:`StandInDetector`): its own work per evaluation (masks,
-inverse wavelet transforms, estimators), scaled by each image's pixels. The time estimate is the model's build plus
-the evaluations' and the methods' time divided among the workers, times :data:`OVERHEAD` for the rest (the metrics'
-own work, perturbations, commits, the report, the process's start). Measured error on the example configs: see
-``docs/how_to/budget.md``.
+model that answers at once (:meth:`ModelTask.stand_in <xaitk_wcam.study.tasks.ModelTask.stand_in>`): its own work per
+evaluation (masks, inverse wavelet transforms, estimators), scaled by each image's pixels. The time estimate is the
+model's build plus the evaluations' and the methods' time divided among the workers, times :data:`OVERHEAD` for the
+rest (the metrics' own work, perturbations, commits, the report, the process's start). Measured error on the example
+configs: see ``docs/how_to/budget.md``.
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from smqtk_classifier.interfaces.classify_image import ClassifyImage
-from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 
-from xaitk_wcam.interfaces.explainer import DETECTOR, Explainer, as_explainer
+from xaitk_wcam.interfaces.explainer import Explainer, as_explainer
 from xaitk_wcam.study.config import build_plugin
 from xaitk_wcam.study.plan import StudyPlan, build_metrics
+from xaitk_wcam.study.tasks import ModelTask
 
 #: Seconds of timed calibration batches (at least two batches, after a warm-up batch that is not timed).
 CALIBRATION_SECONDS = 2.0
@@ -185,11 +184,8 @@ def _duration(seconds: float) -> str:
 
 
 def n_targets(plan: StudyPlan) -> int:
-    """Targets an item explains at most: one class, or a detector study's ``detections`` when it is a number."""
-    if plan.model_kind != DETECTOR:
-        return 1
-    rule = plan.settings.get("detections")
-    return int(rule) if isinstance(rule, int) and not isinstance(rule, bool) else 1
+    """Targets an item explains at most (:meth:`~xaitk_wcam.study.tasks.ModelTask.max_targets`)."""
+    return plan.task.max_targets(plan.settings)
 
 
 def count(plan: StudyPlan, units: Iterable[Any], workers: int | None) -> StudyEstimate:
@@ -269,13 +265,11 @@ def calibrate(plan: StudyPlan, estimate: StudyEstimate, threads: int | None) -> 
         sizes = [as_explainer(build_plugin("saliency", m.entry, m.name)).images_at_once() for m in plan.methods]
         batch = max(1, min(max(sizes, default=1), CALIBRATION_BATCH_MAX))
         images = [np.copy(image) for _ in range(batch)]
-        run = model.detect_objects if plan.model_kind == DETECTOR else model.classify_images
-        for answer in run(images):  # warm-up; lazy results: consume them
-            _ = list(answer)
+        task = plan.task(model, plan.settings)
+        task.run_model(images)  # warm-up
         batches, start = 0, time.perf_counter()
         while batches < 2 or time.perf_counter() - start < CALIBRATION_SECONDS:
-            for answer in run(images):
-                _ = list(answer)
+            task.run_model(images)
             batches += 1
         estimate.seconds_per_evaluation = (time.perf_counter() - start) / (batches * batch)
         shape = " x ".join(map(str, image.shape))
@@ -283,78 +277,20 @@ def calibrate(plan: StudyPlan, estimate: StudyEstimate, threads: int | None) -> 
             f"the model: {1000 * estimate.seconds_per_evaluation:.2f} ms per image ({batches} batches of {batch} "
             f"copies of a {shape} image in {CALIBRATION_SECONDS:g} s)"
         )
-        own = _own_work(plan, model, image, estimate)
+        own = _own_work(plan, task, image, estimate)
         if own:
             estimate.calibration += f"; the methods' own work per evaluation: {own}"
     finally:
         set_torch_threads(previous)
 
 
-class StandInClassifier(ClassifyImage):
-    """The calibration's stand-in for a classifier: its labels, confidences from the image's mean colour, no network.
-    A method that explains an image with it spends only its own time.
-
-    :param labels: The study classifier's labels.
-    """
-
-    def __init__(self, labels: Iterable[Any]) -> None:
-        self.labels = list(labels)
-        self._phases = np.arange(len(self.labels), dtype=np.float64)
-
-    def get_labels(self) -> list[Any]:
-        return self.labels
-
-    def classify_images(self, img_iter: Iterable[np.ndarray]) -> Iterable[dict[Any, float]]:
-        for image in img_iter:
-            z = np.cos(self._phases * float(np.mean(image)) / 25.0)
-            e = np.exp(z - z.max())
-            yield dict(zip(self.labels, (e / e.sum()).tolist(), strict=True))
-
-    def get_config(self) -> dict[str, Any]:
-        return {"labels": self.labels}
-
-    @classmethod
-    def is_usable(cls) -> bool:
-        """Never: an internal stand-in, not a plugin a config may name (smqtk's discovery leaves it out)."""
-        return False
-
-
-class StandInDetector(DetectImageObjects):
-    """The calibration's stand-in for a detector: the same detections on every image, their scores moved by the
-    image's mean colour, no network.
-
-    :param detections: ``(AxisAlignedBoundingBox, {label: score})`` pairs (the real detector's on the first image).
-    """
-
-    def __init__(self, detections: list[tuple[Any, dict[Any, float]]]) -> None:
-        self.detections = detections
-
-    def detect_objects(self, img_iter: Iterable[np.ndarray]) -> Iterable[list[tuple[Any, dict[Any, float]]]]:
-        for image in img_iter:
-            shift = 0.5 + 0.5 * np.cos(float(np.mean(image)) / 25.0)
-            yield [(box, {label: score * shift for label, score in scores.items()}) for box, scores in self.detections]
-
-    def get_config(self) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def is_usable(cls) -> bool:
-        """Never: an internal stand-in, not a plugin a config may name (smqtk's discovery leaves it out)."""
-        return False
-
-
-def _own_work(plan: StudyPlan, model: Any, image: np.ndarray, estimate: StudyEstimate) -> str:
-    """Time each black-box method on ``image`` with a stand-in model; set its ``own_seconds``; describe what ran."""
-    from xaitk_wcam.utils.detections import DetectionSet, detection_labels
-
-    if plan.model_kind == DETECTOR:
-        found = list(next(iter(model.detect_objects(np.asarray(image)[None])), []))[: n_targets(plan)]
-        if not found:
-            return ""
-        stand_in: Any = StandInDetector(found)
-        targets: Any = DetectionSet.from_detections(found, detection_labels(model))
-    else:
-        stand_in, targets = StandInClassifier(model.get_labels()), [0]
+def _own_work(plan: StudyPlan, task: ModelTask, image: np.ndarray, estimate: StudyEstimate) -> str:
+    """Time each black-box method on ``image`` with the task's stand-in model (its ``stand_in``); set its
+    ``own_seconds``; describe what ran."""
+    found = task.stand_in(image)
+    if found is None:
+        return ""
+    stand_in, targets = found
     timed = []
     for cost, method in zip(estimate.methods, plan.methods, strict=True):
         explainer = as_explainer(build_plugin("saliency", method.entry, method.name)).drawn_for(image)

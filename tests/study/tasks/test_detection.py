@@ -261,3 +261,46 @@ def test_a_zero_area_reference_box_is_followed_not_declared_removed() -> None:
     assert blurred.positions.tolist() == [0, 1]  # a blur moves no box: none is removed
     followed = DetectionTargets(blurred.positions, blurred.index, blurred.detections, np.ones(2))
     assert followed.outcome(0).get("status") != BOX_REMOVED and followed.outcome(0)["survival"] == 1.0
+
+
+class _ThreeBoxes(DetectImageObjects):
+    """Three fixed boxes whose scores follow the image's mean; none on a black image."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect_objects(self, img_iter):
+        out = []
+        for image in img_iter:
+            self.calls += 1
+            level = float(np.mean(image)) / 255
+            boxes = [AxisAlignedBoundingBox((8 * k, 8 * k), (8 * k + 8, 8 * k + 8)) for k in range(3)]
+            out.append([(b, {"a": level * s, "b": 0.0}) for b, s in zip(boxes, (0.9, 0.8, 0.7), strict=True)]
+                       if level > 0 else [])  # fmt: skip
+        return out
+
+    def get_labels(self) -> list[str]:
+        return ["a", "b"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+
+def test_the_dry_run_hooks_of_a_detection_study() -> None:
+    """The dry run counts the targets the rule names (a number; 1 when the detector must run to know), times the
+    detector through the task, and times the methods with a stand-in that returns the detector's own detections of
+    the first image on every image (none found: nothing to time)."""
+    from xaitk_wcam.study.tasks.detection import DetectionTask
+
+    assert DetectionTask.max_targets(DetectionTask.resolve_settings({"detections": 2})) == 2
+    assert DetectionTask.max_targets(DetectionTask.resolve_settings({"detections": "all"})) == 1
+    detector = _ThreeBoxes()
+    task = DetectionTask(detector, DetectionTask.resolve_settings({"detections": 2}))
+    image = np.full((32, 32, 3), 200, np.uint8)
+    task.run_model([image, image])
+    assert detector.calls == 2
+    stand_in, targets = task.stand_in(image)
+    assert len(targets) == 2 and detector.calls == 3
+    (found,) = stand_in.detect_objects([np.zeros((32, 32, 3), np.uint8)])  # the detector finds nothing there
+    assert [box for box, _ in found] == [box for box, _ in detector.detect_objects([image])[0][:2]]
+    assert task.stand_in(np.zeros((32, 32, 3), np.uint8)) is None

@@ -133,6 +133,12 @@ class ModelTask(abc.ABC):
         :raises ValueError: A wrong value (the study reports it as a config error).
         """
 
+    @classmethod
+    def max_targets(cls, settings: Mapping[str, Any]) -> int:
+        """Targets an item explains at most, as far as the settings say before the model runs (the dry run's
+        counts); 1 by default."""
+        return 1
+
     # -- items (a loaded model) -----------------------------------------------------------------------
     @abc.abstractmethod
     def reference(self, image: np.ndarray, label: Any) -> Targets:
@@ -151,6 +157,19 @@ class ModelTask(abc.ABC):
     @abc.abstractmethod
     def targets_from_record(cls, record: Mapping[str, Any]) -> Targets:
         """The targets of a committed item (:meth:`Targets.record`)."""
+
+    # -- the dry run's calibration (a loaded model) ---------------------------------------------------
+    def run_model(self, images: Sequence[np.ndarray]) -> None:
+        """Run the model on ``images`` and consume its answers (the dry run times it).
+
+        :raises NotImplementedError: A kind that does not say how (its studies have no dry-run time).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not say how to run its model for a dry run")
+
+    def stand_in(self, image: np.ndarray) -> tuple[Any, Any] | None:
+        """A model of this kind that answers at once, and the targets it is explained for on ``image``: the dry run
+        times each method's own work with it. ``None``: not timed (the default)."""
+        return None
 
     # -- the store's maps -----------------------------------------------------------------------------
     @classmethod

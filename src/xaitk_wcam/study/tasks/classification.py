@@ -8,10 +8,11 @@ source's label (``ground_truth``). The model's outcome on an item is its top cla
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from smqtk_classifier.interfaces.classify_image import ClassifyImage
 
 from xaitk_wcam.impls.stability.representation import capture_representations
 from xaitk_wcam.study.tasks.base import ModelTask, Targets
@@ -103,6 +104,13 @@ class ClassificationTask(ModelTask):
         super().__init__(model, settings)
         self.labels: list[Hashable] = list(model.get_labels())
 
+    def run_model(self, images: Sequence[np.ndarray]) -> None:
+        for answer in self.model.classify_images(images):  # lazy answers: consume them
+            _ = list(answer)
+
+    def stand_in(self, image: np.ndarray) -> tuple[ClassifyImage, list[int]]:
+        return StandInClassifier(self.labels), [0]
+
     @classmethod
     def resolve_settings(cls, config: Mapping[str, Any]) -> dict[str, Any]:
         target = config.get("target", TARGETS[0])
@@ -174,3 +182,32 @@ class ClassificationTask(ModelTask):
     @classmethod
     def figure_subject(cls, row: Mapping[str, Any], target: int | None) -> str:
         return f"target: {row.get('target_label')}"
+
+
+class StandInClassifier(ClassifyImage):
+    """The calibration's stand-in for a classifier: its labels, confidences from the image's mean colour, no network.
+    A method that explains an image with it spends only its own time.
+
+    :param labels: The study classifier's labels.
+    """
+
+    def __init__(self, labels: Iterable[Any]) -> None:
+        self.labels = list(labels)
+        self._phases = np.arange(len(self.labels), dtype=np.float64)
+
+    def get_labels(self) -> list[Any]:
+        return self.labels
+
+    def classify_images(self, img_iter: Iterable[np.ndarray]) -> Iterable[dict[Any, float]]:
+        for image in img_iter:
+            z = np.cos(self._phases * float(np.mean(image)) / 25.0)
+            e = np.exp(z - z.max())
+            yield dict(zip(self.labels, (e / e.sum()).tolist(), strict=True))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"labels": self.labels}
+
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Never: an internal stand-in, not a plugin a config may name (smqtk's discovery leaves it out)."""
+        return False

@@ -10,10 +10,11 @@ detection, a detection the perturbation removed included.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 
 from xaitk_wcam.interfaces.explanation import PIXEL
 from xaitk_wcam.study.tasks.base import ModelTask, Targets
@@ -148,6 +149,26 @@ class DetectionTask(ModelTask):
     def resolve_settings(cls, config: Mapping[str, Any]) -> dict[str, Any]:
         return {"detections": parse_detections_rule(config.get("detections", DEFAULT_DETECTIONS))}
 
+    @classmethod
+    def max_targets(cls, settings: Mapping[str, Any]) -> int:
+        """The ``detections`` rule when it is a number of detections, else 1 (a score threshold: unknown before the
+        detector runs)."""
+        rule = settings.get("detections")
+        return int(rule) if isinstance(rule, int) and not isinstance(rule, bool) else 1
+
+    def run_model(self, images: Sequence[np.ndarray]) -> None:
+        for answer in self.model.detect_objects(images):  # lazy answers: consume them
+            _ = list(answer)
+
+    def stand_in(self, image: np.ndarray) -> tuple[DetectImageObjects, DetectionSet] | None:
+        """The detector's own detections on ``image`` (as many as :meth:`max_targets`), returned by a stand-in for every
+        image; ``None`` when it finds none."""
+        answers = self.model.detect_objects(np.asarray(image)[None])
+        found = list(next(iter(answers), []))[: self.max_targets(self.settings)]
+        if not found:
+            return None
+        return StandInDetector(found), DetectionSet.from_detections(found, self.labels)
+
     # -- items ----------------------------------------------------------------------------------------
     def reference(self, image: np.ndarray, label: Any) -> DetectionTargets:
         """The detections the ``detections`` rule chooses on the reference image (the detector runs once on it).
@@ -247,3 +268,27 @@ def carry_boxes(perturber: Any, image: np.ndarray, reference: DetectionTargets) 
     new_boxes = np.array([[*box.min_vertex, *box.max_vertex] for box, _ in moved], dtype=np.float64).reshape(-1, 4)
     moved_set = DetectionSet(new_boxes, subset.scores, subset.objectness, subset.labels)
     return perturbed, DetectionTargets(reference.positions[keep], reference.index[keep], moved_set)
+
+
+class StandInDetector(DetectImageObjects):
+    """The calibration's stand-in for a detector: the same detections on every image, their scores moved by the
+    image's mean colour, no network.
+
+    :param detections: ``(AxisAlignedBoundingBox, {label: score})`` pairs (the real detector's on the first image).
+    """
+
+    def __init__(self, detections: list[tuple[Any, dict[Any, float]]]) -> None:
+        self.detections = detections
+
+    def detect_objects(self, img_iter: Iterable[np.ndarray]) -> Iterable[list[tuple[Any, dict[Any, float]]]]:
+        for image in img_iter:
+            shift = 0.5 + 0.5 * np.cos(float(np.mean(image)) / 25.0)
+            yield [(box, {label: score * shift for label, score in scores.items()}) for box, scores in self.detections]
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def is_usable(cls) -> bool:
+        """Never: an internal stand-in, not a plugin a config may name (smqtk's discovery leaves it out)."""
+        return False
