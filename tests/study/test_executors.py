@@ -57,17 +57,23 @@ class CountingExecutor(LocalExecutor):
 """
 
 
+def _install_executor(folder: Path, monkeypatch: pytest.MonkeyPatch, scheme: str, source: str, name: str) -> None:
+    """Install ``source`` as the module ``<scheme>_executor`` of a distribution (a dist-info folder on sys.path, as pip
+    would install it) whose ``xaitk_wcam.executors`` entry point ``scheme`` is its class ``name``."""
+    (folder / f"{scheme}_executor.py").write_text(source)
+    info = folder / f"{scheme}_executor-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {scheme}-executor\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[xaitk_wcam.executors]\n{scheme} = {scheme}_executor:{name}\n")
+    monkeypatch.syspath_prepend(str(folder))
+
+
 def test_an_installed_executor_plugin_runs_a_study_with_no_edit_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A distribution (here a dist-info folder on sys.path, as pip would install it) registers an executor under
     the ``xaitk_wcam.executors`` entry-point group; ``--executor counting:x`` then runs the study with it."""
-    (tmp_path / "counting_executor.py").write_text(EXECUTOR_MODULE)
-    info = tmp_path / "counting_executor-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: counting-executor\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[xaitk_wcam.executors]\ncounting = counting_executor:CountingExecutor\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    _install_executor(tmp_path, monkeypatch, "counting", EXECUTOR_MODULE, "CountingExecutor")
     assert "counting:LABEL" in accepted_executors()
     cls, kwargs = parse_executor("counting:x")
     assert cls.__name__ == "CountingExecutor" and issubclass(cls, LocalExecutor) and kwargs == {"label": "x"}
@@ -368,12 +374,7 @@ def test_returned_items_are_committed_in_order_by_the_study_process_with_at_most
 
     from xaitk_wcam.study import ResultsStore
 
-    (tmp_path / "threads_executor.py").write_text(RETURNING_MODULE)
-    info = tmp_path / "threads_executor-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: threads-executor\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[xaitk_wcam.executors]\nthreads = threads_executor:ThreadsExecutor\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    _install_executor(tmp_path, monkeypatch, "threads", RETURNING_MODULE, "ThreadsExecutor")
     config = fake_config(n=3, size=32)
     local = SaliencyRobustnessStudy(config).run(tmp_path / "local", progress=False, report=False)
     commits: list[str] = []
