@@ -30,11 +30,15 @@ INSTALL_INPUTS = ("pyproject.toml", "requirements/constraints.txt")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MPLBACKEND": "Agg"}
 
 
-def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
+def start(*command: str | Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     print("+", " ".join(str(c) for c in command), flush=True)
-    completed = subprocess.run([str(c) for c in command], cwd=ROOT, env={**os.environ, **(env or {})})
-    if completed.returncode:
-        sys.exit(completed.returncode)
+    return subprocess.Popen([str(c) for c in command], cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
+    returncode = start(*command, env=env).wait()
+    if returncode:
+        sys.exit(returncode)
 
 
 def ensure_venv() -> None:
@@ -61,18 +65,21 @@ def study() -> None:
     run(BIN / "xaitk-wcam", *command, env=OFFLINE)
 
 
-def build_docs() -> None:
-    """Build the site from scratch with warnings as errors: a broken reference, a public name missing from the API
-    reference or a docstring Sphinx cannot read fails. Offline: no intersphinx, notebooks are not executed."""
+def start_docs_build() -> subprocess.Popen:
+    """Start building the site from scratch with warnings as errors: a broken reference, a public name missing from
+    the API reference or a docstring Sphinx cannot read fails. Offline: no intersphinx, notebooks are not executed."""
     shutil.rmtree(ROOT / "docs" / "reference" / "api" / "generated", ignore_errors=True)  # autosummary's stubs
-    run(PYTHON, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html", env=OFFLINE)
-    print(f"docs: {ROOT / 'docs' / '_build' / 'html' / 'index.html'}", flush=True)
+    return start(PYTHON, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html",
+                 env=OFFLINE)  # fmt: skip
 
 
 def docs() -> None:
     """The documentation site (docs/), as CI builds it."""
     ensure_venv()
-    build_docs()
+    returncode = start_docs_build().wait()
+    if returncode:
+        sys.exit(returncode)
+    print(f"docs: {ROOT / 'docs' / '_build' / 'html' / 'index.html'}", flush=True)
 
 
 #: pytest's options for both test commands: two worker processes (pytest-xdist), a module's tests on one worker (its
@@ -86,18 +93,23 @@ FAST = ("-m", "not e2e and not notebook and not slow")
 
 
 def test(*options: str) -> None:
-    """Lint, build the docs (warnings are errors), then every test (slow ones, notebooks and the docs' code blocks
-    included), offline, in two processes. ``--fast``: lint, then every test but the end-to-end, notebook and slow
-    ones, without the docs build."""
+    """Lint, then every test (slow ones, notebooks and the docs' code blocks included), offline, in two processes,
+    while the docs build beside them (warnings are errors: the tests wait on subprocesses a quarter of the time, which
+    the build fills). ``--fast``: lint, then every test but the end-to-end, notebook and slow ones, without the docs
+    build."""
     fast = options == ("--fast",)
     if options and not fast:
         sys.exit(f"usage: python3 tasks.py test [--fast]; got {' '.join(options)}")
     ensure_venv()
     run(BIN / "ruff", "check", "src", "tests", "benchmarks", "docs/conf.py", "docs/_ext", "docs/scripts", "tasks.py",
         env=OFFLINE)  # fmt: skip
-    if not fast:
-        build_docs()
-    run(PYTHON, "-m", "pytest", *PYTEST, *(FAST if fast else ()), env=OFFLINE)
+    build = None if fast else start_docs_build()
+    tests = start(PYTHON, "-m", "pytest", *PYTEST, *(FAST if fast else ()), env=OFFLINE).wait()
+    built = 0 if build is None else build.wait()
+    if built:
+        print("the docs build failed (its messages are above)", flush=True)
+    if tests or built:
+        sys.exit(tests or built)
 
 
 TASKS = {"study": study, "test": test, "docs": docs}

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,69 @@ def _finish(process: subprocess.Popen, timeout: float = 400) -> str:
     return out.decode()
 
 
+def _outlived(processes: list[psutil.Process], timeout: float) -> list[str]:
+    """The names of ``processes`` still running after ``timeout`` seconds."""
+    _, alive = psutil.wait_procs(processes, timeout=max(timeout, 0.1))
+    return [p.name() for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.fixture(scope="module")
+def must_exit() -> Iterator[list[tuple[list[psutil.Process], float]]]:
+    """Processes a test expects to exit by a deadline (``time.monotonic()``), awaited when the module's tests are
+    done (a leak fails the last one); whatever outlives its deadline is killed."""
+    waiting: list[tuple[list[psutil.Process], float]] = []
+    yield waiting
+    survivors = [name for processes, deadline in waiting for name in _outlived(processes, deadline - time.monotonic())]
+    for processes, _ in waiting:
+        for process in processes:
+            if process.is_running():
+                process.kill()
+    assert not survivors, f"processes outlived their deadline: {survivors}"
+
+
+def test_cli_ray_local_killed_then_resumed_equals_local_and_leaves_no_ray_process(
+    sandbox: Sandbox, study: dict[str, Any], request: pytest.FixtureRequest, must_exit: list
+) -> None:
+    """``xaitk-wcam study ... --executor ray:local:2``: killed (SIGKILL) once it committed an item, it leaves no Ray
+    process behind: the workers, the raylet and the GCS end at once; Ray's two agents see the raylet gone at once too,
+    but then wait 60 s for the dead GCS (Ray's ``publish_error_to_driver`` timeout) before they exit, so they are
+    checked at the module's end (:func:`must_exit`). ``--resume`` then finishes the study, equal to ``local`` (a
+    slower classifier, same outputs). First in the module, so that its other tests run while the agents wind down."""
+    request.getfixturevalue("local_ray_probed")
+    study["marker"].touch()
+    config = json.loads(json.dumps(study["config"]))
+    config["classifier"][CLASSIFIER]["delay"] = 0.05
+    slow = {**study, "path": sandbox.outside / "slow-study.json"}
+    slow["path"].write_text(json.dumps(config))
+    out = _new_out(sandbox, "ray-cli")
+    process = _cli(sandbox, slow, out, "--executor", "ray:local:2?object_store_mb=200")
+    children: list[psutil.Process] = []
+    agents: list[psutil.Process] = []
+
+    try:
+        deadline = time.monotonic() + 240
+        while not _committed(out):
+            assert process.poll() is None, process.stderr.read().decode()[-3000:]  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "nothing committed in 240 s"
+            time.sleep(0.05)
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert any("default_worker" in " ".join(p.cmdline()) for p in children if p.is_running()), children
+        agents[:] = [p for p in children if p.is_running() and "agent" in " ".join(p.cmdline()).lower()]
+        process.send_signal(signal.SIGKILL)
+        must_exit.append((agents, time.monotonic() + 150))
+        process.wait(timeout=60)
+        assert not _outlived([p for p in children if p not in agents], 30), "Ray processes outlived the study"
+        assert 0 < _committed(out) < N_IMAGES * (len(KSIZES) + 2)
+        _finish(_cli(sandbox, slow, out, "--executor", "ray:local:2?object_store_mb=200", "--resume"))
+        pd.testing.assert_frame_equal(read_results(out), study["local"])
+        assert sandbox.denied() == []
+    finally:
+        stop(process)
+        for child in children:
+            if child.is_running() and child not in agents:
+                child.kill()
+
+
 def test_cli_on_a_remote_dask_scheduler_equals_local_and_workers_never_touch_out_dir(
     sandbox: Sandbox, study: dict[str, Any], dask_address: str
 ) -> None:
@@ -256,42 +320,3 @@ def test_ray_cluster_with_gpus_per_worker_equals_local(
     runner.run(out, executor=f"ray:{ray_address}?num_gpus=0.5", progress=False, report=False)
     pd.testing.assert_frame_equal(read_results(out), study["local"])
     assert driver.denied() == []
-
-
-def test_cli_ray_local_killed_then_resumed_equals_local_and_leaves_no_ray_process(
-    sandbox: Sandbox, study: dict[str, Any], request: pytest.FixtureRequest
-) -> None:
-    """``xaitk-wcam study ... --executor ray:local:2``: killed (SIGKILL) once it committed an item, it leaves no Ray
-    process behind (the workers, the raylet and the GCS end at once; Ray's two agents notice the raylet is gone within
-    about a minute); ``--resume`` then finishes it, equal to ``local`` (a slower classifier, same outputs)."""
-    request.getfixturevalue("local_ray_probed")
-    study["marker"].touch()
-    config = json.loads(json.dumps(study["config"]))
-    config["classifier"][CLASSIFIER]["delay"] = 0.05
-    slow = {**study, "path": sandbox.outside / "slow-study.json"}
-    slow["path"].write_text(json.dumps(config))
-    out = _new_out(sandbox, "ray-cli")
-    process = _cli(sandbox, slow, out, "--executor", "ray:local:2?object_store_mb=200")
-    children: list[psutil.Process] = []
-    try:
-        deadline = time.monotonic() + 240
-        while not _committed(out):
-            assert process.poll() is None, process.stderr.read().decode()[-3000:]  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "nothing committed in 240 s"
-            time.sleep(0.05)
-        children = psutil.Process(process.pid).children(recursive=True)
-        assert any("default_worker" in " ".join(p.cmdline()) for p in children if p.is_running()), children
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
-        _, alive = psutil.wait_procs(children, timeout=150)
-        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        assert not alive, f"{len(alive)} Ray processes outlived the study: {[p.name() for p in alive]}"
-    finally:
-        stop(process)
-        for child in children:
-            if child.is_running():
-                child.kill()
-    assert 0 < _committed(out) < N_IMAGES * (len(KSIZES) + 2)
-    _finish(_cli(sandbox, slow, out, "--executor", "ray:local:2?object_store_mb=200", "--resume"))
-    pd.testing.assert_frame_equal(read_results(out), study["local"])
-    assert sandbox.denied() == []
