@@ -199,9 +199,10 @@ def _committed(out: Path) -> int:
 
 
 def _finish(process: subprocess.Popen, timeout: float = 400) -> str:
-    out, err = process.communicate(timeout=timeout)
+    """What the finished ``process`` printed on stderr (it must succeed)."""
+    _, err = process.communicate(timeout=timeout)
     assert process.returncode == 0, err.decode()[-3000:]
-    return out.decode()
+    return err.decode()
 
 
 def _outlived(processes: list[psutil.Process], timeout: float) -> list[str]:
@@ -270,10 +271,12 @@ def test_cli_ray_local_killed_then_resumed_equals_local_and_leaves_no_ray_proces
 def test_cli_on_a_remote_dask_scheduler_equals_local_and_workers_never_touch_out_dir(
     sandbox: Sandbox, study: dict[str, Any], dask_address: str
 ) -> None:
+    """... and the study warns that the workers run with Dask's default ``MALLOC_TRIM_THRESHOLD_`` (slower)."""
     out = _new_out(sandbox, "dask-cli")
-    _finish(_cli(sandbox, study, out, "--executor", f"dask:{dask_address}"))
+    err = _finish(_cli(sandbox, study, out, "--executor", f"dask:{dask_address}"))
     pd.testing.assert_frame_equal(read_results(out), study["local"])
     assert sandbox.denied() == []
+    assert "2 worker(s) of the Dask cluster" in err and "MALLOC_TRIM_THRESHOLD_=65536" in err, err[-2000:]
 
 
 @pytest.mark.parametrize("executor", ["ray:local:2", "dask:ADDRESS"])
