@@ -47,7 +47,10 @@ LOG = logging.getLogger(__name__)
 @click.pass_context
 def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
     """Wavelet-scale attribution (WCAM) and saliency-robustness studies."""
+    from xaitk_wcam.utils.warning_display import show_each_warning_once
+
     ctx.obj = {"debug": debug, "verbose": verbose}
+    show_each_warning_once()  # a study raises the same warning for every item
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])

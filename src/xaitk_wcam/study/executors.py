@@ -58,6 +58,7 @@ from xaitk_wcam.study.store import ResultsStore, item_key
 from xaitk_wcam.study.worker import StudyWorker
 from xaitk_wcam.utils.checks import check_float, check_int
 from xaitk_wcam.utils.extras import require_extra
+from xaitk_wcam.utils.warning_display import show_each_warning_once
 
 #: Entry-point group of the executor plugins: ``scheme = "package.module:ExecutorClass"``.
 ENTRY_POINT_GROUP = "xaitk_wcam.executors"
@@ -190,9 +191,10 @@ def exit_with_parent() -> None:
 
 
 def build_worker(plan: StudyPlan, threads: int | None) -> None:
-    """Pool initializer: end with the parent (:func:`exit_with_parent`), then build this process's worker once,
-    before its first unit."""
+    """Pool initializer: end with the parent (:func:`exit_with_parent`), show each warning once, then build this
+    process's worker once, before its first unit."""
     exit_with_parent()
+    show_each_warning_once()
     WORKERS.get(plan, threads)
 
 
@@ -627,6 +629,7 @@ class DaskExecutor(ReturningExecutor):
                     n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
                 )
             self._client = Client(self._cluster)
+            self._client.run(show_each_warning_once)  # the workers are this study's
         else:
             self._client = Client(address)
             trimmed = [value for value in self._client.run(_malloc_trim_threshold).values() if value is not None]

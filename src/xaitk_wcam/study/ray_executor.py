@@ -43,6 +43,7 @@ from xaitk_wcam.study.executors import (
 from xaitk_wcam.study.items import ImageUnit, Item
 from xaitk_wcam.study.plan import StudyPlan
 from xaitk_wcam.utils.extras import require_extra
+from xaitk_wcam.utils.warning_display import show_each_warning_once
 
 #: Items an actor computes ahead of what the study's process has fetched (Ray's generator back-pressure).
 AHEAD = 2
@@ -57,6 +58,7 @@ class StudyActor:
     """
 
     def __init__(self, plan: StudyPlan, threads: int | None) -> None:
+        show_each_warning_once()  # the actor's process is this study's
         self.error: str | None = None
         try:
             self.worker = WORKERS.get(plan, threads)
