@@ -156,6 +156,35 @@ def test_resume_after_kills_gives_the_same_csv(tmp_path: Path) -> None:
         assert all(kept[k] is not None for k in committed)
 
 
+def test_a_finished_study_resumed_starts_no_executor_and_loads_no_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the tables and the report are written again: no worker pool, cluster or model is started for nothing;
+    a study with an item left to do starts its executor."""
+    from xaitk_wcam.study import runner
+
+    opened: list[str] = []
+    original = runner.open_executor
+
+    def counting(spec: str, *args: Any, **kwargs: Any) -> Any:
+        opened.append(spec)
+        return original(spec, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "open_executor", counting)
+    study = SaliencyRobustnessStudy(fake_config(n=3, size=32))
+    first = study.run(tmp_path / "out", progress=False, report=False)
+    assert opened == ["local"]
+    FakeClassifier.calls = 0
+    again = study.run(tmp_path / "out", resume=True, executor="processes:2", progress=False, report=True)
+    assert opened == ["local"] and FakeClassifier.calls == 0
+    pd.testing.assert_frame_equal(again, first)
+    assert (tmp_path / "out" / "report.html").is_file()
+    last = sorted((tmp_path / "out" / "items").glob("*.json"))[-1]
+    last.unlink()  # the last image's last item is left to do
+    study.run(tmp_path / "out", resume=True, progress=False, report=False)
+    assert opened == ["local", "local"] and FakeClassifier.calls > 0
+
+
 def test_progress_bar_has_a_total_and_an_eta(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     SaliencyRobustnessStudy(fake_config(n=2)).run(tmp_path / "out", progress=True, report=False)
     err = capsys.readouterr().err

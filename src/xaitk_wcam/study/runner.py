@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import itertools
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -185,12 +187,17 @@ class SaliencyRobustnessStudy:
                 total: int | None = len(source) * self.plan.n_items
             except TypeError:
                 total = None
-            # The local executor loads the classifier here: a start that fails writes no study.json.
-            with open_executor(executor, self.plan, str(store.root), threads) as pool:
+            units = self._units(source, store, retry_failed)
+            read = _until_work(units)
+            # No executor when nothing is left to do (a finished study resumed: only the tables and the report are
+            # written again). The local executor loads the classifier here: a start that fails writes no study.json.
+            idle = not read or not read[-1].todo
+            opened = contextlib.nullcontext() if idle else open_executor(executor, self.plan, str(store.root), threads)
+            with opened as pool:
                 store.prepare(self.plan.resolved, self.plan.digest, resume, model)
                 bar = _progress_bar(total, progress)
                 try:
-                    units = self._units(source, store, retry_failed)
+                    units = itertools.chain(read, units)
                     keys = _Dispatcher(self, pool, store, bar, max_worker_deaths).run(units)
                 finally:
                     bar.close()
@@ -203,7 +210,9 @@ class SaliencyRobustnessStudy:
                 write_report(store, self.plan, frame, keys, verdicts, robustness, sanity)  # the run's items only
         return frame
 
-    def _sanity_check(self, pool: StudyExecutor, store: ResultsStore, keys: list[str], threads: int) -> Any | None:
+    def _sanity_check(
+        self, pool: StudyExecutor | None, store: ResultsStore, keys: list[str], threads: int
+    ) -> Any | None:
         """``sanity.csv`` when the config asks for it (:mod:`xaitk_wcam.study.sanity`), run in this process on the
         local executor's worker or a worker built here; ``None`` otherwise."""
         if "sanity_check" not in self.plan.resolved:
@@ -241,10 +250,11 @@ class _Dispatcher:
     pool broke are suspects: each is run again alone, which pins the death on the right one.
     """
 
-    def __init__(self, study: SaliencyRobustnessStudy, pool: StudyExecutor, store: ResultsStore, bar: Any,
+    def __init__(self, study: SaliencyRobustnessStudy, pool: StudyExecutor | None, store: ResultsStore, bar: Any,
                  max_deaths: int) -> None:  # fmt: skip
+        """``pool`` is ``None`` when no unit has items to do."""
         self.study, self.pool, self.store, self.bar, self.max_deaths = study, pool, store, bar, max_deaths
-        self.returned = pool.returned
+        self.returned = None if pool is None else pool.returned
         self.pending: dict[cf.Future, ImageUnit] = {}
         self.suspects: deque[ImageUnit] = deque()
         self.retries: deque[ImageUnit] = deque()
@@ -338,6 +348,16 @@ class _Dispatcher:
             unit.todo = unit.todo[1:]
         if unit.todo:
             self.retries.append(attach_reference(self.store, unit))
+
+
+def _until_work(units: Iterator[ImageUnit]) -> list[ImageUnit]:
+    """The units of ``units`` up to and including the first with items to do (all of them when none has)."""
+    read = []
+    for unit in units:
+        read.append(unit)
+        if unit.todo:
+            break
+    return read
 
 
 def _progress_bar(total: int | None, enabled: bool) -> Any:
