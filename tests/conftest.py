@@ -186,30 +186,8 @@ def pytest_configure(config: pytest.Config) -> None:
         sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))  # for the environment variable
 
 
-#: The modules that take longest (``pytest --durations=0``, summed per module), longest first. They are collected
-#: first, so pytest-xdist (``--dist loadscope``: a module's tests on one worker, modules handed out in collection
-#: order) starts them at once and the short modules fill the end: longest-first scheduling. In collection order the
-#: longest (the Ray and Dask studies, 150 s) came last and ran alone while the other worker idled.
-LONGEST_MODULES = (
-    "tests/study/test_remote_engines.py",
-    "tests/study/test_executors.py",
-    "tests/test_notebooks.py",
-    "tests/study/test_reliability.py",
-    "tests/classifiers/test_onnx_runtime.py",
-    "tests/test_docs_code.py",
-    "tests/test_install.py",
-)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test named ``*end_to_end*`` is an end-to-end test (marker ``e2e``), wherever it lives; the
-    :data:`LONGEST_MODULES` run first."""
+    """A test named ``*end_to_end*`` is an end-to-end test (marker ``e2e``), wherever it lives."""
     for item in items:
         if "end_to_end" in item.name and item.get_closest_marker("e2e") is None:
             item.add_marker(pytest.mark.e2e)
-
-    def rank(item: pytest.Item) -> int:
-        module = item.nodeid.partition("::")[0]
-        return LONGEST_MODULES.index(module) if module in LONGEST_MODULES else len(LONGEST_MODULES)
-
-    items.sort(key=rank)  # stable: the order within a module, and of the other modules, is kept
