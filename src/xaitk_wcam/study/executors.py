@@ -622,7 +622,7 @@ class DaskExecutor(ReturningExecutor):
             # One task per worker, and a task whose worker dies is failed at once (KilledWorker): the study
             # records it and goes on (its own scheduler; a remote one keeps its own setting). The workers keep
             # glibc's own malloc thresholds: Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's
-            # dynamic mmap threshold, so every large array is a fresh mmap; a WCAM unit then took 14.0 s of CPU in a
+            # dynamic mmap threshold, so every large array is a fresh mmap; a WCAM unit then took 14.0 s in a
             # Dask worker against 11.0 s in a plain process (10.6 s without the variable).
             with dask.config.set({"distributed.scheduler.allowed-failures": 0, MALLOC_TRIM: None}):
                 self._cluster = LocalCluster(
