@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
+import time
 from concurrent.futures import CancelledError, Future
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -31,6 +34,7 @@ from xaitk_wcam.study.executors import (
     ProcessExecutor,
     ReturnedItems,
     WorkerDied,
+    _exit_codes,
     accepted_executors,
 )
 
@@ -127,6 +131,25 @@ def test_an_error_that_is_not_a_death_passes_through() -> None:
     inflight.settle(a, outer, lambda error: None)
     with pytest.raises(OSError, match="disk full"):
         outer.result()
+
+
+def test_a_death_is_worded_without_waiting_for_the_workers_still_alive() -> None:
+    """The pool's callbacks run before it terminates its living workers: the dead one's exit code is read at once
+    (waiting on each process in turn cost 2 s per living worker and failed unit, 9 s of a 4-image study)."""
+    context = multiprocessing.get_context("spawn")
+    living, dead = context.Process(target=time.sleep, args=(60,)), context.Process(target=os._exit, args=(3,))
+    living.start()
+    dead.start()
+    try:
+        pool = SimpleNamespace(_processes={1: living, 2: dead})
+        before = _exit_codes(pool)
+        dead.join()
+        started = time.monotonic()
+        assert _exit_codes(pool, before) == "exit code 3"
+        assert time.monotonic() - started < 1.0
+    finally:
+        living.kill()
+        living.join()
 
 
 SLOW = '''

@@ -42,6 +42,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import dataclasses
+import multiprocessing.connection
 import os
 import signal
 import threading
@@ -382,10 +383,15 @@ def _exit_codes(pool: Any, before: dict[int, Any] | None = None) -> Any:
     processes = dict(getattr(pool, "_processes", None) or {})  # private, best effort: it only words the status
     if before is None:
         return processes
-    for process in {**before, **processes}.values():
-        if getattr(process, "exitcode", 0) is None:
-            process.join(timeout=2.0)  # the break can be seen before the exit status: wait for it, briefly
-    codes = {getattr(process, "exitcode", None) for process in {**before, **processes}.values()} - {None, 0}
+    everyone = [p for p in {**before, **processes}.values() if hasattr(p, "sentinel") and hasattr(p, "exitcode")]
+    if everyone and all(p.exitcode is None for p in everyone):
+        # The break can be seen before the exit status: wait, briefly, for the first process to end (the dead one;
+        # the others live on until the pool terminates them, after this callback).
+        ended = multiprocessing.connection.wait([p.sentinel for p in everyone], timeout=2.0)
+        for process in everyone:
+            if process.sentinel in ended:
+                process.join(timeout=1.0)  # reaps it: its sentinel closes as it exits, a moment before
+    codes = {p.exitcode for p in everyone} - {None, 0}
     if len(codes) > 1:
         codes.discard(-signal.SIGTERM)  # the pool terminating the other workers after the death
     return ", ".join(f"signal {signal.Signals(-c).name}" if c < 0 else f"exit code {c}" for c in sorted(codes))
