@@ -9,6 +9,7 @@ space checks catch: a method's declared ``map_spaces`` must be the spaces of the
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, ClassVar
 
@@ -100,11 +101,12 @@ SMALL: dict[str, dict[str, Any]] = {
 }
 
 
-def ours() -> list[type]:
+@functools.cache  # smqtk scans the entry points on every get_impls(): once per interface, not once per use
+def ours() -> tuple[type, ...]:
     found = set()
     for interface in INTERFACES:
         found |= {cls for cls in interface.get_impls() if cls.__module__.startswith("xaitk_wcam.")}
-    return sorted(found, key=lambda cls: cls.__name__)
+    return tuple(sorted(found, key=lambda cls: cls.__name__))
 
 
 class ThreeClasses(ClassifyImage):

@@ -10,6 +10,7 @@ read from an explanation in a space it does not read or of other levels.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -61,9 +62,10 @@ def _metric(cls: type, levels: int = LEVELS) -> Any:
     return cls(**keywords)
 
 
-def _metrics() -> list[type]:
+@functools.cache  # smqtk scans the entry points on every get_impls()
+def _metrics() -> tuple[type, ...]:
     found = set(FaithfulnessMetric.get_impls()) | set(SaliencyMetric.get_impls()) | set(SaliencyComparison.get_impls())
-    return sorted(found, key=lambda cls: cls.__name__)
+    return tuple(sorted(found, key=lambda cls: cls.__name__))
 
 
 @pytest.fixture(scope="module")
