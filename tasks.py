@@ -87,11 +87,9 @@ def docs() -> None:
 
 
 #: pytest's options for both test commands: two worker processes (pytest-xdist), a module's tests on one worker (its
-#: module-scoped fixtures, e.g. the known-answer explanations, are computed once), the modules in collection order,
-#: where tests/conftest.py puts the longest first (xdist's default order, most tests first, left the longest
-#: one-test module to run alone at the end). (``--dist loadgroup`` would balance better, but pytest-xdist 3.8
-#: cannot group under pytest 9.2: it renames ``item._nodeid``.)
-PYTEST = ("-q", "-n", "2", "--dist", "loadscope", "--no-loadscope-reorder")
+#: module-scoped fixtures, e.g. the known-answer explanations, are computed once), offline. (``--dist loadgroup``
+#: would balance better, but pytest-xdist 3.8 cannot group under pytest 9.2: it renames ``item._nodeid``.)
+PYTEST = ("-q", "-n", "2", "--dist", "loadscope")
 #: What ``test --fast`` leaves out (markers in pyproject.toml): the end-to-end tests (whole studies through process
 #: pools or Dask, the fresh install, the docs pages' code, the known-answer benchmarks), the notebooks, and the other
 #: tests marked slow (the ONNX exports of tests/classifiers/test_onnx_runtime.py).

@@ -186,32 +186,8 @@ def pytest_configure(config: pytest.Config) -> None:
         sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))  # for the environment variable
 
 
-#: The modules that take longest (the wall time of their tests summed, ``tests`` run by ``python3 tasks.py test`` on
-#: 2026-12-06), longest first. pytest-xdist's ``--dist loadscope`` runs a module on one worker and hands the modules
-#: out in order; its default order (most tests first) left the one-test modules to the end, and the 35 s of
-#: ``test_install.py`` ran alone while the other worker idled. ``tasks.py`` passes ``--no-loadscope-reorder`` and
-#: these go first (longest-processing-time-first scheduling); the short modules fill the end.
-LONGEST_MODULES = (
-    "tests/study/test_remote_engines.py",  # 119 s
-    "tests/study/test_executors.py",  # 112 s
-    "tests/test_notebooks.py",  # 73 s
-    "tests/study/test_reliability.py",  # 71 s
-    "tests/classifiers/test_onnx_runtime.py",  # 59 s
-    "tests/test_docs_code.py",  # 56 s
-    "tests/test_install.py",  # 35 s
-    "tests/study/tasks/test_detection.py",  # 29 s
-)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test named ``*end_to_end*`` is an end-to-end test (marker ``e2e``), wherever it lives; the
-    :data:`LONGEST_MODULES` come first."""
+    """A test named ``*end_to_end*`` is an end-to-end test (marker ``e2e``), wherever it lives."""
     for item in items:
         if "end_to_end" in item.name and item.get_closest_marker("e2e") is None:
             item.add_marker(pytest.mark.e2e)
-
-    def rank(item: pytest.Item) -> int:
-        module = item.nodeid.partition("::")[0]
-        return LONGEST_MODULES.index(module) if module in LONGEST_MODULES else len(LONGEST_MODULES)
-
-    items.sort(key=rank)  # stable: the order within a module, and of the other modules, is kept
