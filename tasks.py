@@ -5,7 +5,7 @@
     python3 tasks.py test --fast   # ruff and every test but the end-to-end, notebook and slow ones: the edit loop
     python3 tasks.py docs    # the documentation site -> docs/_build/html/index.html (offline, warnings are errors)
 
-Each first makes sure ``.venv`` holds the project, installed with ``pip install -c
+Each first makes sure ``.venv`` holds the project, installed with ``pip install --no-compile -c
 requirements/constraints.txt -e ".[dev]"`` (the constraints pin the CPU build of torch); it installs again
 only when ``pyproject.toml`` or the constraints changed since (a stamp file in ``.venv`` records their hash).
 Only the standard library is used here, so the script runs before anything is installed.
