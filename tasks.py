@@ -31,7 +31,7 @@ INSTALL_INPUTS = ("pyproject.toml", "requirements/constraints.txt")
 #: (pip installs with ``--no-compile``: compiling all of torch, ray and the rest took 48 of the install's 80 s, while
 #: what the tests and the study import compiles in about 6 s, once; an environment with PYTHONDONTWRITEBYTECODE set
 #: would otherwise pay that at every start).
-OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": ""}
+COMMAND_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": ""}
 
 
 def start(*command: str | Path, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -66,7 +66,7 @@ def study() -> None:
     # Both cores for torch: the example explains 5 photos (the fewest a verdict needs) under 4 blurs, ksize=1 (no
     # change) included as a control that must never "move".
     command = ["study", "examples/blur-study.json", "out/blur-study", "--resume", "--threads", "2"]
-    run(BIN / "xaitk-wcam", *command, env=OFFLINE)
+    run(BIN / "xaitk-wcam", *command, env=COMMAND_ENV)
 
 
 def start_docs_build() -> subprocess.Popen:
@@ -74,7 +74,7 @@ def start_docs_build() -> subprocess.Popen:
     the API reference or a docstring Sphinx cannot read fails. Offline: no intersphinx, notebooks are not executed."""
     shutil.rmtree(ROOT / "docs" / "reference" / "api" / "generated", ignore_errors=True)  # autosummary's stubs
     return start(PYTHON, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html",
-                 env=OFFLINE)  # fmt: skip
+                 env=COMMAND_ENV)  # fmt: skip
 
 
 def docs() -> None:
@@ -106,9 +106,9 @@ def test(*options: str) -> None:
         sys.exit(f"usage: python3 tasks.py test [--fast]; got {' '.join(options)}")
     ensure_venv()
     run(BIN / "ruff", "check", "src", "tests", "benchmarks", "docs/conf.py", "docs/_ext", "docs/scripts", "tasks.py",
-        env=OFFLINE)  # fmt: skip
+        env=COMMAND_ENV)  # fmt: skip
     build = None if fast else start_docs_build()
-    tests = start(PYTHON, "-m", "pytest", *PYTEST, *(FAST if fast else ()), env=OFFLINE).wait()
+    tests = start(PYTHON, "-m", "pytest", *PYTEST, *(FAST if fast else ()), env=COMMAND_ENV).wait()
     built = 0 if build is None else build.wait()
     if built:
         print("the docs build failed (its messages are above)", flush=True)
