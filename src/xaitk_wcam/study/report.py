@@ -33,6 +33,7 @@ from xaitk_wcam.study.plan import KEY_COLUMNS, NOISE_FLOOR, REFERENCE, Perturbat
 from xaitk_wcam.study.store import ResultsStore, atomic_write, item_key
 from xaitk_wcam.study.verdicts import comparisons, moved_counts, outcomes, robustness_table, sweeps, verdict_table
 from xaitk_wcam.viz.curves import plot_metric_curve
+from xaitk_wcam.viz.layout import panel_grid
 from xaitk_wcam.viz.maps import plot_image, plot_map, plot_spatial_map, plot_wavelet_map
 from xaitk_wcam.viz.profiles import plot_grouped_profiles
 from xaitk_wcam.viz.text import PLAIN, plain_legend
@@ -163,15 +164,17 @@ def _groups(plan: StudyPlan) -> dict[str, list[Perturbation]]:
 
 def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[Perturbation]) -> Any:
     """Each metric column and the target confidence against the strength of one sweep, per method."""
-    from matplotlib.figure import Figure
-
     confidence = plan.task.outcome_column
     metric_cols = [c.column for c in plan.columns] + [confidence]
     n = len(metric_cols)
     n_cols = min(3, n)
     n_rows = -(-n // n_cols)
-    fig = Figure(figsize=(4.2 * n_cols, 3.0 * n_rows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    title = (
+        f"{group}: metrics vs {perturbations[0].axis} (mean over n images, 95 % band; dashed: reference; hatched: "
+        "a second draw on the reference, mean and 95 % interval)"
+    )
+    fig, axes = panel_grid(n_rows, n_cols, (3.3, 2.3), title=title, fontsize=9)
+    axes = axes.ravel()
     strengths = [p.strength for p in perturbations]
     images = list(dict.fromkeys(frame["image_id"]))
     for ax, col in zip(axes, metric_cols, strict=False):
@@ -199,12 +202,6 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
             plain_legend(ax, fontsize=6)
     for ax in axes[n:]:
         ax.axis("off")
-    fig.suptitle(
-        f"{group}: metrics vs {perturbations[0].axis} (mean over n images, 95 % band; dashed: reference; hatched: "
-        "a second draw on the reference, mean and 95 % interval)",
-        fontsize=9,
-        **PLAIN,
-    )
     return fig
 
 
@@ -509,14 +506,16 @@ def mean_table(frame: Any, plan: StudyPlan) -> Any:
 def verdicts_figure(frame: Any, plan: StudyPlan, verdicts: Any) -> Any:
     """One panel per sweep and method: each comparison's mean change beyond the noise floor against strength with its
     interval (filled markers: "moves"), beside the share of images on which the model broke."""
-    from matplotlib.figure import Figure
-
     groups = sweeps(plan)
     methods = [m for m in plan.method_names if comparisons(plan, m)]
-    fig = Figure(figsize=(4.0 * len(methods), 3.0 * len(groups)), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(groups), len(methods), squeeze=False))
     samples = plan.task.sample_ids(frame)
     break_name = plan.task.outcome_names[1]
+    title = (
+        "Does each map move beyond its noise? Mean change beyond the noise floor, 90 % interval; filled: moves; "
+        f"grey dashed: share of images on which the model broke ({break_name})"
+    )
+    # each panel's twin axis (the share of breaks) has its ticks and label on the right
+    fig, axes = panel_grid(len(groups), len(methods), (2.9, 2.2), title=title, right=0.6, wgap=1.3)
     for r, members in enumerate(groups.values()):
         strengths = [p.strength for p in members]
         for c, method in enumerate(methods):
@@ -536,11 +535,6 @@ def verdicts_figure(frame: Any, plan: StudyPlan, verdicts: Any) -> Any:
             ax.set_ylabel("change beyond noise", fontsize=7, **PLAIN)
             ax.tick_params(labelsize=6)
             plain_legend(ax, fontsize=6)
-    title = (
-        "Does each map move beyond its noise? Mean change beyond the noise floor, 90 % interval; filled: moves; "
-        f"grey dashed: share of images on which the model broke ({break_name})"
-    )
-    fig.suptitle(textwrap.fill(title, int(22 * 4.0 * len(methods))), fontsize=8, **PLAIN)
     return fig
 
 
