@@ -156,3 +156,26 @@ def test_wrong_arguments(tiny_vit_dir):
         HuggingFaceImageClassifier(str(tiny_vit_dir), batch_size=0)
     with pytest.raises(ValueError, match="device"):
         HuggingFaceImageClassifier(str(tiny_vit_dir), device="not-a-device")
+
+
+def test_a_model_loads_without_transformers_loading_weights_bar(tiny_resnet_dir, tiny_detr_dir, capfd):
+    """transformers 5 drew a "Loading weights" bar for each model built (and, in a notebook without ipywidgets, an
+    "IProgress not found" warning). Its other bars (the Hub's downloads) still show, and its tqdm hook is restored."""
+    from transformers.utils import logging as hf_logging
+
+    from xaitk_wcam.detectors import HuggingFaceObjectDetector
+
+    if not hasattr(hf_logging, "set_tqdm_hook"):
+        pytest.skip("transformers < 5 draws no loading bar")  # the range allows 4.x; 5.x is what CI installs
+    hf_logging.enable_progress_bar()
+    previous = hf_logging.set_tqdm_hook(None)
+    try:
+        HuggingFaceImageClassifier(str(tiny_resnet_dir), device="cpu")
+        HuggingFaceObjectDetector(str(tiny_detr_dir), device="cpu")
+        assert "Loading weights" not in capfd.readouterr().err
+        assert hf_logging.set_tqdm_hook(None) is None  # restored
+        for _ in hf_logging.tqdm(range(2), desc="Downloading"):
+            pass
+        assert "Downloading" in capfd.readouterr().err
+    finally:
+        hf_logging.set_tqdm_hook(previous)

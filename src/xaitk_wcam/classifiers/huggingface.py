@@ -165,6 +165,32 @@ def load_processor(source: str, name: str) -> Any:
         ) from exc
 
 
+def load_model(auto_class: Any, source: str) -> Any:
+    """``auto_class.from_pretrained(source)`` in float32, no remote code, without transformers' "Loading weights" bar.
+
+    That bar only copies tensors already read (well under a second for the models here), and in a notebook without
+    ipywidgets it printed an ``IProgress not found`` warning too. transformers' other bars (the Hub's downloads) are
+    unchanged; transformers before 5 has no such bar (nor ``set_tqdm_hook``).
+    """
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    set_hook = getattr(hf_logging, "set_tqdm_hook", None)
+    if set_hook is None:
+        return auto_class.from_pretrained(source, trust_remote_code=False, dtype=torch.float32)
+
+    def hook(factory: Any, args: tuple, kwargs: dict) -> Any:
+        if kwargs.get("desc") == "Loading weights":
+            kwargs = {**kwargs, "disable": True}
+        return previous(factory, args, kwargs) if previous is not None else factory(*args, **kwargs)
+
+    previous = set_hook(hook)
+    try:
+        return auto_class.from_pretrained(source, trust_remote_code=False, dtype=torch.float32)
+    finally:
+        set_hook(previous)
+
+
 def _load_config(name: str, local: bool) -> Any:
     from transformers import AutoConfig
 
@@ -315,9 +341,7 @@ class HuggingFaceImageClassifier(ClassifyImage):
                 stacklevel=2,
             )
 
-        self._model = AutoModelForImageClassification.from_pretrained(
-            source, trust_remote_code=False, dtype=torch.float32
-        )
+        self._model = load_model(AutoModelForImageClassification, source)
         self._model.eval().to(self._device)
         self._labels = unique_labels(config.id2label)
         self._multi_label = getattr(config, "problem_type", None) == "multi_label_classification"

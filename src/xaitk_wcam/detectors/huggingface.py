@@ -12,7 +12,14 @@ from smqtk_detection.interfaces.detect_image_objects import DetectImageObjects
 from smqtk_image_io.bbox import AxisAlignedBoundingBox
 
 from xaitk_wcam.classifiers._inputs import check_pixel_values, chw_batches, hwc_batches
-from xaitk_wcam.classifiers.huggingface import check_task, load_config, load_processor, resolve_device, unique_labels
+from xaitk_wcam.classifiers.huggingface import (
+    check_task,
+    load_config,
+    load_model,
+    load_processor,
+    resolve_device,
+    unique_labels,
+)
 from xaitk_wcam.utils.checks import check_float, check_int
 from xaitk_wcam.utils.extras import has_extra, require_extra
 
@@ -90,7 +97,7 @@ class HuggingFaceObjectDetector(DetectImageObjects):
                 f"model_name_or_path={self._name!r}: its image processor {type(self._processor).__name__} has no "
                 "post_process_object_detection"
             )
-        self._model = AutoModelForObjectDetection.from_pretrained(source, trust_remote_code=False, dtype=torch.float32)
+        self._model = load_model(AutoModelForObjectDetection, source)
         self._model.eval().to(self._device)
         self._labels = unique_labels(config.id2label)
         self.metadata: dict[str, Any] = {"id": self._name, "index2label": dict(enumerate(self._labels))}
