@@ -1,9 +1,9 @@
 """A grid of panels with its margins and gaps in inches: the layout of the study report's figures.
 
 Matplotlib's constrained layout measures every tick label, title and legend of every panel, several times, each time
-the figure is drawn: more than half the time of a report figure of nine panels (1.9 s, of which 1.0 s of layout).
-The report's panels all carry the same decorations (small ticks, a title, axis labels), so fixed margins in inches
-place them as well, and the figure grows with its grid instead of squeezing its panels.
+the figure is drawn: the report's nine-panel verdict figure took 1.97 s with it and takes 1.19 s on this grid. The
+report's panels all carry the same decorations (small ticks, a title, axis labels), so fixed margins in inches place
+them as well, and the figure grows with its grid instead of squeezing its panels.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def panel_grid(
     from matplotlib.figure import Figure
 
     width = left + right + n_cols * panel[0] + (n_cols - 1) * wgap
-    # about 0.55 em per character of DejaVu Sans; a line is 1.3 em high (1 inch = 72 points)
-    lines = textwrap.wrap(title, int(width * 72 / (0.55 * fontsize))) if title else []
+    # at most about 0.6 em per character of DejaVu Sans (0.62 with a margin); a line is 1.3 em high (72 points an inch)
+    lines = textwrap.wrap(title, int(width * 72 / (0.62 * fontsize))) if title else []
     top += len(lines) * 1.3 * fontsize / 72
     height = top + bottom + n_rows * panel[1] + (n_rows - 1) * hgap
     fig = Figure(figsize=(width, height))
