@@ -1,7 +1,7 @@
 """A grid of panels with its margins and gaps in inches: the layout of the study report's figures.
 
 Matplotlib's constrained layout measures every tick label, title and legend of every panel, several times, each time
-the figure is drawn: the report's nine-panel verdict figure took 1.97 s with it and takes 1.19 s on this grid. The
+the figure is drawn: the report's nine-panel verdict figure took 2.16 s with it and takes 1.18 s on this grid. The
 report's panels all carry the same decorations (small ticks, a title, axis labels), so fixed margins in inches place
 them as well, and the figure grows with its grid instead of squeezing its panels.
 """
