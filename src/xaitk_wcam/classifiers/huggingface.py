@@ -175,15 +175,12 @@ def load_model(auto_class: Any, source: str) -> Any:
     import torch
     from transformers.utils import logging as hf_logging
 
-    set_hook = getattr(hf_logging, "set_tqdm_hook", None)
-    if set_hook is None:
-        return auto_class.from_pretrained(source, trust_remote_code=False, dtype=torch.float32)
-
     def hook(factory: Any, args: tuple, kwargs: dict) -> Any:
         if kwargs.get("desc") == "Loading weights":
             kwargs = {**kwargs, "disable": True}
         return previous(factory, args, kwargs) if previous is not None else factory(*args, **kwargs)
 
+    set_hook = getattr(hf_logging, "set_tqdm_hook", lambda hook: None)
     previous = set_hook(hook)
     try:
         return auto_class.from_pretrained(source, trust_remote_code=False, dtype=torch.float32)
