@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from xaitk_wcam.viz.text import PLAIN
+
 
 def panel_grid(
     n_rows: int,
@@ -51,5 +53,5 @@ def panel_grid(
         hspace=hgap / panel[1],
     )
     if lines:
-        fig.suptitle("\n".join(lines), fontsize=fontsize, y=1 - 0.06 / height, va="top", parse_math=False)
+        fig.suptitle("\n".join(lines), fontsize=fontsize, y=1 - 0.06 / height, va="top", **PLAIN)
     return fig, np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
