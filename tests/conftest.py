@@ -191,3 +191,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "end_to_end" in item.name and item.get_closest_marker("e2e") is None:
             item.add_marker(pytest.mark.e2e)
+
+
+#: Modules of one long test, handed out first under ``--dist loadscope``: xdist orders modules by their number of tests,
+#: so the core install (about 25 s, mostly pip on one core) came last and ran alone while the other worker idled.
+START_FIRST = ("tests/test_install.py",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """xdist's ``loadscope`` scheduler, with the modules of :data:`START_FIRST` at the head of its queue."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StartFirst(LoadScopeScheduling):
+        def _assign_work_unit(self, node: object) -> None:
+            for scope in START_FIRST:
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return StartFirst(config, log)

@@ -211,10 +211,11 @@ def _outlived(processes: list[psutil.Process], timeout: float) -> list[str]:
     return [p.name() for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def must_exit() -> Iterator[list[tuple[list[psutil.Process], float]]]:
-    """Processes a test expects to exit by a deadline (``time.monotonic()``), awaited when the module's tests are
-    done (a leak fails the last one); whatever outlives its deadline is killed."""
+    """Processes a test expects to exit by a deadline (``time.monotonic()``), awaited when the session's tests are
+    done (a leak fails the last test of the worker that ran this module; awaited at the module's end, the deadline
+    left the worker idle for up to a minute); whatever outlives its deadline is killed."""
     waiting: list[tuple[list[psutil.Process], float]] = []
     yield waiting
     survivors = [name for processes, deadline in waiting for name in _outlived(processes, deadline - time.monotonic())]
@@ -231,8 +232,8 @@ def test_cli_ray_local_killed_then_resumed_equals_local_and_leaves_no_ray_proces
     """``xaitk-wcam study ... --executor ray:local:2``: killed (SIGKILL) once it committed an item, it leaves no Ray
     process behind: the workers, the raylet and the GCS end at once; Ray's two agents see the raylet gone at once too,
     but then wait 60 s for the dead GCS (Ray's ``publish_error_to_driver`` timeout) before they exit, so they are
-    checked at the module's end (:func:`must_exit`). ``--resume`` then finishes the study, equal to ``local`` (a
-    slower classifier, same outputs). First in the module, so that its other tests run while the agents wind down."""
+    checked at the session's end (:func:`must_exit`). ``--resume`` then finishes the study, equal to ``local`` (a
+    slower classifier, same outputs)."""
     request.getfixturevalue("local_ray_probed")
     study["marker"].touch()
     config = json.loads(json.dumps(study["config"]))
@@ -305,21 +306,27 @@ def test_a_worker_killed_mid_unit_loses_nothing_and_commits_nothing_twice(
 
 
 def test_ray_cluster_with_gpus_per_worker_equals_local(
-    driver: Sandbox, study: dict[str, Any], ray_address: str
+    driver: Sandbox, study: dict[str, Any], ray_address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``ray:ADDRESS?num_gpus=0.5``: each of two actors holds half of the head's (declared) GPU, Ray hands it its
-    ``CUDA_VISIBLE_DEVICES``, and the study (a CPU model) runs the same."""
+    ``CUDA_VISIBLE_DEVICES``, and the study (a CPU model) runs the same. The study's own executor is inspected (a
+    second one would build two more actors, the model in each)."""
     from xaitk_wcam.study.ray_executor import RayExecutor
 
-    runner = SaliencyRobustnessStudy(study["config"])
-    executor = RayExecutor(runner.plan, str(driver.outside), 1, address=ray_address, workers=2, num_gpus=0.5)
-    try:
-        assert [(w["gpu_ids"], w["cuda_visible_devices"]) for w in executor.worker_info] == [(["0"], "0")] * 2
-        assert executor.max_in_flight == 2 and executor.max_items == 4
-    finally:
-        executor.close()
+    opened: list[RayExecutor] = []
+    init = RayExecutor.__init__
+
+    def recorded(self: RayExecutor, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(RayExecutor, "__init__", recorded)
     study["marker"].touch()
     out = _new_out(driver, "ray-gpus")
-    runner.run(out, executor=f"ray:{ray_address}?num_gpus=0.5", progress=False, report=False)
+    SaliencyRobustnessStudy(study["config"]).run(out, executor=f"ray:{ray_address}?num_gpus=0.5", progress=False,
+                                                 report=False)  # fmt: skip
     pd.testing.assert_frame_equal(read_results(out), study["local"])
     assert driver.denied() == []
+    (executor,) = opened
+    assert [(w["gpu_ids"], w["cuda_visible_devices"]) for w in executor.worker_info] == [(["0"], "0")] * 2
+    assert executor.workers == 2 and executor.max_in_flight == 2 and executor.max_items == 4
