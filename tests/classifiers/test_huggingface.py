@@ -158,12 +158,15 @@ def test_wrong_arguments(tiny_vit_dir):
         HuggingFaceImageClassifier(str(tiny_vit_dir), device="not-a-device")
 
 
-def test_a_model_loads_without_transformers_loading_weights_bar(tiny_resnet_dir, tiny_detr_dir, capfd):
-    """transformers 5 drew a "Loading weights" bar for each model built (and, in a notebook without ipywidgets, an
-    "IProgress not found" warning). Its other bars (the Hub's downloads) still show, and its tqdm hook is restored."""
+def test_a_model_loads_without_transformers_loading_weights_bar(tiny_resnet_dir, tiny_detr_dir, tmp_path, capfd):
+    """transformers 5 drew a "Loading weights" bar for each model built, and a "Writing model shards" bar when the
+    offline EfficientNet-Lite0 was first written to its cache (the README's first line), each with an "IProgress not
+    found" warning in a notebook without ipywidgets. Its other bars (the Hub's downloads) still show, and its tqdm
+    hook is restored."""
     from transformers.utils import logging as hf_logging
 
     from xaitk_wcam.detectors import HuggingFaceObjectDetector
+    from xaitk_wcam.models import efficientnet_lite0_classifier
 
     if not hasattr(hf_logging, "set_tqdm_hook"):
         pytest.skip("transformers < 5 draws no loading bar")  # the range allows 4.x; 5.x is what CI installs
@@ -172,7 +175,9 @@ def test_a_model_loads_without_transformers_loading_weights_bar(tiny_resnet_dir,
     try:
         HuggingFaceImageClassifier(str(tiny_resnet_dir), device="cpu")
         HuggingFaceObjectDetector(str(tiny_detr_dir), device="cpu")
-        assert "Loading weights" not in capfd.readouterr().err
+        efficientnet_lite0_classifier(device="cpu", cache_dir=tmp_path)  # written there first
+        err = capfd.readouterr().err
+        assert "Loading weights" not in err and "Writing model shards" not in err, err[-2000:]
         assert hf_logging.set_tqdm_hook(None) is None  # restored
         for _ in hf_logging.tqdm(range(2), desc="Downloading"):
             pass

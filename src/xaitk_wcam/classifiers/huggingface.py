@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Hashable, Iterator, Sequence
@@ -165,27 +166,36 @@ def load_processor(source: str, name: str) -> Any:
         ) from exc
 
 
-def load_model(auto_class: Any, source: str) -> Any:
-    """``auto_class.from_pretrained(source)`` in float32, no remote code, without transformers' "Loading weights" bar.
+@contextlib.contextmanager
+def transformers_bars_off(*descriptions: str) -> Iterator[None]:
+    """Inside the block, transformers draws none of its progress bars whose ``desc`` is one of ``descriptions``; its
+    other bars (the Hub's downloads) are unchanged, and its tqdm hook is restored on exit. A no-op with transformers
+    before 5, which has neither these bars nor ``set_tqdm_hook``.
 
-    That bar only copies tensors already read (well under a second for the models here), and in a notebook without
-    ipywidgets it printed an ``IProgress not found`` warning too. transformers' other bars (the Hub's downloads) are
-    unchanged; transformers before 5 has no such bar (nor ``set_tqdm_hook``).
+    The bars turned off here ("Loading weights", "Writing model shards") only copy tensors already in memory, well
+    under a second for the models of this package, and in a notebook without ipywidgets each printed an
+    ``IProgress not found`` warning too.
     """
-    import torch
     from transformers.utils import logging as hf_logging
 
     def hook(factory: Any, args: tuple, kwargs: dict) -> Any:
-        if kwargs.get("desc") == "Loading weights":
+        if kwargs.get("desc") in descriptions:
             kwargs = {**kwargs, "disable": True}
         return previous(factory, args, kwargs) if previous is not None else factory(*args, **kwargs)
 
     set_hook = getattr(hf_logging, "set_tqdm_hook", lambda hook: None)
     previous = set_hook(hook)
     try:
-        return auto_class.from_pretrained(source, trust_remote_code=False, dtype=torch.float32)
+        yield
     finally:
         set_hook(previous)
+
+
+def load_model(auto_class: Any, source: str) -> Any:
+    """``auto_class.from_pretrained(source)`` in float32, no remote code, without transformers' "Loading weights" bar
+    (:func:`transformers_bars_off`)."""
+    with transformers_bars_off("Loading weights"):
+        return auto_class.from_pretrained(source, trust_remote_code=False, dtype=torch.float32)
 
 
 def _load_config(name: str, local: bool) -> Any:

