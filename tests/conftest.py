@@ -198,6 +198,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 START_FIRST = ("tests/test_install.py",)
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest without xdist (-p no:xdist) must still start
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """xdist's ``loadscope`` scheduler, with the modules of :data:`START_FIRST` at the head of its queue."""
     if config.getoption("dist") != "loadscope":
