@@ -158,7 +158,7 @@ def test_wrong_arguments(tiny_vit_dir):
         HuggingFaceImageClassifier(str(tiny_vit_dir), device="not-a-device")
 
 
-def test_a_model_loads_without_transformers_loading_weights_bar(tiny_resnet_dir, tiny_detr_dir, tmp_path, capfd):
+def test_no_transformers_bar_when_a_model_loads_or_is_first_written(tiny_resnet_dir, tiny_detr_dir, tmp_path, capfd):
     """transformers 5 drew a "Loading weights" bar for each model built, and a "Writing model shards" bar when the
     offline EfficientNet-Lite0 was first written to its cache (the README's first line), each with an "IProgress not
     found" warning in a notebook without ipywidgets. Its other bars (the Hub's downloads) still show, and its tqdm
