@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import pytest
@@ -20,6 +21,18 @@ def test_mean_and_band_by_hand() -> None:
     np.testing.assert_allclose(mean - low, [1.96, 1.96, 0.0])
     with pytest.raises(ValueError, match="n_images x n_strengths"):
         mean_and_band(np.zeros(3))
+
+
+def test_an_infinite_value_makes_its_mean_infinite_without_a_warning() -> None:
+    """The SSD of an empty map is inf: its column has no finite mean (nothing drawn there) and no band, and no
+    numpy warning reaches the user (the detector example printed "invalid value encountered in subtract")."""
+    values = np.array([[1.0, np.inf, np.nan], [3.0, 5.0, 2.0], [np.nan, 7.0, np.nan]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean, low, high = mean_and_band(values)
+    np.testing.assert_array_equal(mean, [2.0, np.inf, 2.0])
+    assert np.isposinf(low[1]) and np.isposinf(high[1])
+    np.testing.assert_allclose([mean[0] - low[0], high[0] - mean[0], high[2] - low[2]], [1.96, 1.96, 0.0])  # sem 1
 
 
 def test_metric_curve_draws() -> None:

@@ -11,21 +11,23 @@ import numpy as np
 def mean_and_band(values: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean over rows and a normal-approximation confidence band ``mean +/- z * sem``, per column.
 
-    :param values: ``n_images x n_strengths`` (``nan`` entries ignored).
+    :param values: ``n_images x n_strengths`` (``nan`` entries ignored; an infinite entry, such as the SSD of an
+        empty map, makes its column's mean infinite: no point is drawn there rather than a mean that leaves it out).
     :param z: Normal quantile (1.96 for 95 %).
     :return: ``(mean, low, high)``, each ``n_strengths``; the band is the mean where fewer than two
-        values exist.
+        values exist or the mean is not finite.
     """
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2:
         raise ValueError(f"values must be n_images x n_strengths, got shape {values.shape}")
-    n = np.isfinite(values).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    present = ~np.isnan(values)
+    n = present.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mean = np.where(n > 0, np.nansum(values, axis=0) / np.maximum(n, 1), np.nan)
-        centred = np.where(np.isfinite(values), values - mean, 0.0)
+        centred = np.where(present, values - mean, 0.0)
         var = (centred**2).sum(axis=0) / np.maximum(n - 1, 1)
-        sem = np.where(n > 1, np.sqrt(var / np.maximum(n, 1)), 0.0)
-    return mean, mean - z * sem, mean + z * sem
+        sem = np.where((n > 1) & np.isfinite(mean), np.sqrt(var / np.maximum(n, 1)), 0.0)
+        return mean, mean - z * sem, mean + z * sem
 
 
 def plot_metric_curve(
