@@ -163,11 +163,11 @@ def test_a_deprecated_factory_is_counted_not_built(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_factory_that_cannot_be_counted_from_its_parameters_is_refused() -> None:
-    from nrtk.interfaces import PerturbImageFactory
+    from nrtk.interfaces import PerturbFactory
 
     from xaitk_wcam.study import plugins
 
-    class UncountableFactory(PerturbImageFactory):
+    class UncountableFactory(PerturbFactory):
         """A sweep whose size only its own code knows."""
 
         @property
