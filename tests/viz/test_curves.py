@@ -35,6 +35,17 @@ def test_an_infinite_value_makes_its_mean_infinite_without_a_warning() -> None:
     np.testing.assert_allclose([mean[0] - low[0], high[0] - mean[0], high[2] - low[2]], [1.96, 1.96, 0.0])  # sem 1
 
 
+def test_an_infinite_mean_is_a_triangle_on_the_top_edge_at_its_strength() -> None:
+    fig = Figure()
+    ax = fig.subplots()
+    plot_metric_curve(ax, [3, 5, 7], np.array([[0.1, np.inf, 0.3], [0.2, 0.4, np.inf]]), label="m")
+    (mean_line, edge) = ax.lines
+    assert edge.get_marker() == "^" and edge.get_xdata().tolist() == [5.0, 7.0] and edge.get_ydata().tolist() == [1, 1]
+    assert edge.get_color() == mean_line.get_color()
+    assert ax.get_xlim()[0] < 3 and ax.get_xlim()[1] > 7  # the axis spans every strength, drawn or on the edge
+    fig.savefig(io.BytesIO(), format="png")
+
+
 def test_metric_curve_draws() -> None:
     fig = Figure()
     ax = fig.subplots()

@@ -171,7 +171,8 @@ def curves_figure(frame: Any, plan: StudyPlan, group: str, perturbations: list[P
     n_rows = -(-n // n_cols)
     title = (
         f"{group}: metrics vs {perturbations[0].axis} (mean over n images, 95 % band; dashed: reference; hatched: "
-        "a second draw on the reference, mean and 95 % interval)"
+        "a second draw on the reference, mean and 95 % interval; a triangle on a panel's top edge: an infinite mean, "
+        "such as the SSD of an empty map)"
     )
     fig, axes = panel_grid(n_rows, n_cols, (3.3, 2.3), title=title, fontsize=9)
     axes = axes.ravel()

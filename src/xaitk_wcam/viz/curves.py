@@ -48,12 +48,20 @@ def plot_metric_curve(
     :param reference: Mean value on the unperturbed images, drawn as a dashed line, or ``None``.
     :param noise_floor: ``(low, high)`` of the same comparison between two seeds of the unperturbed image,
         drawn as a hatched horizontal band: a perturbation inside it changes the map no more than the seed does.
+
+    A mean that is infinite (an image's value is, as the SSD of an empty map) has no place on the y-axis: it is drawn
+    as a triangle on the panel's top (``+inf``) or bottom (``-inf``) edge, at its strength.
     """
     x = np.asarray(strengths, dtype=np.float64)
     mean, low, high = mean_and_band(values)
     if mean.shape != x.shape:
         raise ValueError(f"values has {mean.size} strengths, strengths has {x.size}")
     (line,) = ax.plot(x, mean, marker="o", label=label)
+    for sign, marker, edge in ((1, "^", 1.0), (-1, "v", 0.0)):
+        infinite = np.isinf(mean) & (np.sign(mean) == sign)
+        if infinite.any():  # x in data, y in axes fractions: on the edge, whatever the y-limits
+            ax.plot(x[infinite], np.full(int(infinite.sum()), edge), linestyle="none", marker=marker,
+                    color=line.get_color(), transform=ax.get_xaxis_transform(), clip_on=False)  # fmt: skip
     ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
     if reference is not None and np.isfinite(reference):
         ax.axhline(reference, color=line.get_color(), linestyle="--", linewidth=0.8)
