@@ -105,8 +105,8 @@ def test(*options: str) -> None:
     if options and not fast:
         sys.exit(f"usage: python3 tasks.py test [--fast]; got {' '.join(options)}")
     ensure_venv()
-    run(BIN / "ruff", "check", "src", "tests", "benchmarks", "docs/conf.py", "docs/_ext", "docs/scripts", "tasks.py",
-        env=COMMAND_ENV)  # fmt: skip
+    lint = ("src", "tests", "benchmarks", "notebooks", "docs/conf.py", "docs/_ext", "docs/scripts", "tasks.py")
+    run(BIN / "ruff", "check", *lint, env=COMMAND_ENV)
     build = None if fast else start_docs_build()
     tests = start(PYTHON, "-m", "pytest", *PYTEST, *(FAST if fast else ()), env=COMMAND_ENV).wait()
     built = 0 if build is None else build.wait()
